@@ -1,0 +1,42 @@
+namespace ModelLibrary;
+
+/// <summary>Stable ErrorIds of the contract; scripts match on these, so they never change.</summary>
+public static class ErrorIds
+{
+    public const string ModelNotFound = nameof(ModelNotFound);
+    public const string DownloadTaskNotFound = nameof(DownloadTaskNotFound);
+    public const string InsufficientDiskSpace = nameof(InsufficientDiskSpace);
+    public const string NetworkFailure = nameof(NetworkFailure);
+    public const string ChecksumMismatch = nameof(ChecksumMismatch);
+    public const string InvalidModelFile = nameof(InvalidModelFile);
+    public const string InsecureSource = nameof(InsecureSource);
+    public const string UnsafeModelContent = nameof(UnsafeModelContent);
+
+    // Beyond the contract's table: the contract is silent on these cases.
+    public const string InvalidConfiguration = nameof(InvalidConfiguration);
+    public const string ModelSourceNotFound = nameof(ModelSourceNotFound);
+    public const string ModelSourceExists = nameof(ModelSourceExists);
+    public const string InvalidModelSource = nameof(InvalidModelSource);
+    public const string ModelSourceUnavailable = nameof(ModelSourceUnavailable);
+    public const string InvalidProviderDefinition = nameof(InvalidProviderDefinition);
+    public const string ProviderNotFound = nameof(ProviderNotFound);
+    public const string DownloadInProgress = nameof(DownloadInProgress);
+    public const string InvalidDownloadState = nameof(InvalidDownloadState);
+}
+
+/// <summary>
+/// What kind of failure an error is, independent of any host. The PowerShell layer maps this to ErrorCategory.
+/// </summary>
+public enum ErrorKind
+{
+    NotFound,
+    InvalidArgument,
+    InvalidData,
+    InvalidOperation,
+    ResourceUnavailable,
+    ConnectionError,
+    SecurityError,
+    ResourceExists,
+    OperationStopped,
+    Timeout,
+}

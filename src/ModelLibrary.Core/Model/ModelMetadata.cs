@@ -1,0 +1,38 @@
+namespace ModelLibrary;
+
+/// <summary>The seed's metadata structure, plus what a local file's header says.</summary>
+public sealed class ModelMetadata
+{
+    /// <summary>Parameter count label as catalogs write it, e.g. <c>1.1B</c>.</summary>
+    public string? Parameters { get; set; }
+    public string? Quantization { get; set; }
+    /// <summary>Human-readable memory need as the catalog states it (e.g. <c>~1GB</c>).</summary>
+    public string? MemoryRequirement { get; set; }
+    public long? ContextLength { get; set; }
+    public string? License { get; set; }
+    public string[] Tags { get; set; } = Array.Empty<string>();
+    public string? Architecture { get; set; }
+    public string? TrainingData { get; set; }
+    public IDictionary<string, object?> PerformanceMetrics { get; set; } = new Dictionary<string, object?>();
+
+    // Values read from the file's header, when the model is local and was read.
+    /// <summary>Exact parameter count computed from tensor shapes.</summary>
+    public long? ParameterCount { get; set; }
+    public long? EmbeddingLength { get; set; }
+    public long? BlockCount { get; set; }
+    public long? HeadCount { get; set; }
+    public long? HeadCountKv { get; set; }
+    public long? ExpertCount { get; set; }
+    public string? TokenizerModel { get; set; }
+    public bool? HasChatTemplate { get; set; }
+    public long? TensorCount { get; set; }
+    public string? FileFormatVersion { get; set; }
+
+    public ModelMetadata Clone()
+    {
+        var copy = (ModelMetadata)MemberwiseClone();
+        copy.Tags = (string[])Tags.Clone();
+        copy.PerformanceMetrics = new Dictionary<string, object?>(PerformanceMetrics);
+        return copy;
+    }
+}
