@@ -18,7 +18,9 @@ internal static class NativeLibraryResolver
 {
     static int registered;
 
+#pragma warning disable CA2255 // A library initializer is exactly the point: it must run before any SQLite type is touched.
     [ModuleInitializer]
+#pragma warning restore CA2255
     internal static void Register()
     {
         if (Interlocked.Exchange(ref registered, 1) == 1)

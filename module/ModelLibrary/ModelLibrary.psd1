@@ -1,0 +1,29 @@
+@{
+    RootModule           = 'ModelLibrary.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5f0c7a52-8d0e-4b8f-9a55-2f1c3b7e9d41'
+    Author               = 'ModelLibrary contributors'
+    CompanyName          = 'ModelLibrary'
+    Copyright            = '(c) ModelLibrary contributors. MIT License.'
+    Description          = 'Discover, download (resumable, verified, parallel), inspect, validate and remove AI model files (GGUF, safetensors), and tell which model fits which inference provider and machine.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('ModelLibrary.format.ps1xml')
+    FunctionsToExport    = @()
+    CmdletsToExport      = @(
+        'Get-LibraryModel'
+        'Remove-LibraryModel'
+        'Get-ModelSource'
+        'Register-ModelSource'
+        'Unregister-ModelSource'
+        'Get-ModelLibraryConfiguration'
+        'Set-ModelLibraryConfiguration'
+    )
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('AI', 'LLM', 'GGUF', 'safetensors', 'llama.cpp', 'download', 'models')
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ModelLibrary.Registry;
+
+namespace ModelLibrary.Catalog;
+
+/// <summary>
+/// Parses the contract's catalog JSON (<c>{"models": [...]}</c> or a bare array) into <see cref="ModelInfo"/>s.
+/// Unknown fields are kept; entries without id, provider or download_url are skipped with a warning.
+/// </summary>
+public static partial class CatalogJson
+{
+    static readonly HashSet<string> KnownFields = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "id", "name", "provider", "size", "description", "capabilities", "metadata", "download_url", "checksum", "filename", "format", "status",
+    };
+
+    public static CatalogReadResult Parse(string json, string sourceName)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            throw Malformed(sourceName, $"it is not valid JSON ({e.Message})", e);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            JsonElement entries;
+            if (root.ValueKind == JsonValueKind.Array)
+            {
+                entries = root;
+            }
+            else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("models", out var models) && models.ValueKind == JsonValueKind.Array)
+            {
+                entries = models;
+            }
+            else
+            {
+                throw Malformed(sourceName, "expected {\"models\": [...]} or a JSON array of models");
+            }
+
+            var list = new List<ModelInfo>();
+            var warnings = new List<string>();
+            var index = 0;
+            foreach (var entry in entries.EnumerateArray())
+            {
+                index++;
+                if (TryRead(entry, sourceName, index, warnings) is { } model)
+                {
+                    list.Add(model);
+                }
+            }
+
+            return new CatalogReadResult(list, warnings);
+        }
+    }
+
+    static ModelInfo? TryRead(JsonElement entry, string sourceName, int index, List<string> warnings)
+    {
+        if (entry.ValueKind != JsonValueKind.Object)
+        {
+            warnings.Add($"Source '{sourceName}': entry {index} is not an object; skipped.");
+            return null;
+        }
+
+        var id = JsonValues.GetString(entry, "id");
+        var provider = JsonValues.GetString(entry, "provider");
+        var url = JsonValues.GetString(entry, "download_url");
+        var missing = new[] { ("id", id), ("provider", provider), ("download_url", url) }.Where(f => string.IsNullOrWhiteSpace(f.Item2)).Select(f => f.Item1).ToArray();
+        if (missing.Length > 0)
+        {
+            warnings.Add($"Source '{sourceName}': entry {index}{(string.IsNullOrWhiteSpace(id) ? "" : $" ('{id}')")} has no {string.Join(", ", missing)}; skipped.");
+            return null;
+        }
+
+        if (!IsValidId(id!))
+        {
+            warnings.Add($"Source '{sourceName}': entry {index} has the id '{id}', which is not a valid model id (letters, digits, '.', '_', '-'); skipped.");
+            return null;
+        }
+
+        var model = new ModelInfo
+        {
+            Id = id!,
+            Name = JsonValues.GetString(entry, "name") ?? id!,
+            Provider = provider!,
+            Size = JsonValues.GetInt64(entry, "size") is > 0 and var size ? size : null,
+            Description = JsonValues.GetString(entry, "description"),
+            Capabilities = JsonValues.GetStrings(entry, "capabilities"),
+            Metadata = entry.TryGetProperty("metadata", out var metadata) ? MetadataJson.Read(metadata) : new ModelMetadata(),
+            DownloadUrl = url,
+            Checksum = NormalizeChecksum(JsonValues.GetString(entry, "checksum"), sourceName, id!, warnings),
+            FileName = JsonValues.GetString(entry, "filename"),
+            Format = JsonValues.GetString(entry, "format")?.ToLowerInvariant(),
+            Source = sourceName,
+        };
+
+        model.FileName ??= FileNameFromUrl(url!);
+        model.Format ??= FormatFromFileName(model.FileName);
+        foreach (var property in entry.EnumerateObject().Where(p => !KnownFields.Contains(p.Name)))
+        {
+            model.AdditionalProperties[property.Name] = JsonValues.ToPlain(property.Value);
+        }
+
+        return model;
+    }
+
+    /// <summary>Model ids become folder names, so they are held to a safe alphabet.</summary>
+    public static bool IsValidId(string id) => id.Length <= 200 && SafeId().IsMatch(id) && id != "." && id != "..";
+
+    /// <summary>Accepts <c>sha256:&lt;hex&gt;</c> or bare hex; anything else is reported and treated as unknown.</summary>
+    public static string? NormalizeChecksum(string? value, string sourceName, string id, List<string>? warnings)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        var hex = value.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? value[7..] : value;
+        if (Sha256Hex().IsMatch(hex))
+        {
+            return "sha256:" + hex.ToLowerInvariant();
+        }
+
+        warnings?.Add($"Source '{sourceName}': model '{id}' has the checksum '{value}', which is not sha256:<64 hex digits>; it is treated as unknown.");
+        return null;
+    }
+
+    public static string FileNameFromUrl(string url)
+    {
+        var path = Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.AbsolutePath : url;
+        var name = Uri.UnescapeDataString(path.TrimEnd('/').Split('/').LastOrDefault() ?? "");
+        return string.IsNullOrWhiteSpace(name) ? "model.bin" : name;
+    }
+
+    public static string? FormatFromFileName(string? fileName) => Path.GetExtension(fileName ?? "").ToLowerInvariant() switch
+    {
+        ".gguf" => "gguf",
+        ".safetensors" => "safetensors",
+        ".bin" or ".pt" or ".pth" or ".ckpt" or ".pkl" => "pytorch",
+        ".onnx" => "onnx",
+        _ => null,
+    };
+
+    static ModelLibraryException Malformed(string sourceName, string why, Exception? inner = null) => new(
+        ErrorIds.InvalidModelSource, ErrorKind.InvalidData, $"The catalog of model source '{sourceName}' is malformed: {why}.",
+        new Dictionary<string, object?> { ["source"] = sourceName },
+        new[] { "Check the catalog the source serves against the catalog format in about_ModelLibrary.", $"Remove the source with Unregister-ModelSource -Name {sourceName}." },
+        sourceName, inner);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex SafeId();
+
+    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
+    private static partial Regex Sha256Hex();
+}

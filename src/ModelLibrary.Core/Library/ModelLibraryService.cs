@@ -1,0 +1,282 @@
+using ModelLibrary.Catalog;
+using ModelLibrary.Configuration;
+using ModelLibrary.Registry;
+using ModelLibrary.Validation;
+
+namespace ModelLibrary.Library;
+
+/// <summary>
+/// One library: its configuration, registry, catalog and folders. Lists models by deriving each one's state from
+/// the catalog, the registry rows, the download tasks and the files on disk, and removes models safely.
+/// </summary>
+public sealed class ModelLibraryService
+{
+    /// <summary>Catalogs are re-read after this long; keeps tab completion and repeated queries quick.</summary>
+    static readonly TimeSpan CatalogCacheLifetime = TimeSpan.FromSeconds(30);
+
+    readonly object cacheLock = new();
+    (DateTimeOffset At, CatalogListing Listing)? catalogCache;
+
+    public ModelLibraryService(LibraryConfiguration configuration, HttpClient http)
+    {
+        Configuration = configuration;
+        Http = http;
+        Database = new RegistryDatabase(configuration.RegistryPath);
+        Models = new ModelStore(Database);
+        Tasks = new TaskStore(Database);
+        Sources = new SourceStore(Database);
+        Providers = new ProviderStore(Database);
+        Catalog = new ModelCatalog(Sources, http);
+    }
+
+    public LibraryConfiguration Configuration { get; }
+    public HttpClient Http { get; }
+    public RegistryDatabase Database { get; }
+    public ModelStore Models { get; }
+    public TaskStore Tasks { get; }
+    public SourceStore Sources { get; }
+    public ProviderStore Providers { get; }
+    public ModelCatalog Catalog { get; }
+
+    /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
+    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), model.Id);
+
+    public void InvalidateCatalog()
+    {
+        lock (cacheLock)
+        {
+            catalogCache = null;
+        }
+    }
+
+    public async Task<CatalogListing> ReadCatalogAsync(CancellationToken cancellationToken)
+    {
+        lock (cacheLock)
+        {
+            if (catalogCache is { } cached && DateTimeOffset.UtcNow - cached.At < CatalogCacheLifetime)
+            {
+                return cached.Listing;
+            }
+        }
+
+        var listing = await Catalog.ReadAllAsync(cancellationToken).ConfigureAwait(false);
+        lock (cacheLock)
+        {
+            catalogCache = (DateTimeOffset.UtcNow, listing);
+        }
+
+        return listing;
+    }
+
+    /// <summary>Every model the library knows, each with its derived state, plus the warnings of the catalogs.</summary>
+    public async Task<ModelListing> ListAsync(CancellationToken cancellationToken)
+    {
+        var catalog = await ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
+        var rows = Models.List().ToDictionary(m => m.Id, StringComparer.OrdinalIgnoreCase);
+        var activeTasks = Tasks.List().Where(t => !t.IsFinished).GroupBy(t => t.ModelId, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.UpdatedAt).First(), StringComparer.OrdinalIgnoreCase);
+
+        var models = new List<ModelInfo>();
+        var byId = new Dictionary<string, ModelInfo>(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in catalog.Models)
+        {
+            var model = rows.TryGetValue(entry.Id, out var row) ? Merge(entry, row) : entry.Clone();
+            models.Add(model);
+            byId[model.Id] = model;
+        }
+
+        foreach (var row in rows.Values.Where(r => !byId.ContainsKey(r.Id)))
+        {
+            // Imported models and models of a source that is gone: the row is all we know.
+            var model = row.Clone();
+            models.Add(model);
+            byId[model.Id] = model;
+        }
+
+        AddUnregisteredFiles(models, byId);
+
+        foreach (var model in models)
+        {
+            DeriveState(model, activeTasks.GetValueOrDefault(model.Id));
+        }
+
+        return new ModelListing(models, catalog.Warnings);
+    }
+
+    /// <summary>The models that match; an exact id (no wildcard) that matches nothing is an error.</summary>
+    public async Task<ModelInfo> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
+        return listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
+            ?? throw ModelLibraryException.ModelNotFound(id);
+    }
+
+    /// <summary>
+    /// What <see cref="Remove"/> would delete: the model's file or folder, its folder in the provider directory,
+    /// partial downloads and their state, and anything in quarantine. Every path is checked to be inside the library.
+    /// </summary>
+    public IReadOnlyList<string> PathsToRemove(ModelInfo model)
+    {
+        var paths = new List<string>();
+        if (model.LocalPath is { } local)
+        {
+            paths.Add(local);
+        }
+
+        paths.Add(ModelDirectory(model));
+        if (Directory.Exists(Configuration.DownloadsDirectory))
+        {
+            paths.AddRange(Directory.EnumerateFileSystemEntries(Configuration.DownloadsDirectory, model.Id + ".*"));
+        }
+
+        if (Directory.Exists(Configuration.QuarantineDirectory))
+        {
+            paths.AddRange(Directory.EnumerateFileSystemEntries(Configuration.QuarantineDirectory, model.Id + "*"));
+        }
+
+        var existing = paths.Where(p => File.Exists(p) || Directory.Exists(p) || new FileInfo(p).LinkTarget is not null)
+            .Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var path in existing)
+        {
+            PathContainment.EnsureInside(path, Configuration.WritableRoots);
+        }
+
+        return existing;
+    }
+
+    /// <summary>
+    /// Deletes the model's files and partials, then sets its row back to Available, or removes the row when no
+    /// catalog knows the model. Returns the model as it now stands, or null when it is gone from the library.
+    /// </summary>
+    public async Task<ModelInfo?> RemoveAsync(ModelInfo model, CancellationToken cancellationToken)
+    {
+        // Check every path before deleting any, so a refused path leaves everything as it was.
+        var paths = PathsToRemove(model);
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null)
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else
+            {
+                File.Delete(path);
+            }
+        }
+
+        var catalog = await ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
+        var entry = catalog.Models.FirstOrDefault(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
+        if (entry is null)
+        {
+            Models.Delete(model.Id);
+            return null;
+        }
+
+        if (Models.Get(model.Id) is not null)
+        {
+            Models.Update(model.Id, () => null, row =>
+            {
+                row.Status = ModelStatus.Available;
+                row.LocalPath = null;
+                row.DiskUsage = null;
+                row.DownloadDate = null;
+                row.StatusMessage = null;
+                row.DownloadProgress = null;
+            });
+        }
+
+        return (await ListAsync(cancellationToken).ConfigureAwait(false)).Models.First(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
+    }
+
+    static ModelInfo Merge(ModelInfo entry, ModelInfo row)
+    {
+        var model = entry.Clone();
+        model.Status = row.Status;
+        model.LocalPath = row.LocalPath;
+        model.DiskUsage = row.DiskUsage;
+        model.DownloadDate = row.DownloadDate;
+        model.LastUsed = row.LastUsed;
+        model.StatusMessage = row.StatusMessage;
+        // A checksum the library computed itself fills a gap in the catalog, never overrides it.
+        model.Checksum ??= row.Checksum;
+        return model;
+    }
+
+    void AddUnregisteredFiles(List<ModelInfo> models, Dictionary<string, ModelInfo> byId)
+    {
+        var known = new HashSet<string>(models.Where(m => m.LocalPath is not null).Select(m => Path.GetFullPath(m.LocalPath!)), StringComparer.Ordinal);
+        var folders = new[] { ("llama-cpp", Configuration.LlamaCppModelsDirectory), ("transformers", Configuration.TransformersModelsDirectory) };
+        foreach (var (provider, folder) in folders)
+        {
+            foreach (var found in LocalModelScanner.Scan(folder, provider))
+            {
+                if (known.Contains(found.Path) || known.Any(k => PathContainment.IsInside(k, found.Path)))
+                {
+                    continue;
+                }
+
+                // A catalog model whose file sits where a download would put it is that model, even without a row.
+                if (byId.TryGetValue(found.SuggestedId, out var catalogModel) && catalogModel.LocalPath is null &&
+                    IsAtOrInside(found.Path, ModelDirectory(catalogModel)))
+                {
+                    catalogModel.Status = ModelStatus.Local;
+                    catalogModel.LocalPath = found.Path;
+                    catalogModel.DiskUsage = found.Bytes;
+                    continue;
+                }
+
+                var id = found.SuggestedId;
+                if (byId.ContainsKey(id))
+                {
+                    id += "-local";
+                }
+
+                var model = new ModelInfo
+                {
+                    Id = id,
+                    Name = Path.GetFileName(found.Path),
+                    Provider = found.Provider,
+                    Size = found.Bytes,
+                    Status = ModelStatus.Local,
+                    LocalPath = found.Path,
+                    DiskUsage = found.Bytes,
+                    Format = found.Format,
+                    FileName = Path.GetFileName(found.Path),
+                    Source = "local",
+                    Description = "Found on disk; not listed by any catalog.",
+                };
+                models.Add(model);
+                byId[id] = model;
+            }
+        }
+    }
+
+    static bool IsAtOrInside(string path, string folder) =>
+        string.Equals(Path.GetFullPath(path), Path.GetFullPath(folder), StringComparison.Ordinal) || PathContainment.IsInside(path, folder);
+
+    static void DeriveState(ModelInfo model, DownloadTask? activeTask)
+    {
+        if (activeTask is not null)
+        {
+            model.Status = ModelStatus.Downloading;
+            model.DownloadProgress = activeTask.Progress;
+            return;
+        }
+
+        model.DownloadProgress = null;
+        if (model.Status == ModelStatus.Downloading)
+        {
+            // A row left 'downloading' with no task behind it would lie; nothing is being downloaded.
+            model.Status = model.LocalPath is not null && (File.Exists(model.LocalPath) || Directory.Exists(model.LocalPath)) ? ModelStatus.Local : ModelStatus.Available;
+        }
+
+        if (model.Status == ModelStatus.Local && model.LocalPath is not null && !File.Exists(model.LocalPath) && !Directory.Exists(model.LocalPath))
+        {
+            model.Status = ModelStatus.Error;
+            model.StatusMessage = $"The model's file '{model.LocalPath}' is missing. Run Remove-LibraryModel, or Start-ModelDownload -Force.";
+        }
+    }
+}
+
+/// <summary>The models of one listing and the catalog warnings met on the way.</summary>
+public sealed record ModelListing(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings);

@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+
+namespace ModelLibrary.Registry;
+
+/// <summary>
+/// The library's SQLite file (<c>registry.db</c>): opens connections with WAL and a busy timeout, applies forward
+/// migrations once per file and process, and runs every write in an immediate transaction.
+/// </summary>
+/// <remarks>
+/// Two pwsh processes share one library: WAL lets readers run beside a writer, <c>BEGIN IMMEDIATE</c> takes the
+/// write lock up front (no deadlocking lock upgrades), and the busy timeout makes a second writer wait instead of
+/// failing with "database is locked".
+/// </remarks>
+public sealed class RegistryDatabase
+{
+    /// <summary>How long a writer waits for another process's transaction before giving up.</summary>
+    const int BusyTimeoutSeconds = 30;
+
+    static readonly ConcurrentDictionary<string, bool> Migrated = new(StringComparer.Ordinal);
+
+    readonly string connectionString;
+
+    public RegistryDatabase(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            DefaultTimeout = BusyTimeoutSeconds,
+            Pooling = true,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    /// <summary>The schema version this build writes.</summary>
+    public static int CurrentSchemaVersion => Migrations.All.Count;
+
+    /// <summary>Opens a connection, creating and migrating the file on first use.</summary>
+    public SqliteConnection Open()
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000};");
+        if (!Migrated.ContainsKey(Path))
+        {
+            Migrate(connection);
+            Migrated[Path] = true;
+        }
+
+        return connection;
+    }
+
+    public T Read<T>(Func<SqliteConnection, T> read)
+    {
+        using var connection = Open();
+        return read(connection);
+    }
+
+    public void Write(Action<SqliteConnection, SqliteTransaction> write) => Write<object?>((c, t) =>
+    {
+        write(c, t);
+        return null;
+    });
+
+    public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> write)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var result = write(connection, transaction);
+        transaction.Commit();
+        return result;
+    }
+
+    /// <summary>The schema version stored in the file (SQLite's user_version).</summary>
+    public int SchemaVersion() => Read(c => Convert.ToInt32(Scalar(c, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Forgets that files were migrated and releases pooled handles (tests delete their folders).</summary>
+    public static void ReleaseAll()
+    {
+        SqliteConnection.ClearAllPools();
+        Migrated.Clear();
+    }
+
+    static void Migrate(SqliteConnection connection)
+    {
+        // WAL is a property of the file; setting it needs no transaction and is a no-op when already set.
+        Execute(connection, "PRAGMA journal_mode = WAL;");
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;", transaction), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > Migrations.All.Count)
+        {
+            throw new ModelLibraryException(ErrorIds.InvalidConfiguration, ErrorKind.InvalidOperation,
+                $"The registry '{connection.DataSource}' has schema version {version}, newer than this module understands ({Migrations.All.Count}).",
+                resolutionSteps: new[] { "Update the ModelLibrary module, or use another MODELS_DIR." }, target: connection.DataSource);
+        }
+
+        for (var next = version; next < Migrations.All.Count; next++)
+        {
+            Execute(connection, Migrations.All[next], transaction);
+            Execute(connection, $"PRAGMA user_version = {next + 1};", transaction);
+        }
+
+        transaction.Commit();
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
+    }
+
+    static object? Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command.ExecuteScalar();
+    }
+}

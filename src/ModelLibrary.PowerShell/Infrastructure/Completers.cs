@@ -1,0 +1,66 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace ModelLibrary.PowerShell.Infrastructure;
+
+/// <summary>Tab completion of model ids from every source, the registry and the disk.</summary>
+public sealed class ModelIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        IEnumerable<ModelInfo> models;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            models = ModelLibrarySession.Service.ListAsync(timeout.Token).GetAwaiter().GetResult().Models;
+        }
+        catch (Exception)
+        {
+            // Completion must never throw at the user; no suggestions is the honest answer.
+            return Array.Empty<CompletionResult>();
+        }
+
+        return Completion.Matching(models.Select(m => (m.Id, $"{m.Name} [{m.Status}]")), wordToComplete);
+    }
+}
+
+/// <summary>Tab completion of provider names: built-in, registered, and those the catalogs name.</summary>
+public sealed class ProviderCompleter : IArgumentCompleter
+{
+    static readonly string[] BuiltIn = { "llama-cpp", "transformers", "ollama", "vllm" };
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var names = new List<string>(BuiltIn);
+        try
+        {
+            var service = ModelLibrarySession.Service;
+            names.AddRange(service.Providers.List().Select(p => p.Name));
+            names.AddRange(Catalog.BuiltInCatalogSource.Read().Models.Select(m => m.Provider));
+        }
+        catch (Exception)
+        {
+            // The built-in names are still worth offering when the registry cannot be read.
+        }
+
+        return Completion.Matching(names.Distinct(StringComparer.OrdinalIgnoreCase).Select(n => (n, n)), wordToComplete);
+    }
+}
+
+internal static class Completion
+{
+    public static IEnumerable<CompletionResult> Matching(IEnumerable<(string Value, string Tooltip)> candidates, string wordToComplete)
+    {
+        var word = (wordToComplete ?? "").Trim('\'', '"');
+        var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
+        return candidates.Where(c => pattern.IsMatch(c.Value)).OrderBy(c => c.Value, StringComparer.OrdinalIgnoreCase)
+            .Select(c => new CompletionResult(Quote(c.Value), c.Value, CompletionResultType.ParameterValue, c.Tooltip));
+    }
+
+    static string Quote(string value) => value.IndexOfAny(new[] { ' ', '\'', '"', '$', '`', '(', ')', ';', ',', '{', '}', '&', '|', '@', '#' }) >= 0
+        ? "'" + value.Replace("'", "''") + "'"
+        : value;
+}

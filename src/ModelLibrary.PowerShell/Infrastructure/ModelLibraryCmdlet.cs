@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using ModelLibrary.Configuration;
+using ModelLibrary.Library;
+
+namespace ModelLibrary.PowerShell.Infrastructure;
+
+/// <summary>
+/// Base of every cmdlet: runs Core's async work on a worker thread while the pipeline thread pumps whatever the
+/// work posts back (progress, warnings, output), since PowerShell only allows Write* calls on the pipeline thread.
+/// Ctrl+C (StopProcessing) cancels the work.
+/// </summary>
+public abstract class ModelLibraryCmdlet : PSCmdlet
+{
+    readonly CancellationTokenSource stopping = new();
+    BlockingCollection<Action>? pending;
+
+    protected CancellationToken StopToken => stopping.Token;
+
+    protected static LibraryConfiguration Configuration => ModelLibrarySession.Configuration;
+
+    protected static ModelLibraryService Service => ModelLibrarySession.Service;
+
+    protected override void StopProcessing() => stopping.Cancel();
+
+    /// <summary>Runs async work to completion, pumping posted actions on the pipeline thread meanwhile.</summary>
+    protected T Run<T>(Func<CancellationToken, Task<T>> work)
+    {
+        using var queue = new BlockingCollection<Action>();
+        var previous = pending;
+        pending = queue;
+        try
+        {
+            var task = Task.Run(async () =>
+            {
+                try
+                {
+                    return await work(stopping.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    queue.CompleteAdding();
+                }
+            });
+            foreach (var action in queue.GetConsumingEnumerable())
+            {
+                action();
+            }
+
+            return task.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            pending = previous;
+        }
+    }
+
+    protected void Run(Func<CancellationToken, Task> work) => Run<object?>(async ct =>
+    {
+        await work(ct).ConfigureAwait(false);
+        return null;
+    });
+
+    /// <summary>Queues an action for the pipeline thread; from the pipeline thread itself it runs at once.</summary>
+    protected void Post(Action action)
+    {
+        var queue = pending;
+        if (queue is null)
+        {
+            action();
+            return;
+        }
+
+        try
+        {
+            queue.Add(action);
+        }
+        catch (InvalidOperationException)
+        {
+            // The work finished in the meantime; a late progress report is not worth keeping.
+        }
+    }
+
+    protected void WriteLibraryError(ModelLibraryException exception, object? target = null) =>
+        WriteError(ErrorRecordFactory.Create(exception, target));
+
+    protected void ThrowLibraryError(ModelLibraryException exception, object? target = null) =>
+        ThrowTerminatingError(ErrorRecordFactory.Create(exception, target));
+
+    protected void WriteWarnings(IEnumerable<string> warnings)
+    {
+        foreach (var warning in warnings)
+        {
+            WriteWarning(warning);
+        }
+    }
+
+    /// <summary>
+    /// Runs one unit of the cmdlet's work, turning a library error into a non-terminating error so the pipeline
+    /// goes on with the next item; a bad configuration stops the cmdlet, since nothing else can work either.
+    /// </summary>
+    protected void Guard(Action action, object? target = null)
+    {
+        try
+        {
+            action();
+        }
+        catch (ModelLibraryException e) when (e.ErrorId == ErrorIds.InvalidConfiguration)
+        {
+            ThrowLibraryError(e, target);
+        }
+        catch (ModelLibraryException e)
+        {
+            WriteLibraryError(e, target);
+        }
+    }
+}

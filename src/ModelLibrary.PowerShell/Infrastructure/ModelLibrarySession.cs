@@ -1,0 +1,81 @@
+using System.Net;
+using ModelLibrary.Configuration;
+using ModelLibrary.Library;
+
+namespace ModelLibrary.PowerShell.Infrastructure;
+
+/// <summary>
+/// The module's state in this process: the effective configuration (read from the environment on first use, not at
+/// import, so importing stays fast) and the library service built from it.
+/// </summary>
+public static class ModelLibrarySession
+{
+    static readonly object Gate = new();
+    static LibraryConfiguration? configuration;
+    static ModelLibraryService? service;
+
+    /// <summary>
+    /// One HTTP client for the whole process: connection pooling across cmdlets, the system proxy and
+    /// HTTPS_PROXY/HTTP_PROXY/NO_PROXY honoured by <see cref="HttpClient.DefaultProxy"/>.
+    /// </summary>
+    public static HttpClient Http { get; } = new(new SocketsHttpHandler
+    {
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectTimeout = TimeSpan.FromSeconds(30),
+        UseProxy = true,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+        DefaultRequestHeaders = { { "User-Agent", "ModelLibrary-PowerShell/1.0" } },
+    };
+
+    /// <summary>The effective configuration; throws InvalidConfiguration naming the variable when one is bad.</summary>
+    public static LibraryConfiguration Configuration
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return configuration ??= LibraryConfiguration.FromEnvironment();
+            }
+        }
+    }
+
+    public static ModelLibraryService Service
+    {
+        get
+        {
+            lock (Gate)
+            {
+                var current = Configuration;
+                if (service is null || !ReferenceEquals(service.Configuration, current))
+                {
+                    service = new ModelLibraryService(current, Http);
+                }
+
+                return service;
+            }
+        }
+    }
+
+    /// <summary>Applies a session change (Set-ModelLibraryConfiguration).</summary>
+    public static LibraryConfiguration Update(Func<LibraryConfiguration, LibraryConfiguration> change)
+    {
+        lock (Gate)
+        {
+            configuration = change(Configuration);
+            return configuration;
+        }
+    }
+
+    /// <summary>Forgets session changes and re-reads the environment.</summary>
+    public static LibraryConfiguration Reset()
+    {
+        lock (Gate)
+        {
+            configuration = null;
+            return Configuration;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Management.Automation;
+using ModelLibrary.Catalog;
+using ModelLibrary.PowerShell.Infrastructure;
+
+namespace ModelLibrary.PowerShell.Sources;
+
+/// <summary>Lists the model sources: the built-in catalog and the registered ones.</summary>
+[Cmdlet(VerbsCommon.Get, "ModelSource")]
+[OutputType(typeof(ModelSourceInfo))]
+public sealed class GetModelSourceCommand : ModelLibraryCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    public string[]? Name { get; set; }
+
+    protected override void ProcessRecord() => Guard(() =>
+    {
+        var sources = Service.Catalog.ListSources();
+        var patterns = (Name ?? new[] { "*" }).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        WriteObject(sources.Where(s => patterns.Any(p => p.IsMatch(s.Name))), enumerateCollection: true);
+        foreach (var name in Name ?? Array.Empty<string>())
+        {
+            if (!WildcardPattern.ContainsWildcardCharacters(name) && !sources.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                WriteLibraryError(ModelCatalog.SourceNotFound(name));
+            }
+        }
+    });
+}
+
+/// <summary>Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel.</summary>
+[Cmdlet(VerbsLifecycle.Register, "ModelSource", SupportsShouldProcess = true)]
+[OutputType(typeof(ModelSourceInfo))]
+public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string Name { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("Url", "Path")]
+    public string Uri { get; set; } = "";
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, IgnoreCase = true)]
+    public string? Type { get; set; }
+
+    /// <summary>Allows plain http to a host that is not loopback.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public SwitchParameter AllowInsecureHttp { get; set; }
+
+    /// <summary>Replaces a source of the same name.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord() => Guard(() =>
+    {
+        var uri = System.Uri.TryCreate(Uri, UriKind.Absolute, out var parsed) && !parsed.IsFile ? Uri : GetUnresolvedProviderPathFromPSPath(Uri);
+        if (!ShouldProcess(Name, $"Register model source at {uri}"))
+        {
+            return;
+        }
+
+        var source = Service.Catalog.Register(Name, uri, Type, AllowInsecureHttp, Force);
+        Service.InvalidateCatalog();
+        // Registering does not depend on the network, but saying now that the catalog cannot be read saves a surprise later.
+        try
+        {
+            var result = Run(ct => Service.Catalog.Open(source).ReadAsync(ct));
+            WriteWarnings(result.Warnings);
+            WriteVerbose($"Model source '{source.Name}' lists {result.Models.Count} models.");
+        }
+        catch (ModelLibraryException e)
+        {
+            WriteWarning(e.Message);
+        }
+
+        WriteObject(source);
+    }, Name);
+}
+
+/// <summary>Removes a registered model source; its models leave the listing unless they are local.</summary>
+[Cmdlet(VerbsLifecycle.Unregister, "ModelSource", SupportsShouldProcess = true)]
+public sealed class UnregisterModelSourceCommand : ModelLibraryCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    protected override void ProcessRecord()
+    {
+        foreach (var name in Name)
+        {
+            Guard(() =>
+            {
+                if (ShouldProcess(name, "Unregister model source"))
+                {
+                    Service.Catalog.Unregister(name);
+                    Service.InvalidateCatalog();
+                }
+            }, name);
+        }
+    }
+}
