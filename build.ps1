@@ -53,6 +53,14 @@ function Invoke-Build {
     Write-Host "Built $moduleOut"
 }
 
+function Build-TestServer {
+    # The loopback server that tests, the demo and the benchmark download from; a plain console app.
+    $serverOut = Join-Path $out 'testserver'
+    Invoke-Native dotnet @('build', (Join-Path $root 'tests/ModelLibrary.TestServer/ModelLibrary.TestServer.csproj'),
+        '-c', $Configuration, '-o', $serverOut, '--nologo', '-v', 'quiet')
+    $env:MODELLIBRARY_TEST_SERVER = Join-Path $serverOut 'ModelLibrary.TestServer.dll'
+}
+
 function Get-PesterPath {
     Invoke-Native dotnet @('restore', (Join-Path $root 'tests/tools/tools.csproj'), '--nologo', '-v', 'quiet')
     $packages = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
@@ -83,6 +91,7 @@ function Invoke-Test {
     if ($xunitExit -ne 0 -and $xFailed -eq 0) { $xFailed = 1 }  # a crash that wrote no trx still fails the run
 
     # Pester: in a fresh pwsh so the module is loaded the way users load it, against the built module.
+    Build-TestServer
     $pester = Get-PesterPath
     $summary = Join-Path $results 'pester-summary.json'
     $runner = Join-Path $root 'tests/Pester/Run-Pester.ps1'
@@ -104,11 +113,13 @@ function Invoke-Test {
 
 function Invoke-Demo {
     Invoke-Build
+    Build-TestServer
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-File', (Join-Path $root 'docs/demo.ps1'), '-ModulePath', (Join-Path $moduleOut 'ModelLibrary.psd1'))
 }
 
 function Invoke-Bench {
     Invoke-Build
+    Build-TestServer
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-File', (Join-Path $root 'bench/Invoke-DownloadBenchmark.ps1'), '-ModulePath', (Join-Path $moduleOut 'ModelLibrary.psd1'))
 }
 

@@ -68,3 +68,39 @@ function Get-FixturesDirectory {
 }
 
 Export-ModuleMember -Function Get-FixturesDirectory
+
+function Start-TestServer {
+    <#
+    Starts the loopback test server (tests/ModelLibrary.TestServer) serving -Root, and returns an object with
+    its Url. The server ends when Stop-TestServer closes its stdin, or when this process dies.
+    #>
+    param([string] $Root)
+    $dll = $env:MODELLIBRARY_TEST_SERVER
+    if (-not $dll -or -not (Test-Path $dll)) { throw 'MODELLIBRARY_TEST_SERVER does not name the built test server; run through build.ps1.' }
+    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+    $psi.ArgumentList.Add($dll)
+    if ($Root) { $psi.ArgumentList.Add('--root'); $psi.ArgumentList.Add($Root) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [Diagnostics.Process]::Start($psi)
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notmatch 'Listening on (\S+)') { $process.Kill(); throw "The test server did not start: '$line'." }
+    [pscustomobject]@{ Process = $process; Url = $Matches[1].TrimEnd('/') }
+}
+
+function Stop-TestServer {
+    param([Parameter(ValueFromPipeline)] $Server)
+    process {
+        if (-not $Server) { return }
+        try { $Server.Process.StandardInput.Close() } catch { }
+        if (-not $Server.Process.WaitForExit(5000)) { $Server.Process.Kill() }
+    }
+}
+
+function Get-TestServerStats {
+    param([Parameter(Mandatory)] $Server)
+    Invoke-RestMethod "$($Server.Url)/_stats"
+}
+
+Export-ModuleMember -Function Start-TestServer, Stop-TestServer, Get-TestServerStats
