@@ -56,6 +56,7 @@ function Invoke-Build {
 function Build-TestServer {
     # The loopback server that tests, the demo and the benchmark download from; a plain console app.
     $serverOut = Join-Path $out 'testserver'
+    if (-not (Test-Path (Join-Path $root 'tests/ModelLibrary.TestServer'))) { return }
     Invoke-Native dotnet @('build', (Join-Path $root 'tests/ModelLibrary.TestServer/ModelLibrary.TestServer.csproj'),
         '-c', $Configuration, '-o', $serverOut, '--nologo', '-v', 'quiet')
     $env:MODELLIBRARY_TEST_SERVER = Join-Path $serverOut 'ModelLibrary.TestServer.dll'
