@@ -28,35 +28,29 @@ public sealed class SourceStore
     });
 
     /// <summary>Adds the source; false when one of that name exists (nothing changes then).</summary>
-    public bool Add(SourceRecord source) => database.Write((c, t) =>
+    public bool Add(SourceRecord source) => database.Write((c, t) => Insert(c, t, source, "ON CONFLICT(name) DO NOTHING"));
+
+    /// <summary>Replaces a source of the same name (Register-ModelSource -Force).</summary>
+    public void Replace(SourceRecord source) => database.Write((c, t) =>
+    {
+        Remove(c, t, source.Name);
+        Insert(c, t, source, "");
+    });
+
+    public bool Remove(string name) => database.Write((c, t) => Remove(c, t, name));
+
+    static bool Insert(SqliteConnection c, SqliteTransaction t, SourceRecord source, string onConflict)
     {
         using var command = c.CreateCommand();
         command.Transaction = t;
-        command.CommandText = "INSERT INTO model_sources (name, uri, type, allow_insecure_http, created_at) VALUES ($name, $uri, $type, $insecure, $created) ON CONFLICT(name) DO NOTHING";
+        command.CommandText = $"INSERT INTO model_sources (name, uri, type, allow_insecure_http, created_at) VALUES ($name, $uri, $type, $insecure, $created) {onConflict}";
         command.Parameters.AddWithValue("$name", source.Name);
         command.Parameters.AddWithValue("$uri", source.Uri);
         command.Parameters.AddWithValue("$type", source.Type);
         command.Parameters.AddWithValue("$insecure", source.AllowInsecureHttp ? 1 : 0);
         command.Parameters.AddWithValue("$created", JsonValues.Timestamp(source.Added ?? DateTimeOffset.UtcNow));
         return command.ExecuteNonQuery() > 0;
-    });
-
-    /// <summary>Replaces a source of the same name (Register-ModelSource -Force).</summary>
-    public void Replace(SourceRecord source) => database.Write((c, t) =>
-    {
-        Remove(c, t, source.Name);
-        using var command = c.CreateCommand();
-        command.Transaction = t;
-        command.CommandText = "INSERT INTO model_sources (name, uri, type, allow_insecure_http, created_at) VALUES ($name, $uri, $type, $insecure, $created)";
-        command.Parameters.AddWithValue("$name", source.Name);
-        command.Parameters.AddWithValue("$uri", source.Uri);
-        command.Parameters.AddWithValue("$type", source.Type);
-        command.Parameters.AddWithValue("$insecure", source.AllowInsecureHttp ? 1 : 0);
-        command.Parameters.AddWithValue("$created", JsonValues.Timestamp(source.Added ?? DateTimeOffset.UtcNow));
-        command.ExecuteNonQuery();
-    });
-
-    public bool Remove(string name) => database.Write((c, t) => Remove(c, t, name));
+    }
 
     static bool Remove(SqliteConnection c, SqliteTransaction t, string name)
     {
