@@ -13,7 +13,8 @@ namespace ModelLibrary.Formats;
 /// Why each entry is here:
 /// <list type="bullet">
 /// <item><c>collections.OrderedDict</c>: the container every state_dict is saved as; it only stores items.</item>
-/// <item><c>torch.*Storage</c> (FloatStorage, HalfStorage, BFloat16Storage, LongStorage, UntypedStorage, ...): type
+/// <item><c>torch.*Storage</c> (FloatStorage, HalfStorage, BFloat16Storage, LongStorage, UntypedStorage, ...) and
+/// <c>torch.cuda.*Storage</c> (what older torch wrote for tensors saved from a GPU): type
 /// tags inside torch's persistent ids that say how to read a storage's bytes; torch.load looks them up, it does not
 /// run anything from the pickle.</item>
 /// <item><c>torch._utils._rebuild_tensor</c>, <c>_rebuild_tensor_v2</c>, <c>_rebuild_parameter</c>,
@@ -68,7 +69,7 @@ public static partial class PickleAllowlist
             reason = "on the allowlist of data-building globals";
             return true;
         }
-        if (module == "torch" && StorageName().IsMatch(name))
+        if (module is ("torch" or "torch.cuda") && StorageName().IsMatch(name))
         {
             reason = "a torch storage type tag";
             return true;
