@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace ModelLibrary.Formats;
 
@@ -284,6 +285,9 @@ public static class SafetensorsReader
 
     private static JsonDocument ParseJson(byte[] bytes, string what)
     {
+        // JsonDocument only checks the UTF-8 inside strings when they are read, as an InvalidOperationException; the
+        // format requires UTF-8 throughout (the reference loader decodes the whole header first), so check it up front.
+        if (!Utf8.IsValid(bytes)) throw new MalformedFileException($"{what} is not valid UTF-8");
         try
         {
             return JsonDocument.Parse(bytes, JsonOptions);
