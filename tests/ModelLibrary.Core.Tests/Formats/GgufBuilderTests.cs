@@ -276,12 +276,10 @@ public class GgufBuilderTests
     public void NestedArraysAtTheCapAreRead()
     {
         object value = new GgufArray(GgufValueType.UInt8, (byte)1);
-        for (int i = 1; i < GgufReader_MaxDepth; i++) value = new GgufArray(GgufValueType.Array, value);
+        for (int i = 1; i < GgufReader.MaxArrayDepth; i++) value = new GgufArray(GgufValueType.Array, value);
         var gguf = Read(new GgufBuilder().Value("deep", GgufValueType.Array, value).Build());
         Assert.True(gguf.Metadata["deep"].IsArray);
     }
-
-    private const int GgufReader_MaxDepth = 8;
 
     [Theory]
     [InlineData(1u, "version 1")]
