@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.IO.Compression;
+
+namespace ModelLibrary.Formats;
+
+/// <summary>
+/// The one entry point for model files: detects the format from the first bytes (never the extension), reads the
+/// header with the matching reader, and summarises it as a <see cref="ModelFileInfo"/>.
+/// </summary>
+public static class ModelFileInspector
+{
+    private const int SniffLength = 64;
+
+    private enum Kind { Unknown, Gguf, Safetensors, SafetensorsIndex, Pickle, MaybePickle }
+
+    /// <summary>
+    /// Reads a model file's header. GGUF split parts and safetensors shards (or their index) are read as the whole
+    /// model. Pickles are scanned, not loaded; an unsafe one is reported (<see cref="ModelFileInfo.IsSafe"/>), not thrown.
+    /// </summary>
+    /// <exception cref="ValidationException">InvalidModelFile: missing, empty, truncated or malformed file, or missing parts.</exception>
+    public static ModelFileInfo Inspect(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var (kind, size) = Sniff(path);
+        return kind switch
+        {
+            Kind.Gguf => InspectGguf(path, cancellationToken),
+            Kind.Safetensors => FromSafetensors(path, size,
+                SafetensorsReader.FindIndexFor(path) is string index
+                    ? SafetensorsReader.ReadIndex(index, cancellationToken)
+                    : SafetensorsReader.ReadModel(path, cancellationToken)),
+            Kind.SafetensorsIndex => FromSafetensors(path, size, SafetensorsReader.ReadIndex(path, cancellationToken)),
+            Kind.Pickle => FromPickle(path, size, PickleScanner.Scan(path, cancellationToken)),
+            Kind.MaybePickle => TryScanPickle(path, cancellationToken) is PickleScanResult scan
+                ? FromPickle(path, size, scan)
+                : Unknown(path, size),
+            _ => Unknown(path, size),
+        };
+    }
+
+    /// <summary>The format the file's first bytes announce, without reading further than needed to tell.</summary>
+    public static ModelFileFormat DetectFormat(string path)
+    {
+        var (kind, _) = Sniff(path);
+        return kind switch
+        {
+            Kind.Gguf => ModelFileFormat.Gguf,
+            Kind.Safetensors or Kind.SafetensorsIndex => ModelFileFormat.Safetensors,
+            Kind.Pickle => ModelFileFormat.PyTorch,
+            Kind.MaybePickle => TryScanPickle(path, CancellationToken.None) is null ? ModelFileFormat.Unknown : ModelFileFormat.PyTorch,
+            _ => ModelFileFormat.Unknown,
+        };
+    }
+
+    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) when the file is a pickle importing unsafe globals.</summary>
+    public static void ThrowIfUnsafe(ModelFileInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        info.Pickle?.ThrowIfUnsafe();
+    }
+
+    /// <summary>A new <see cref="ModelMetadata"/> holding what the file says.</summary>
+    public static ModelMetadata ToMetadata(ModelFileInfo info)
+    {
+        var metadata = new ModelMetadata();
+        ApplyTo(info, metadata);
+        return metadata;
+    }
+
+    /// <summary>
+    /// Copies what the file says into <paramref name="metadata"/>. The file is authoritative where it has a value;
+    /// values it lacks (e.g. a catalog's context length for a safetensors file) are left as they were.
+    /// </summary>
+    public static void ApplyTo(ModelFileInfo info, ModelMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (info.ParameterCount is long parameters)
+        {
+            metadata.ParameterCount = parameters;
+            metadata.Parameters = FormatParameterCount(parameters);
+        }
+        metadata.Architecture = info.Architecture ?? metadata.Architecture;
+        metadata.Quantization = info.Quantization ?? metadata.Quantization;
+        metadata.ContextLength = info.ContextLength ?? metadata.ContextLength;
+        metadata.EmbeddingLength = info.EmbeddingLength ?? metadata.EmbeddingLength;
+        metadata.BlockCount = info.BlockCount ?? metadata.BlockCount;
+        metadata.HeadCount = info.HeadCount ?? metadata.HeadCount;
+        metadata.HeadCountKv = info.HeadCountKv ?? metadata.HeadCountKv;
+        metadata.ExpertCount = info.ExpertCount ?? metadata.ExpertCount;
+        metadata.TokenizerModel = info.TokenizerModel ?? metadata.TokenizerModel;
+        metadata.HasChatTemplate = info.HasChatTemplate ?? metadata.HasChatTemplate;
+        metadata.TensorCount = info.TensorCount ?? metadata.TensorCount;
+        metadata.FileFormatVersion = info.FormatVersion ?? metadata.FileFormatVersion;
+    }
+
+    /// <summary>A parameter count as catalogs write it: 292800 → "292.8K", 1100048384 → "1.1B", 7000000000 → "7B".</summary>
+    public static string FormatParameterCount(long count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        string[] suffixes = { "", "K", "M", "B", "T" };
+        int unit = 0;
+        decimal value = count;
+        while (unit < suffixes.Length - 1 && value >= 1000)
+        {
+            value /= 1000;
+            unit++;
+        }
+        value = Math.Round(value, 1, MidpointRounding.AwayFromZero);
+        // 999.96K rounds to 1000.0K, which reads better as 1M.
+        if (value >= 1000 && unit < suffixes.Length - 1)
+        {
+            value = Math.Round(value / 1000, 1, MidpointRounding.AwayFromZero);
+            unit++;
+        }
+        return value.ToString("0.#", CultureInfo.InvariantCulture) + suffixes[unit];
+    }
+
+    private static (Kind Kind, long Size) Sniff(string path)
+    {
+        using var stream = FormatIO.OpenRead(path);
+        long size = stream.Length;
+        if (size == 0) throw ValidationException.InvalidFile(path, "the file is empty");
+        Span<byte> start = stackalloc byte[SniffLength];
+        start = start[..stream.ReadAtLeast(start, SniffLength, throwOnEndOfStream: false)];
+
+        if (GgufReader.HasMagic(start)) return (Kind.Gguf, size);
+        if (SafetensorsReader.LooksLikeSafetensors(start, size)) return (Kind.Safetensors, size);
+        if (PickleScanner.IsZip(start))
+        {
+            stream.Position = 0;
+            return (ZipHoldsPickle(stream, path) ? Kind.Pickle : Kind.Unknown, size);
+        }
+        // Protocol 2+ pickles open with PROTO; torch's legacy format starts with one too.
+        if (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5) return (Kind.Pickle, size);
+
+        int first = start.IndexOfAnyExcept(" \t\r\n"u8);
+        if (first >= 0 && start[first] == (byte)'{')
+            return (SafetensorsReader.IsIndexFile(path) ? Kind.SafetensorsIndex : Kind.Unknown, size);
+        // Protocol 0 and 1 pickles have no magic: any opcode may come first. Such files are confirmed by a scan.
+        return ("(]})cSVXUTIJKLMNFGPg"u8.Contains(start[0]) ? Kind.MaybePickle : Kind.Unknown, size);
+    }
+
+    private static bool ZipHoldsPickle(Stream stream, string path)
+    {
+        try
+        {
+            using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            return archive.Entries.Any(e => e.FullName.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase)
+                || e.FullName.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase));
+        }
+        catch (InvalidDataException ex)
+        {
+            throw ValidationException.InvalidFile(path, $"the zip archive is corrupt: {ex.Message}", ex);
+        }
+    }
+
+    private static PickleScanResult? TryScanPickle(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return PickleScanner.Scan(path, cancellationToken);
+        }
+        catch (ValidationException)
+        {
+            return null;
+        }
+    }
+
+    private static ModelFileInfo InspectGguf(string path, CancellationToken cancellationToken)
+    {
+        var partPaths = new List<string> { Path.GetFullPath(path) };
+        long totalSize = new FileInfo(path).Length;
+        if (GgufSplitSet.Find(path) is GgufSplitSet split)
+        {
+            if (!split.IsComplete)
+                throw ValidationException.InvalidFile(path,
+                    $"the split GGUF model is missing part(s) {string.Join(", ", split.MissingPartNumbers)} of {split.PartCount}");
+            partPaths = split.Parts.ToList();
+            totalSize = split.TotalSize;
+        }
+
+        var parts = new List<GgufFile>(partPaths.Count);
+        foreach (var part in partPaths)
+        {
+            var file = GgufReader.Read(part, cancellationToken);
+            // gguf-split records each part's number and the total; a part from another split set must not slip in.
+            if (partPaths.Count > 1
+                && ((file.SplitCount is long count && count != partPaths.Count) || (file.SplitIndex is long index && index != parts.Count)))
+                throw ValidationException.InvalidFile(part,
+                    $"its split.no/split.count ({file.SplitIndex}/{file.SplitCount}) do not match part {parts.Count + 1} of {partPaths.Count}");
+            parts.Add(file);
+        }
+
+        var first = parts[0];
+        return new ModelFileInfo
+        {
+            Path = path,
+            Format = ModelFileFormat.Gguf,
+            FileSize = new FileInfo(path).Length,
+            FormatVersion = $"GGUF v{first.Version}",
+            Architecture = first.Architecture,
+            Name = first.Name,
+            FileType = first.FileType,
+            Quantization = first.Quantization,
+            ContextLength = first.ContextLength,
+            EmbeddingLength = first.EmbeddingLength,
+            BlockCount = first.BlockCount,
+            HeadCount = first.HeadCount,
+            HeadCountKv = first.HeadCountKv,
+            ExpertCount = first.ExpertCount,
+            TokenizerModel = first.TokenizerModel,
+            HasChatTemplate = first.HasChatTemplate,
+            Alignment = first.Alignment,
+            IsBigEndian = first.IsBigEndian,
+            TensorCount = parts.Sum(p => (long)p.TensorCount),
+            ParameterCount = parts.Sum(p => p.ParameterCount),
+            DataOffset = first.DataOffset,
+            ExpectedMinimumFileSize = first.TensorDataEnd,
+            Parts = partPaths,
+            TotalSize = totalSize,
+            GgufParts = parts,
+        };
+    }
+
+    private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model) => new()
+    {
+        Path = path,
+        Format = ModelFileFormat.Safetensors,
+        FileSize = size,
+        FormatVersion = "safetensors",
+        Quantization = model.DominantDType,
+        TensorCount = model.TensorCount,
+        ParameterCount = model.ParameterCount,
+        Parts = model.Shards.Select(s => Path.GetFullPath(s.Source)).ToList(),
+        TotalSize = model.TotalFileSize,
+        Metadata = model.Metadata,
+        Safetensors = model,
+    };
+
+    private static ModelFileInfo FromPickle(string path, long size, PickleScanResult scan) => new()
+    {
+        Path = path,
+        Format = ModelFileFormat.PyTorch,
+        FileSize = size,
+        FormatVersion = scan.Container == PickleContainer.Zip
+            ? $"PyTorch zip, pickle protocol {scan.Protocol}"
+            : $"pickle protocol {scan.Protocol}",
+        Parts = new[] { Path.GetFullPath(path) },
+        TotalSize = size,
+        Pickle = scan,
+    };
+
+    private static ModelFileInfo Unknown(string path, long size) => new()
+    {
+        Path = path,
+        Format = ModelFileFormat.Unknown,
+        FileSize = size,
+        Parts = new[] { Path.GetFullPath(path) },
+        TotalSize = size,
+    };
+}

@@ -1,0 +1,123 @@
+namespace ModelLibrary.Formats;
+
+public enum PickleVerdict
+{
+    Safe,
+    Unsafe,
+}
+
+public enum PickleContainer
+{
+    /// <summary>Pickles one after another in a plain file (a .pkl, or torch's legacy non-zip format).</summary>
+    Raw,
+    /// <summary>A zip archive (torch's current format) whose <c>*.pkl</c> entries were scanned.</summary>
+    Zip,
+}
+
+/// <summary>One global a pickle imports, and whether that is safe.</summary>
+public sealed class PickleGlobal
+{
+    internal PickleGlobal(string module, string name, string opcode, bool isResolved, string? entry, long offset)
+    {
+        Module = module;
+        Name = name;
+        Opcode = opcode;
+        IsResolved = isResolved;
+        Entry = entry;
+        Offset = offset;
+        bool allowed = PickleAllowlist.IsAllowed(module, name, out var reason);
+        if (!isResolved)
+        {
+            allowed = false;
+            reason = "the module and name are not constant strings, so what it imports cannot be known before loading";
+        }
+        Verdict = allowed ? PickleVerdict.Safe : PickleVerdict.Unsafe;
+        Reason = reason;
+    }
+
+    /// <summary>The module; for an unresolvable STACK_GLOBAL a description in angle brackets, e.g. <c>&lt;memo[3] never stored&gt;</c>.</summary>
+    public string Module { get; }
+    public string Name { get; }
+    public string FullName => $"{Module}.{Name}";
+    /// <summary>GLOBAL, INST, STACK_GLOBAL, or EXT1/EXT2/EXT4 (copyreg extension codes).</summary>
+    public string Opcode { get; }
+    /// <summary>False when a STACK_GLOBAL's operands were not constant strings (such a global is always unsafe).</summary>
+    public bool IsResolved { get; }
+    /// <summary>The zip entry the pickle came from, or null for a raw pickle file.</summary>
+    public string? Entry { get; }
+    /// <summary>Byte offset of the opcode (within the zip entry for zip files).</summary>
+    public long Offset { get; }
+    public PickleVerdict Verdict { get; }
+    public bool IsSafe => Verdict == PickleVerdict.Safe;
+    public string Reason { get; }
+
+    public override string ToString() => $"{FullName} [{Opcode}] {Verdict}";
+}
+
+/// <summary>The walk of one pickle stream: a raw file, or one zip entry.</summary>
+public sealed class PickleStreamResult
+{
+    internal PickleStreamResult(string? entry, int pickleCount, int protocol, long length, long? stoppedAt, string? stopReason)
+    {
+        Entry = entry;
+        PickleCount = pickleCount;
+        Protocol = protocol;
+        Length = length;
+        StoppedAt = stoppedAt;
+        StopReason = stopReason;
+    }
+
+    public string? Entry { get; }
+    /// <summary>Complete pickles (ending in STOP) found one after another.</summary>
+    public int PickleCount { get; }
+    /// <summary>The first pickle's protocol (its PROTO opcode, or 0 without one).</summary>
+    public int Protocol { get; }
+    public long Length { get; }
+    /// <summary>
+    /// Where the data stopped being a pickle after at least one complete one, e.g. the raw storage bytes that follow
+    /// the pickles of torch's legacy format; null when the pickles cover the whole stream.
+    /// </summary>
+    public long? StoppedAt { get; }
+    public string? StopReason { get; }
+}
+
+/// <summary>Every global the pickles in a file import, each with a verdict, and the overall verdict.</summary>
+public sealed class PickleScanResult
+{
+    internal PickleScanResult(string source, PickleContainer container, IReadOnlyList<PickleStreamResult> streams, IReadOnlyList<PickleGlobal> globals)
+    {
+        Source = source;
+        Container = container;
+        Streams = streams;
+        Globals = globals;
+    }
+
+    public string Source { get; }
+    public PickleContainer Container { get; }
+    public IReadOnlyList<PickleStreamResult> Streams { get; }
+    /// <summary>Distinct globals (per entry, module, name and opcode) in the order first seen.</summary>
+    public IReadOnlyList<PickleGlobal> Globals { get; }
+    public IEnumerable<PickleGlobal> UnsafeGlobals => Globals.Where(g => !g.IsSafe);
+    public PickleVerdict Verdict => Globals.All(g => g.IsSafe) ? PickleVerdict.Safe : PickleVerdict.Unsafe;
+    public bool IsSafe => Verdict == PickleVerdict.Safe;
+    public int PickleCount => Streams.Sum(s => s.PickleCount);
+    /// <summary>The protocol of the first pickle scanned.</summary>
+    public int Protocol => Streams.Count > 0 ? Streams[0].Protocol : 0;
+
+    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) naming the unsafe globals, if any.</summary>
+    public void ThrowIfUnsafe()
+    {
+        var offending = UnsafeGlobals.Select(g => g.FullName).Distinct(StringComparer.Ordinal).ToArray();
+        if (offending.Length == 0) return;
+        throw new SecurityException(
+            ErrorIds.UnsafeModelContent,
+            $"'{Source}' holds pickled code references that can run code when loaded: {string.Join(", ", offending)}.",
+            Source,
+            new Dictionary<string, object?> { ["path"] = Source, ["globals"] = offending },
+            new[]
+            {
+                "Do not load this file with torch.load or pickle.",
+                "Use a safetensors or GGUF version of the model instead.",
+            });
+    }
+}

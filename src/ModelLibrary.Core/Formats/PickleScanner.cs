@@ -1,0 +1,419 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+
+namespace ModelLibrary.Formats;
+
+/// <summary>
+/// Finds the globals a pickle imports without unpickling it: it walks the opcodes the way Python's
+/// <c>pickletools.genops</c> does, resolving GLOBAL and INST from their arguments and STACK_GLOBAL from the two
+/// values below it on the stack (constant string pushes, followed through PUT/MEMOIZE and GET). Raw files may hold
+/// several pickles one after another (torch's legacy format); the walk stops cleanly where the data stops being a
+/// pickle, after at least one complete one. Zip files (torch's current format) have every <c>*.pkl</c> entry scanned.
+/// </summary>
+public static class PickleScanner
+{
+    /// <summary>A torch data.pkl holds only structure and is a few MB even for huge models.</summary>
+    public const long MaxZipEntryLength = 1L << 30;
+
+    public static PickleScanResult Scan(string path, CancellationToken cancellationToken = default)
+    {
+        using var stream = FormatIO.OpenRead(path);
+        return Scan(stream, path, cancellationToken);
+    }
+
+    /// <summary>Scans a seekable stream positioned at the start of a raw pickle file or a zip archive.</summary>
+    public static PickleScanResult Scan(Stream stream, string sourceName, CancellationToken cancellationToken = default)
+    {
+        long length = FormatIO.RemainingLength(stream);
+        return FormatIO.Parse(sourceName, () =>
+        {
+            if (length == 0) throw new MalformedFileException("the file is empty");
+            Span<byte> start = stackalloc byte[4];
+            long origin = stream.Position;
+            int read = stream.ReadAtLeast(start, 4, throwOnEndOfStream: false);
+            stream.Position = origin;
+            return IsZip(start[..read])
+                ? ScanZip(stream, sourceName, cancellationToken)
+                : ScanRaw(stream, length, sourceName, cancellationToken);
+        });
+    }
+
+    /// <summary>Scans the file and throws <see cref="SecurityException"/> (UnsafeModelContent) if any global is unsafe.</summary>
+    public static PickleScanResult EnsureSafe(string path, CancellationToken cancellationToken = default)
+    {
+        var result = Scan(path, cancellationToken);
+        result.ThrowIfUnsafe();
+        return result;
+    }
+
+    internal static bool IsZip(ReadOnlySpan<byte> start) =>
+        start.StartsWith("PK\x03\x04"u8) || start.StartsWith("PK\x05\x06"u8);
+
+    private static PickleScanResult ScanRaw(Stream stream, long length, string source, CancellationToken cancellationToken)
+    {
+        var globals = new GlobalCollector();
+        var walker = new Walker(new BoundedReader(stream, length), entry: null, globals, cancellationToken);
+        var streamResult = walker.WalkStream();
+        return new PickleScanResult(source, PickleContainer.Raw, new[] { streamResult }, globals.Items);
+    }
+
+    private static PickleScanResult ScanZip(Stream stream, string source, CancellationToken cancellationToken)
+    {
+        var globals = new GlobalCollector();
+        var streams = new List<PickleStreamResult>();
+        try
+        {
+            using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            var entries = archive.Entries
+                .Where(e => e.FullName.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase)
+                    || e.FullName.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase))
+                .ToList();
+            if (entries.Count == 0) throw new MalformedFileException("the zip archive holds no .pkl entry");
+            foreach (var entry in entries)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (entry.Length > MaxZipEntryLength)
+                    throw new MalformedFileException($"zip entry '{entry.FullName}' is {entry.Length} bytes, over the limit of {MaxZipEntryLength}");
+                using var entryStream = entry.Open();
+                var walker = new Walker(new BoundedReader(entryStream, entry.Length), entry.FullName, globals, cancellationToken);
+                streams.Add(walker.WalkStream());
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new MalformedFileException($"the zip archive is corrupt: {ex.Message}", null, ex);
+        }
+        return new PickleScanResult(source, PickleContainer.Zip, streams, globals.Items);
+    }
+
+    /// <summary>Keeps globals distinct per entry, module, name and opcode, in the order first seen.</summary>
+    private sealed class GlobalCollector
+    {
+        private readonly HashSet<(string?, string, string, string)> _seen = new();
+        public List<PickleGlobal> Items { get; } = new();
+
+        public void Add(string module, string name, string opcode, bool resolved, string? entry, long offset)
+        {
+            if (_seen.Add((entry, module, name, opcode)))
+                Items.Add(new PickleGlobal(module, name, opcode, resolved, entry, offset));
+        }
+    }
+
+    /// <summary>What the walk knows about a stack value: a constant string (Text) or only a description.</summary>
+    private readonly record struct StackValue(string? Text, string Description)
+    {
+        public static StackValue String(string text) => new(text, text);
+        public static StackValue Other(string description) => new(null, description);
+        public string Display => Text ?? Description;
+    }
+
+    private sealed class Walker(BoundedReader reader, string? entry, GlobalCollector globals, CancellationToken cancellationToken)
+    {
+        // Module and class names are short; a longer string can never resolve to an allowed global, so it is skipped
+        // rather than kept, which bounds memory whatever the pickle declares.
+        private const int MaxKeptString = 1024;
+        // PUT/MEMOIZE entries remembered per pickle; beyond this GETs resolve to "not tracked", which is unsafe, never safe.
+        private const int MaxMemoEntries = 1_000_000;
+
+        private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+        private static readonly StackValue Unknown = StackValue.Other("<unknown stack value>");
+
+        private readonly Dictionary<long, StackValue> _memo = new();
+        // Only the two topmost stack values matter (STACK_GLOBAL's operands); anything that is not a plain push makes them unknown.
+        private StackValue _top = Unknown;
+        private StackValue _second = Unknown;
+        private long _opcodes;
+
+        public PickleStreamResult WalkStream()
+        {
+            if (reader.Length == 0) throw new MalformedFileException("the pickle data is empty");
+            int complete = 0;
+            int protocol = 0;
+            while (reader.Remaining > 0)
+            {
+                long start = reader.Position;
+                try
+                {
+                    int p = WalkOne();
+                    if (complete == 0) protocol = p;
+                    complete++;
+                }
+                catch (MalformedFileException ex) when (complete > 0)
+                {
+                    // After a complete pickle, bytes that are not a pickle are data (torch's legacy format puts raw
+                    // storages there); a loader never unpickles them. Globals met before the error stay reported.
+                    return new PickleStreamResult(entry, complete, protocol, reader.Length, start, ex.Message);
+                }
+                catch (MalformedFileException ex)
+                {
+                    string where = entry is null ? "" : $"zip entry '{entry}': ";
+                    string seen = globals.Items.Count == 0 ? "" : $"; globals seen before the error: {string.Join(", ", globals.Items.Select(g => g.FullName))}";
+                    throw new MalformedFileException($"{where}not a complete pickle: {ex.Message}{seen}", null, ex);
+                }
+            }
+            return new PickleStreamResult(entry, complete, protocol, reader.Length, null, null);
+        }
+
+        /// <summary>Walks one pickle up to and including STOP; returns its protocol.</summary>
+        private int WalkOne()
+        {
+            _memo.Clear();
+            _top = _second = Unknown;
+            int protocol = 0;
+            bool first = true;
+            while (true)
+            {
+                if ((++_opcodes & 4095) == 0) cancellationToken.ThrowIfCancellationRequested();
+                long at = reader.Position;
+                if (reader.Remaining <= 0) throw new MalformedFileException("the pickle ends before its STOP opcode", at);
+                byte op = reader.ReadByte();
+                switch (op)
+                {
+                    case (byte)'.': // STOP
+                        return protocol;
+
+                    case 0x80: // PROTO
+                        int version = reader.ReadByte();
+                        if (version > 5) throw new MalformedFileException($"unsupported pickle protocol {version}", at);
+                        if (first) protocol = version;
+                        break;
+                    case 0x95: // FRAME: a length hint only
+                        ulong frame = reader.ReadUInt64();
+                        if (frame > (ulong)reader.Remaining) throw new MalformedFileException($"a FRAME of {frame} bytes runs past the end", at);
+                        break;
+
+                    // Values that are not strings: only their description matters.
+                    case (byte)'N': Push(StackValue.Other("<non-string NONE>")); break;
+                    case 0x88: Push(StackValue.Other("<non-string NEWTRUE>")); break;
+                    case 0x89: Push(StackValue.Other("<non-string NEWFALSE>")); break;
+                    case (byte)'}': Push(StackValue.Other("<non-string EMPTY_DICT>")); break;
+                    case (byte)']': Push(StackValue.Other("<non-string EMPTY_LIST>")); break;
+                    case (byte)')': Push(StackValue.Other("<non-string EMPTY_TUPLE>")); break;
+                    case 0x8f: Push(StackValue.Other("<non-string EMPTY_SET>")); break;
+                    case 0x97: Push(StackValue.Other("<non-string NEXT_BUFFER>")); break;
+                    case (byte)'J': Push(StackValue.Other($"<non-string BININT {reader.ReadInt32()}>")); break;
+                    case (byte)'K': Push(StackValue.Other($"<non-string BININT1 {reader.ReadByte()}>")); break;
+                    case (byte)'M': Push(StackValue.Other($"<non-string BININT2 {reader.ReadUInt16()}>")); break;
+                    case (byte)'G': reader.Skip(8, "BINFLOAT"); Push(StackValue.Other("<non-string BINFLOAT>")); break;
+                    case (byte)'I': PushNumberLine("INT", at); break;
+                    case (byte)'L': PushNumberLine("LONG", at); break;
+                    case (byte)'F': PushNumberLine("FLOAT", at); break;
+                    case (byte)'P': PushLine("PERSID"); break;
+                    case 0x8a: SkipCounted(reader.ReadByte(), "LONG1"); break;
+                    case 0x8b: SkipCounted(reader.ReadInt32(), "LONG4"); break;
+                    case (byte)'C': SkipCounted(reader.ReadByte(), "SHORT_BINBYTES"); break;
+                    case (byte)'B': SkipCounted(reader.ReadUInt32(), "BINBYTES"); break;
+                    case 0x8e: SkipCounted(ToLength(reader.ReadUInt64(), "BINBYTES8"), "BINBYTES8"); break;
+                    case 0x96: SkipCounted(ToLength(reader.ReadUInt64(), "BYTEARRAY8"), "BYTEARRAY8"); break;
+
+                    // Strings: candidates for STACK_GLOBAL's module and name.
+                    case (byte)'S': PushQuotedString(); break;
+                    case (byte)'V': PushRawUnicodeLine(); break;
+                    case (byte)'T': PushCountedString(reader.ReadInt32(), "BINSTRING", Encoding.Latin1); break;
+                    case (byte)'U': PushCountedString(reader.ReadByte(), "SHORT_BINSTRING", Encoding.Latin1); break;
+                    case (byte)'X': PushCountedString(reader.ReadUInt32(), "BINUNICODE", StrictUtf8); break;
+                    case 0x8c: PushCountedString(reader.ReadByte(), "SHORT_BINUNICODE", StrictUtf8); break;
+                    case 0x8d: PushCountedString(ToLength(reader.ReadUInt64(), "BINUNICODE8"), "BINUNICODE8", StrictUtf8); break;
+
+                    // Memo.
+                    case (byte)'p': Memoize(ReadDecimalLine("PUT"), at); break;
+                    case (byte)'q': Memoize(reader.ReadByte(), at); break;
+                    case (byte)'r': Memoize(reader.ReadUInt32(), at); break;
+                    case 0x94: Memoize(_memo.Count, at); break;
+                    case (byte)'g': Push(Recall(ReadDecimalLine("GET"))); break;
+                    case (byte)'h': Push(Recall(reader.ReadByte())); break;
+                    case (byte)'j': Push(Recall(reader.ReadUInt32())); break;
+
+                    // Imports.
+                    case (byte)'c': // GLOBAL
+                    {
+                        var (module, name) = ReadGlobalLines();
+                        globals.Add(module, name, "GLOBAL", resolved: true, entry, at);
+                        Push(StackValue.Other($"<global {module}.{name}>"));
+                        break;
+                    }
+                    case (byte)'i': // INST
+                    {
+                        var (module, name) = ReadGlobalLines();
+                        globals.Add(module, name, "INST", resolved: true, entry, at);
+                        Clobber();
+                        break;
+                    }
+                    case 0x93: // STACK_GLOBAL
+                        globals.Add(_second.Display, _top.Display, "STACK_GLOBAL", _second.Text is not null && _top.Text is not null, entry, at);
+                        Clobber();
+                        break;
+                    case 0x82: Extension(reader.ReadByte(), "EXT1", at); break;
+                    case 0x83: Extension(reader.ReadUInt16(), "EXT2", at); break;
+                    case 0x84: Extension(reader.ReadInt32(), "EXT4", at); break;
+
+                    case (byte)'2': // DUP
+                        _second = _top;
+                        break;
+                    case 0x98: // READONLY_BUFFER replaces the top value
+                        _top = StackValue.Other("<non-string READONLY_BUFFER>");
+                        break;
+
+                    // Everything else pops, builds or calls: the top of the stack is no longer a known constant.
+                    case (byte)'(': // MARK
+                    case (byte)'0': // POP
+                    case (byte)'1': // POP_MARK
+                    case (byte)'Q': // BINPERSID
+                    case (byte)'R': // REDUCE
+                    case (byte)'b': // BUILD
+                    case (byte)'o': // OBJ
+                    case 0x81:      // NEWOBJ
+                    case 0x92:      // NEWOBJ_EX
+                    case (byte)'a': // APPEND
+                    case (byte)'e': // APPENDS
+                    case (byte)'s': // SETITEM
+                    case (byte)'u': // SETITEMS
+                    case (byte)'d': // DICT
+                    case (byte)'l': // LIST
+                    case (byte)'t': // TUPLE
+                    case 0x85:      // TUPLE1
+                    case 0x86:      // TUPLE2
+                    case 0x87:      // TUPLE3
+                    case 0x90:      // ADDITEMS
+                    case 0x91:      // FROZENSET
+                        Clobber();
+                        break;
+
+                    default:
+                        throw new MalformedFileException($"unknown pickle opcode 0x{op:X2}", at);
+                }
+                first = false;
+            }
+        }
+
+        private void Push(StackValue value)
+        {
+            _second = _top;
+            _top = value;
+        }
+
+        private void Clobber()
+        {
+            _top = Unknown;
+            _second = Unknown;
+        }
+
+        private void Memoize(long index, long at)
+        {
+            if (index < 0) throw new MalformedFileException("a negative memo index", at);
+            if (_memo.Count < MaxMemoEntries || _memo.ContainsKey(index)) _memo[index] = _top;
+        }
+
+        private StackValue Recall(long index) =>
+            _memo.TryGetValue(index, out var value) ? value : StackValue.Other($"<memo[{index}] never stored>");
+
+        private void Extension(long code, string opcode, long at)
+        {
+            // copyreg's extension registry maps the code to a global chosen by whoever loads the file: never resolvable here.
+            globals.Add("<copyreg extension>", code.ToString(CultureInfo.InvariantCulture), opcode, resolved: false, entry, at);
+            Push(StackValue.Other($"<non-string {opcode} {code}>"));
+        }
+
+        private (string Module, string Name) ReadGlobalLines() => (ReadNameLine(), ReadNameLine());
+
+        private string ReadNameLine()
+        {
+            long at = reader.Position;
+            byte[] line = reader.ReadLine(MaxKeptString, out bool clipped);
+            string text = Decode(line, StrictUtf8, at);
+            // A clipped name cannot be on the allowlist, so marking it is enough.
+            return clipped ? text + "..." : text;
+        }
+
+        private void PushLine(string opcode)
+        {
+            reader.ReadLine(0, out _);
+            Push(StackValue.Other($"<non-string {opcode}>"));
+        }
+
+        // INT, LONG and FLOAT take a decimal line; checking it keeps ordinary text files from passing as protocol-0 pickles.
+        private void PushNumberLine(string opcode, long at)
+        {
+            byte[] line = reader.ReadLine(4096, out bool clipped);
+            string text = Encoding.Latin1.GetString(line);
+            if (opcode == "LONG" && text.EndsWith('L')) text = text[..^1];
+            bool valid = !clipped && (opcode == "FLOAT"
+                ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _) || text is "nan" or "inf" or "-inf"
+                : text.Length > 0 && text.TrimStart('-', '+').Length > 0 && text.TrimStart('-', '+').All(char.IsAsciiDigit));
+            if (!valid) throw new MalformedFileException($"{opcode} has an argument that is not a number", at);
+            Push(StackValue.Other($"<non-string {opcode} {text}>"));
+        }
+
+        private long ReadDecimalLine(string opcode)
+        {
+            long at = reader.Position;
+            byte[] line = reader.ReadLine(32, out bool clipped);
+            if (clipped || !long.TryParse(Encoding.ASCII.GetString(line), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+                throw new MalformedFileException($"{opcode} has an argument that is not a number", at);
+            return value;
+        }
+
+        private void SkipCounted(long length, string opcode)
+        {
+            if (length < 0) throw new MalformedFileException($"{opcode} has a negative length", reader.Position);
+            reader.Skip(length, opcode);
+            Push(StackValue.Other($"<non-string {opcode}>"));
+        }
+
+        private static long ToLength(ulong length, string opcode) =>
+            length > long.MaxValue ? throw new MalformedFileException($"{opcode} has length {length}") : (long)length;
+
+        private void PushCountedString(long length, string opcode, Encoding encoding)
+        {
+            long at = reader.Position;
+            if (length < 0) throw new MalformedFileException($"{opcode} has a negative length", at);
+            reader.CheckLength(length, long.MaxValue, opcode);
+            if (length > MaxKeptString)
+            {
+                reader.Skip(length, opcode);
+                Push(StackValue.Other($"<{opcode} of {length} bytes>"));
+                return;
+            }
+            Push(StackValue.String(Decode(reader.ReadBytes(length, MaxKeptString, opcode), encoding, at)));
+        }
+
+        private void PushQuotedString()
+        {
+            long at = reader.Position;
+            byte[] line = reader.ReadLine(MaxKeptString + 2, out bool clipped);
+            if (clipped)
+            {
+                Push(StackValue.Other("<long STRING>"));
+                return;
+            }
+            if (line.Length < 2 || line[0] != line[^1] || (line[0] != '\'' && line[0] != '"'))
+                throw new MalformedFileException("STRING argument is not quoted", at);
+            var body = line.AsSpan(1, line.Length - 2);
+            // Escapes would need Python's escape_decode; a name spelled with escapes is reported as unresolvable instead.
+            Push(body.Contains((byte)'\\') ? StackValue.Other("<escaped STRING>") : StackValue.String(Encoding.Latin1.GetString(body)));
+        }
+
+        private void PushRawUnicodeLine()
+        {
+            byte[] line = reader.ReadLine(MaxKeptString, out bool clipped);
+            // raw-unicode-escape: bytes are Latin-1 except \uXXXX and \UXXXXXXXX escapes, which are left unresolved.
+            bool escaped = line.AsSpan().IndexOf("\\u"u8) >= 0 || line.AsSpan().IndexOf("\\U"u8) >= 0;
+            Push(clipped ? StackValue.Other("<long UNICODE>")
+                : escaped ? StackValue.Other("<escaped UNICODE>")
+                : StackValue.String(Encoding.Latin1.GetString(line)));
+        }
+
+        private static string Decode(byte[] bytes, Encoding encoding, long at)
+        {
+            try
+            {
+                return encoding.GetString(bytes);
+            }
+            catch (DecoderFallbackException ex)
+            {
+                throw new MalformedFileException("a string is not valid UTF-8", at, ex);
+            }
+        }
+    }
+}
