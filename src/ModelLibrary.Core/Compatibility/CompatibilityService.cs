@@ -1,4 +1,3 @@
-using System.Globalization;
 using ModelLibrary.Configuration;
 
 namespace ModelLibrary.Compatibility;
@@ -165,6 +164,11 @@ public sealed class CompatibilityService
     /// <summary>The health of every provider, without model counts.</summary>
     public Task<IReadOnlyList<ProviderHealth>> CheckHealthAsync(bool refresh = false, CancellationToken cancellationToken = default) =>
         health.CheckAsync(providers.List(), refresh, cancellationToken);
+
+    /// <summary>One provider's health (cached like the others).</summary>
+    /// <exception cref="ModelLibraryException">ProviderNotFound.</exception>
+    public Task<ProviderHealth> CheckHealthAsync(string provider, bool refresh = false, CancellationToken cancellationToken = default) =>
+        health.CheckAsync(providers.Get(provider), refresh, cancellationToken);
 
     sealed record Context(MachineSnapshot Machine, IReadOnlyList<ModelInfo> Models, IReadOnlyList<ProviderCapabilities> Providers, Func<string, string?> Directory);
 

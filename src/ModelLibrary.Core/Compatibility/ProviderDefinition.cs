@@ -41,6 +41,9 @@ public static partial class ProviderDefinition
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
 
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
+    private static partial Regex PythonModulePattern();
+
     [GeneratedRegex(@"^[a-z0-9][a-z0-9._+-]*$")]
     private static partial Regex FormatPattern();
 
@@ -290,6 +293,11 @@ public static partial class ProviderDefinition
                 problems.Add($"'{P}method' '{methodText}' is not one of http, executable, python, none");
                 method = ProbeMethod.None;
                 break;
+        }
+
+        if (module is not null && !PythonModulePattern().IsMatch(module))
+        {
+            problems.Add($"'{P}python_module' '{module}' is not a Python module name");
         }
 
         if (port is { } p && p is < 1 or > 65535)
