@@ -13,29 +13,36 @@ public sealed record MachineSnapshot(long TotalMemory, long AvailableMemory, int
 /// <summary>
 /// Scores one model against one provider. The score is the weighted sum of seven factors, each 0..1:
 /// <code>
-///   Format               0.30  1 if the provider loads the format, else 0 (blocking)
-///   RequiredCapabilities 0.20  share of the provider's required entries the model meets (missing = blocking;
+///   Format               0.15  1 if the provider loads the format, else 0 (blocking)
+///   RequiredCapabilities 0.15  share of the provider's required entries the model meets (missing = blocking;
 ///                              a model that lists no capabilities at all scores 0.5, not blocking)
-///   OptionalCapabilities 0.10  share of the model's other capabilities the provider can use (none = 1)
-///   SizeLimits           0.10  1 inside the provider's min/max size, 0 outside (blocking), 0.5 size unknown
-///   Memory               0.20  1 if the need is ≤ 80% of available RAM, 0.8 if ≤ available, 0.4 if only ≤ total RAM,
+///   OptionalCapabilities 0.15  share of the model's other capabilities the provider can use (none, or a provider
+///                              that declares no capabilities at all = 1)
+///   SizeLimits           0.05  1 inside the provider's min/max size, 0 outside (blocking), 0.5 size unknown
+///   Memory               0.35  1 if the need is ≤ 80% of available RAM, 0.7 if ≤ available, 0.3 if only ≤ total RAM,
 ///                              0 above total RAM or below the provider's minimum RAM (blocking), 0.5 unknown
 ///   Disk                 0.05  1 if local or free space ≥ 1.1 × size, 0.5 if it just fits or is unknown, else 0
-///   Cpu                  0.05  cores / recommended cores, at most 1 (2 cores under 2 GB need, 4 under 8 GB, else 8)
+///   Cpu                  0.10  cores / recommended cores, at most 1 (2 cores under 2 GB need, 4 under 8 GB, else 8)
 /// </code>
-/// Format and capabilities weigh most because they decide whether the runtime can load the model at all; memory
-/// decides whether it runs here; disk and CPU only make it slower or need a clean-up, so they weigh least.
-/// A model is compatible when no factor is blocking, whatever the score.
+/// Format, required capabilities and size limits are gates: when one fails the model is not compatible at all, so
+/// they weigh little in the score, which ranks compatible models. Among those, memory fit decides most how well a
+/// model runs, so it weighs most; capabilities the provider cannot use are wasted; CPU cores set the speed; free
+/// disk only needs a clean-up. A model is compatible when no factor is blocking, whatever the score.
 /// </summary>
 public static class CompatibilityScorer
 {
-    public const double FormatWeight = 0.30;
-    public const double RequiredCapabilitiesWeight = 0.20;
-    public const double OptionalCapabilitiesWeight = 0.10;
-    public const double SizeLimitsWeight = 0.10;
-    public const double MemoryWeight = 0.20;
+    public const double FormatWeight = 0.15;
+    public const double RequiredCapabilitiesWeight = 0.15;
+    public const double OptionalCapabilitiesWeight = 0.15;
+    public const double SizeLimitsWeight = 0.05;
+    public const double MemoryWeight = 0.35;
     public const double DiskWeight = 0.05;
-    public const double CpuWeight = 0.05;
+    public const double CpuWeight = 0.10;
+
+    /// <summary>Memory factor when the need fits in available memory but without the 20% to spare.</summary>
+    public const double FitsAvailableScore = 0.7;
+    /// <summary>Memory factor when the need fits only in total memory: other programs must give memory back first.</summary>
+    public const double FitsTotalScore = 0.3;
 
     /// <summary>A need at or below this share of available memory leaves room for the OS and other programs.</summary>
     public const double ComfortableMemoryShare = 0.8;
@@ -152,6 +159,12 @@ public static class CompatibilityScorer
 
     static CompatibilityFactor OptionalFactor(ProviderCapabilities provider, IReadOnlyCollection<string> capabilities)
     {
+        if (provider.RequiredCapabilities.Length == 0 && provider.OptionalCapabilities.Length == 0)
+        {
+            // A definition that names no capabilities has not said what it cannot use; do not hold that against the model.
+            return Factor("OptionalCapabilities", OptionalCapabilitiesWeight, 1, false, $"{provider.Name} declares no capabilities, so all are assumed usable.");
+        }
+
         // The capabilities beyond what the provider requires: how many of them can the provider put to use?
         var required = provider.RequiredCapabilities.SelectMany(Alternatives).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var extra = capabilities.Where(c => !required.Contains(c)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
@@ -226,10 +239,10 @@ public static class CompatibilityScorer
 
         if (need <= machine.AvailableMemory)
         {
-            return Factor("Memory", MemoryWeight, 0.8, false, $"{needText}; {haveText}, so it fits with little to spare.");
+            return Factor("Memory", MemoryWeight, FitsAvailableScore, false, $"{needText}; {haveText}, so it fits with little to spare.");
         }
 
-        return Factor("Memory", MemoryWeight, 0.4, false, $"{needText}; {haveText}, so other programs must free memory first.");
+        return Factor("Memory", MemoryWeight, FitsTotalScore, false, $"{needText}; {haveText}, so other programs must free memory first.");
     }
 
     static CompatibilityFactor DiskFactor(bool isLocal, long? downloadBytes, long? freeDisk, string? path)
