@@ -55,6 +55,13 @@ public sealed class LoopbackServer : IAsyncLifetime
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
+
+        // Warm up (JIT, routing) so the first probe in a test is not slower than its short timeout.
+        using var client = new HttpClient { BaseAddress = BaseAddress };
+        foreach (var path in new[] { "/api/tags", "/v1/models", "/health", "/broken/x", "/other/x" })
+        {
+            using var _ = await client.GetAsync(path);
+        }
     }
 
     public async Task DisposeAsync()
@@ -66,13 +73,28 @@ public sealed class LoopbackServer : IAsyncLifetime
         }
     }
 
-    /// <summary>A loopback port nothing listens on (bound, then released), so connecting is refused.</summary>
+    /// <summary>
+    /// A loopback port nothing listens on, so connecting is refused. It is taken below Linux's ephemeral range
+    /// (32768+): connecting to a free ephemeral port can pick that same port as the source and connect to itself.
+    /// </summary>
     public static int ClosedPort()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(20000, 32000);
+            try
+            {
+                var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // In use; try another.
+            }
+        }
+
+        throw new InvalidOperationException("No free port below the ephemeral range.");
     }
 }

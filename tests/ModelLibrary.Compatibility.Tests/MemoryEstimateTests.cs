@@ -128,6 +128,8 @@ public class MemoryEstimateTests
     [InlineData("tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf", "Q4_K_M")]
     [InlineData("llama-3.2-1b-instruct-q8_0.gguf", "Q8_0")]
     [InlineData("nomic-embed-text-v1.5.f16.gguf", "F16")]
-    [InlineData("Phi-3-mini-4k-instruct-q4.gguf", null)]
+    [InlineData("Phi-3-mini-4k-instruct-q4.gguf", "Q4_K_M")]
+    [InlineData("tinyllama-1.1b-chat-q8", "Q8_0")]
+    [InlineData("model.gguf", null)]
     public void Quantization_in_file_names(string file, string? expected) => Assert.Equal(expected, Quantization.FindIn(file));
 }

@@ -53,7 +53,8 @@ public static class MemoryEstimator
             var tokens = Math.Min(metadata.ContextLength is > 0 ? metadata.ContextLength.Value : AssumedContextLength, DefaultContextWindow);
             var cache = (long)Math.Round(tokens * KvCacheBytesPerToken(metadata, p));
             var total = weights + cache + provider.RuntimeOverhead;
-            var quantText = quantization ?? $"{b.ToString(CultureInfo.InvariantCulture)}-bit";
+            var inferred = string.IsNullOrWhiteSpace(metadata.Quantization) && quantization is not null;
+            var quantText = quantization is null ? $"{b.ToString(CultureInfo.InvariantCulture)}-bit" : inferred ? $"{quantization} (read from the name)" : quantization;
             return new MemoryEstimate
             {
                 Total = total,

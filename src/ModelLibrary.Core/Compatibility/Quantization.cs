@@ -38,7 +38,20 @@ public static partial class Quantization
     [GeneratedRegex(@"(?<![A-Za-z0-9])(?<q>I?Q\d_[A-Z0-9]+(?:_[A-Z0-9]+)?|BF16|F16|F32|FP16|FP32)(?![A-Za-z0-9])", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex EmbeddedQuantization();
 
-    /// <summary>Finds a known quantization name inside a file name or id, upper-cased; null when none.</summary>
+    // A bare level ("-q4", ".q8") as short ids and some file names write it.
+    [GeneratedRegex(@"(?<![A-Za-z0-9])q(?<level>[2-8])(?![A-Za-z0-9_])", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex BareLevel();
+
+    // What a bare level usually means: the K-quant most publishers ship at that level ("q4" is almost always Q4_K_M).
+    static readonly Dictionary<string, string> BareLevels = new()
+    {
+        ["2"] = "Q2_K", ["3"] = "Q3_K_M", ["4"] = "Q4_K_M", ["5"] = "Q5_K_M", ["6"] = "Q6_K", ["8"] = "Q8_0",
+    };
+
+    /// <summary>
+    /// Finds a known quantization name inside a file name or id, upper-cased; failing that, reads a bare level
+    /// ("q4") as its usual K-quant; null when neither.
+    /// </summary>
     public static string? FindIn(string? text)
     {
         if (string.IsNullOrEmpty(text))
@@ -55,6 +68,7 @@ public static partial class Quantization
             }
         }
 
-        return null;
+        var bare = BareLevel().Match(text);
+        return bare.Success && BareLevels.TryGetValue(bare.Groups["level"].Value, out var usual) ? usual : null;
     }
 }
