@@ -20,6 +20,7 @@ public static class ErrorIds
     public const string ModelSourceUnavailable = nameof(ModelSourceUnavailable);
     public const string InvalidProviderDefinition = nameof(InvalidProviderDefinition);
     public const string ProviderNotFound = nameof(ProviderNotFound);
+    public const string ProviderExists = nameof(ProviderExists);
     public const string DownloadInProgress = nameof(DownloadInProgress);
     public const string InvalidDownloadState = nameof(InvalidDownloadState);
 }

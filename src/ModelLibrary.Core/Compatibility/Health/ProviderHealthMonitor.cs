@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+
+namespace ModelLibrary.Compatibility;
+
+/// <summary>
+/// Checks providers in parallel and remembers the results briefly, so that listing status several times in a row
+/// does not wait on the same timeouts again. <c>refresh</c> bypasses the cache.
+/// </summary>
+public sealed class ProviderHealthMonitor
+{
+    public static readonly TimeSpan DefaultCacheDuration = TimeSpan.FromSeconds(30);
+
+    readonly IProviderHealthProbe probe;
+    readonly TimeSpan cacheDuration;
+    readonly TimeProvider time;
+    readonly ConcurrentDictionary<string, (ProviderHealth Health, DateTimeOffset Expires)> cache = new(StringComparer.OrdinalIgnoreCase);
+
+    public ProviderHealthMonitor(IProviderHealthProbe? probe = null, TimeSpan? cacheDuration = null, TimeProvider? time = null)
+    {
+        this.probe = probe ?? new ProviderHealthProbe();
+        this.cacheDuration = cacheDuration ?? DefaultCacheDuration;
+        this.time = time ?? TimeProvider.System;
+    }
+
+    public async Task<IReadOnlyList<ProviderHealth>> CheckAsync(IEnumerable<ProviderCapabilities> providers, bool refresh = false, CancellationToken cancellationToken = default) =>
+        await Task.WhenAll(providers.Select(p => CheckAsync(p, refresh, cancellationToken))).ConfigureAwait(false);
+
+    public async Task<ProviderHealth> CheckAsync(ProviderCapabilities provider, bool refresh = false, CancellationToken cancellationToken = default)
+    {
+        // The recipe is part of the key: re-registering a provider with another endpoint must not reuse the old answer.
+        var key = provider.Name + "\n" + provider.HealthCheck.CacheKey;
+        var now = time.GetUtcNow();
+        if (!refresh && cache.TryGetValue(key, out var cached) && cached.Expires > now)
+        {
+            return cached.Health;
+        }
+
+        var health = await probe.ProbeAsync(provider, cancellationToken).ConfigureAwait(false);
+        cache[key] = (health, time.GetUtcNow() + cacheDuration);
+        return health;
+    }
+
+    public void Clear() => cache.Clear();
+}

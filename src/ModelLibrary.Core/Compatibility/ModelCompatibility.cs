@@ -1,0 +1,67 @@
+namespace ModelLibrary;
+
+/// <summary>Whether a model can run on a provider on this machine, how well, why, and what to do about it.</summary>
+public sealed class ModelCompatibility
+{
+    public string ModelId { get; init; } = "";
+    public string Provider { get; init; } = "";
+    /// <summary>False when any blocking factor failed (format, required capability, size limits, memory).</summary>
+    public bool Compatible { get; init; }
+    /// <summary>0..1: the weighted sum of <see cref="Factors"/>. Ranks how well the model suits the provider here.</summary>
+    public double CompatibilityScore { get; init; }
+    /// <summary>One sentence per factor, in plain words.</summary>
+    public string[] Reasons { get; init; } = Array.Empty<string>();
+    public CompatibilityRequirements Requirements { get; init; } = new();
+    /// <summary>What to do: a smaller quantization that fits, a provider that loads the format, freeing disk...</summary>
+    public string[] Recommendations { get; init; } = Array.Empty<string>();
+    /// <summary>The score's parts: each factor's weight, score and reason.</summary>
+    public CompatibilityFactor[] Factors { get; init; } = Array.Empty<CompatibilityFactor>();
+
+    public override string ToString() => $"{ModelId} on {Provider}: {(Compatible ? "compatible" : "not compatible")} ({CompatibilityScore:0.00})";
+}
+
+/// <summary>One part of a compatibility score.</summary>
+public sealed class CompatibilityFactor
+{
+    /// <summary>Format, RequiredCapabilities, OptionalCapabilities, SizeLimits, Memory, Disk or Cpu.</summary>
+    public string Name { get; init; } = "";
+    /// <summary>Share of the total score (the weights add up to 1).</summary>
+    public double Weight { get; init; }
+    /// <summary>0..1 for this factor alone.</summary>
+    public double Score { get; init; }
+    /// <summary>True when this factor failed in a way that makes the model unusable on the provider.</summary>
+    public bool Blocking { get; init; }
+    public string Reason { get; init; } = "";
+    public double Contribution => Weight * Score;
+
+    public override string ToString() => $"{Name}: {Score:0.00} × {Weight:0.00}{(Blocking ? " (blocking)" : "")}";
+}
+
+/// <summary>What the model needs, and what this machine (or the sized one) has.</summary>
+public sealed class CompatibilityRequirements
+{
+    // What the model needs.
+    public string? Format { get; init; }
+    /// <summary>The model's capabilities.</summary>
+    public string[] Capabilities { get; init; } = Array.Empty<string>();
+    /// <summary>The provider's required capabilities (entries with '|' are alternatives).</summary>
+    public string[] RequiredCapabilities { get; init; } = Array.Empty<string>();
+    /// <summary>Required entries the model does not meet.</summary>
+    public string[] MissingCapabilities { get; init; } = Array.Empty<string>();
+    /// <summary>Estimated memory need in bytes; null when unknown.</summary>
+    public long? MemoryBytes { get; init; }
+    public MemoryEstimate MemoryEstimate { get; init; } = new();
+    /// <summary>Bytes the download takes on disk; 0 when the model is already local; null when unknown.</summary>
+    public long? DiskBytes { get; init; }
+    public int RecommendedCpuCores { get; init; }
+
+    // What the machine has.
+    public long TotalMemoryBytes { get; init; }
+    public long AvailableMemoryBytes { get; init; }
+    /// <summary>True when a MaxMemory given by the caller stands in for this machine's RAM.</summary>
+    public bool MemoryOverridden { get; init; }
+    public long? FreeDiskBytes { get; init; }
+    /// <summary>The provider folder whose volume <see cref="FreeDiskBytes"/> was measured on.</summary>
+    public string? DiskPath { get; init; }
+    public int CpuCores { get; init; }
+}

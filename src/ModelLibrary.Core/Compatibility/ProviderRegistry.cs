@@ -1,0 +1,169 @@
+using System.Collections;
+
+namespace ModelLibrary.Compatibility;
+
+/// <summary>
+/// The providers known to the library: the built-ins plus those registered (kept in an
+/// <see cref="IProviderDefinitionStore"/>). A registration with a built-in's name replaces the built-in, but only
+/// when forced; so does re-registering an existing name.
+/// </summary>
+public sealed class ProviderRegistry
+{
+    readonly IProviderDefinitionStore store;
+    readonly object gate = new();
+
+    public ProviderRegistry(IProviderDefinitionStore store)
+    {
+        this.store = store ?? throw new ArgumentNullException(nameof(store));
+    }
+
+    /// <summary>Problems met reading stored definitions during the last <see cref="List"/> (such definitions are skipped).</summary>
+    public IReadOnlyList<string> Warnings { get; private set; } = Array.Empty<string>();
+
+    /// <summary>Built-ins first (in their order, unless overridden), then registered providers by name.</summary>
+    public IReadOnlyList<ProviderCapabilities> List()
+    {
+        var warnings = new List<string>();
+        var registered = new Dictionary<string, ProviderCapabilities>(StringComparer.OrdinalIgnoreCase);
+        foreach (var stored in store.List())
+        {
+            try
+            {
+                var provider = ProviderDefinition.ParseJson(stored.Json);
+                registered[provider.Name] = provider;
+            }
+            catch (ModelLibraryException e)
+            {
+                warnings.Add($"The stored provider '{stored.Name}' was skipped: {e.Message}");
+            }
+        }
+
+        Warnings = warnings;
+        var result = BuiltInProviders.All.Select(b => registered.Remove(b.Name, out var over) ? over : b).ToList();
+        result.AddRange(registered.Values.OrderBy(p => p.Name, StringComparer.OrdinalIgnoreCase));
+        return result;
+    }
+
+    public bool TryGet(string name, out ProviderCapabilities provider)
+    {
+        provider = null!;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return false;
+        }
+
+        if (store.Get(name.Trim()) is { } stored)
+        {
+            try
+            {
+                provider = ProviderDefinition.ParseJson(stored.Json);
+                return true;
+            }
+            catch (ModelLibraryException)
+            {
+                // A broken stored override falls back to the built-in, if any.
+            }
+        }
+
+        var builtIn = BuiltInProviders.All.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
+        provider = builtIn!;
+        return builtIn is not null;
+    }
+
+    /// <exception cref="ModelLibraryException">ProviderNotFound.</exception>
+    public ProviderCapabilities Get(string name) =>
+        TryGet(name, out var provider) ? provider : throw NotFound(name, List());
+
+    /// <summary>Registers a definition given as a dictionary (e.g. a PowerShell hashtable).</summary>
+    public ProviderCapabilities Register(IDictionary definition, bool force = false) => Register(ProviderDefinition.Parse(definition), force);
+
+    /// <summary>Registers a definition given as a JSON object.</summary>
+    public ProviderCapabilities RegisterJson(string json, bool force = false) => Register(ProviderDefinition.ParseJson(json), force);
+
+    /// <summary>Registers the JSON definition in a file.</summary>
+    public ProviderCapabilities RegisterFile(string path, bool force = false)
+    {
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw ProviderDefinition.Invalid(null, new[] { $"the file '{path}' could not be read ({e.Message})" }, e);
+        }
+
+        return RegisterJson(json, force);
+    }
+
+    /// <summary>Removes a registration; a built-in it overrode comes back. Built-ins themselves cannot be removed.</summary>
+    /// <exception cref="ModelLibraryException">ProviderNotFound, or InvalidProviderDefinition for a built-in.</exception>
+    public void Unregister(string name)
+    {
+        lock (gate)
+        {
+            if (store.Remove(name.Trim()))
+            {
+                return;
+            }
+
+            if (BuiltInProviders.IsBuiltIn(name))
+            {
+                throw new ModelLibraryException(ErrorIds.InvalidProviderDefinition, ErrorKind.InvalidOperation,
+                    $"'{name}' is a built-in provider and cannot be unregistered.", new Dictionary<string, object?> { ["name"] = name },
+                    new[] { "Register a definition with the same name and -Force to change it instead." }, name);
+            }
+
+            throw NotFound(name, List());
+        }
+    }
+
+    ProviderCapabilities Register(ProviderCapabilities provider, bool force)
+    {
+        lock (gate)
+        {
+            var builtIn = BuiltInProviders.IsBuiltIn(provider.Name);
+            var existing = store.Get(provider.Name);
+            if (!force && (builtIn || existing is not null))
+            {
+                var what = builtIn ? "a built-in provider" : "an already registered provider";
+                throw new ModelLibraryException(ErrorIds.ProviderExists, ErrorKind.ResourceExists,
+                    $"'{provider.Name}' is {what}; refusing to replace it without Force.",
+                    new Dictionary<string, object?> { ["name"] = provider.Name, ["built_in"] = builtIn },
+                    new[] { "Choose another name.", "Use -Force to replace the existing definition." },
+                    provider.Name);
+            }
+
+            // Keep the stored name exactly as a built-in spells it, so the override lines up with it.
+            var canonical = builtIn ? BuiltInProviders.All.First(b => string.Equals(b.Name, provider.Name, StringComparison.OrdinalIgnoreCase)).Name : provider.Name;
+            var saved = new ProviderCapabilities
+            {
+                Name = canonical,
+                Description = provider.Description,
+                BuiltIn = false,
+                SupportedFormats = provider.SupportedFormats,
+                RequiredCapabilities = provider.RequiredCapabilities,
+                OptionalCapabilities = provider.OptionalCapabilities,
+                MemoryRequirements = provider.MemoryRequirements,
+                PerformanceCharacteristics = provider.PerformanceCharacteristics,
+                ModelSizeLimits = provider.ModelSizeLimits,
+                RuntimeOverhead = provider.RuntimeOverhead,
+                HealthCheck = provider.HealthCheck,
+            };
+            if (existing is not null && existing.Name != canonical)
+            {
+                store.Remove(existing.Name);
+            }
+
+            store.Save(new StoredProviderDefinition(canonical, ProviderDefinition.ToJson(saved)));
+            return saved;
+        }
+    }
+
+    static ModelLibraryException NotFound(string name, IReadOnlyList<ProviderCapabilities> known) => new(
+        ErrorIds.ProviderNotFound, ErrorKind.NotFound,
+        $"No provider is named '{name}'. Known providers: {string.Join(", ", known.Select(p => p.Name))}.",
+        new Dictionary<string, object?> { ["provider"] = name, ["known_providers"] = known.Select(p => p.Name).ToArray() },
+        new[] { "Run Get-ModelProvider to list the providers.", "Register a new one with Register-ModelProvider." },
+        name);
+}

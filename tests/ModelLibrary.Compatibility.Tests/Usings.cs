@@ -1,0 +1,3 @@
+global using Xunit;
+global using ModelLibrary;
+global using ModelLibrary.Compatibility;
