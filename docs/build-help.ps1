@@ -445,7 +445,8 @@ function Write-CommandHelp {
         $W.WriteElementString('title', $ns.maml, "-------------- $($example.Title) --------------")
         $W.WriteElementString('code', $ns.dev, (($example.CodeBlocks | ForEach-Object { ($_ -join "`n").Trim("`n") }) -join "`n`n"))
         $W.WriteStartElement('dev', 'remarks', $ns.dev)
-        Write-Paras $W (ConvertTo-Paragraphs $example.Lines)
+        # The trailing empty paragraph gives a blank line before the next example's title.
+        Write-Paras $W (@(ConvertTo-Paragraphs $example.Lines) + '')
         $W.WriteEndElement()
         $W.WriteEndElement()
     }
