@@ -14,26 +14,7 @@ BeforeDiscovery {
 Describe 'Help' -Tag Help {
     BeforeAll {
         Import-Module $env:MODELLIBRARY_TEST_MODULE -Force
-        # A child pwsh like this one. Under 'dotnet pwsh' the process is dotnet itself, which needs pwsh.dll as its
-        # first argument (TestHelpers' Invoke-ChildPwsh starts the bare process path, which is not enough there).
-        function script:Invoke-ChildPwsh {
-            param([Parameter(Mandatory)] [string] $Script, [switch] $NoImport)
-            $process = [Environment]::ProcessPath
-            $psi = [Diagnostics.ProcessStartInfo]::new($process)
-            if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', '-') { $psi.ArgumentList.Add($a) }
-            $psi.RedirectStandardInput = $true
-            $psi.RedirectStandardOutput = $true
-            $psi.RedirectStandardError = $true
-            $prefix = if ($NoImport) { '' } else { "Import-Module '$($env:MODELLIBRARY_TEST_MODULE)' -ErrorAction Stop`n" }
-            $p = [Diagnostics.Process]::Start($psi)
-            $p.StandardInput.Write($prefix + $Script)
-            $p.StandardInput.Close()
-            $stdout = $p.StandardOutput.ReadToEndAsync()
-            $stderr = $p.StandardError.ReadToEndAsync()
-            $p.WaitForExit()
-            [pscustomobject]@{ ExitCode = $p.ExitCode; Output = $stdout.Result; Error = $stderr.Result }
-        }
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
         $script:moduleDir = Split-Path $env:MODELLIBRARY_TEST_MODULE
         $script:repoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
         $script:ignored = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
