@@ -90,9 +90,20 @@ sealed class ContentEndpoint
         }
 
         var bodyNumber = stats.BeginBody(key);
+        var ended = 0;
+        // The body stops counting as in flight when its last bytes are handed over, not when the write returns:
+        // by then the client may already have started its next request, and maxConcurrent would count both.
+        void End()
+        {
+            if (Interlocked.Exchange(ref ended, 1) == 0)
+            {
+                stats.EndBody();
+            }
+        }
+
         try
         {
-            await WriteBodyAsync(context, body, start, length, faults, faults.BodyFaultsApply(bodyNumber), path);
+            await WriteBodyAsync(context, body, start, length, faults, faults.BodyFaultsApply(bodyNumber), path, End);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionAbortedException)
         {
@@ -100,11 +111,11 @@ sealed class ContentEndpoint
         }
         finally
         {
-            stats.EndBody();
+            End();
         }
     }
 
-    async Task WriteBodyAsync(HttpContext context, Content body, long start, long length, Faults faults, bool faultsOn, string path)
+    async Task WriteBodyAsync(HttpContext context, Content body, long start, long length, Faults faults, bool faultsOn, string path, Action lastChunk)
     {
         var aborted = context.RequestAborted;
         var chunk = faults.Rate is { } rate ? (int)Math.Clamp(rate / 20, 1024, ChunkSize) : ChunkSize;
@@ -121,7 +132,10 @@ sealed class ContentEndpoint
                 {
                     if (sent >= drop)
                     {
+                        // Give the transport a moment to put the N bytes on the wire: an abort right after the
+                        // flush can discard them, and the fault would no longer be "N bytes, then the drop".
                         await context.Response.Body.FlushAsync(aborted);
+                        await Task.Delay(50, aborted);
                         context.Abort();
                         return;
                     }
@@ -155,9 +169,15 @@ sealed class ContentEndpoint
                     Corrupt(span[..n], start + sent, body.Length);
                 }
 
+                // Counted before the write for the same reason: the client may finish before the write returns.
+                stats.CountBytes(path, n);
+                if (sent + n == length)
+                {
+                    lastChunk();
+                }
+
                 await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), aborted);
                 sent += n;
-                stats.CountBytes(path, n);
 
                 if (faults.Rate is { } bytesPerSecond)
                 {

@@ -206,8 +206,9 @@ internal sealed class DownloadRun
                     await FetchPartAsync(fetcher, part, stopOthers.Token);
                 }
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+            catch (Exception e) when (!stopOthers.IsCancellationRequested)
             {
+                // The first to fail (before anyone was told to stop) is the cause; the others only echo it.
                 Interlocked.CompareExchange(ref firstFailure, e, null);
                 stopOthers.Cancel();
             }
@@ -218,8 +219,9 @@ internal sealed class DownloadRun
         {
             await Task.WhenAll(running);
         }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (firstFailure is not null || cancellationToken.IsCancellationRequested)
         {
+            // Reported below: a stop request wins, else the first failure.
         }
 
         cancellationToken.ThrowIfCancellationRequested();
