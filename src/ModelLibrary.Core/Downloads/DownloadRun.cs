@@ -44,6 +44,12 @@ internal sealed class DownloadRun
             try
             {
                 var remote = await RemoteFile.ProbeAsync(owner.Http, owner.Pipeline, request.Url, request.ModelId, cancellationToken);
+                if (remote.Length == 0)
+                {
+                    // Some servers answer HEAD with a length of 0 for anything; let the body tell.
+                    remote = remote with { Length = null, AcceptsRanges = false };
+                }
+
                 // A redirect may have led somewhere the source policy does not allow.
                 Preflight.CheckSource(remote.FinalUrl, request.AllowInsecureHttp, request.ModelId);
                 var state = PrepareState(remote, singleStream);
@@ -83,7 +89,7 @@ internal sealed class DownloadRun
         var saved = ResumeState.Load(paths.State);
         if (saved is not null
             && remote.Matches(saved)
-            && File.Exists(paths.Partial)
+            && PartialFits(saved)
             && (saved.DownloadedBytes == 0 || remote.AcceptsRanges)
             && (!singleStream || saved.SingleStream))
         {
@@ -109,6 +115,13 @@ internal sealed class DownloadRun
         };
     }
 
+    /// <summary>The partial file is as long as the state says it must be (a truncated one would hash wrong).</summary>
+    bool PartialFits(ResumeState saved)
+    {
+        var partial = new FileInfo(paths.Partial);
+        return partial.Exists && (saved.TotalSize is { } total ? partial.Length == total : partial.Length >= saved.DownloadedBytes);
+    }
+
     static List<Part> BuildParts(ResumeState state)
     {
         if (state.SingleStream)
@@ -131,13 +144,7 @@ internal sealed class DownloadRun
         var parts = BuildParts(state);
         long length;
         byte[] digest;
-        using (var file = new FileStream(paths.Partial, new FileStreamOptions
-               {
-                   Mode = FileMode.OpenOrCreate,
-                   Access = FileAccess.ReadWrite,
-                   Share = FileShare.Read,
-                   BufferSize = 0,
-               }))
+        using (var file = OpenPartial(state))
         {
             // Full size up front (sparse where the file system allows) so every part writes at its offset.
             if (file.Length != (state.TotalSize ?? state.DownloadedBytes))
@@ -184,6 +191,30 @@ internal sealed class DownloadRun
         }
 
         return (digest, length);
+    }
+
+    /// <summary>
+    /// Opens the partial file; a new one of known size has its space reserved up front (fallocate where the file
+    /// system supports it), so a full disk shows at once rather than part way.
+    /// </summary>
+    FileStream OpenPartial(ResumeState state)
+    {
+        var fresh = !File.Exists(paths.Partial);
+        try
+        {
+            return new FileStream(paths.Partial, new FileStreamOptions
+            {
+                Mode = fresh ? FileMode.CreateNew : FileMode.Open,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.Read,
+                BufferSize = 0,
+                PreallocationSize = fresh ? state.TotalSize ?? 0 : 0,
+            });
+        }
+        catch (IOException e) when (DiskErrors.IsDiskFull(e))
+        {
+            throw new DiskSpaceException(request.ModelId, state.TotalSize ?? 0, Volumes.AvailableFreeSpace(paths.DownloadsDirectory) ?? 0, paths.DownloadsDirectory);
+        }
     }
 
     /// <summary>
