@@ -23,6 +23,8 @@ public static class ErrorIds
     public const string ProviderExists = nameof(ProviderExists);
     public const string DownloadInProgress = nameof(DownloadInProgress);
     public const string InvalidDownloadState = nameof(InvalidDownloadState);
+    /// <summary>A download failed for a reason none of the above covers (e.g. a disk I/O error).</summary>
+    public const string DownloadFailed = nameof(DownloadFailed);
 }
 
 /// <summary>

@@ -1,0 +1,603 @@
+using System.Diagnostics;
+using System.Net;
+using ModelLibrary.Configuration;
+using Polly;
+
+namespace ModelLibrary.Downloads;
+
+/// <summary>
+/// The download engine's entry point: starts, shares, pauses, resumes, cancels and waits for model downloads.
+/// Keep one per process (the PowerShell module holds one): it owns the HTTP connection pool and the slots
+/// that bound concurrent transfers (<c>MaxConcurrentDownloads</c>).
+/// </summary>
+/// <remarks>
+/// <para>Sharing: a second start of a model already downloading in this manager returns the same task. A model
+/// being downloaded by another process (or another manager) is refused with ErrorId <c>DownloadInProgress</c>
+/// rather than waited for: an exclusive lock file in <c>downloads/</c> guards each model's partial file, and a
+/// refusal at once is clearer than a prompt that hangs; <see cref="WaitAsync"/> by task id follows the other
+/// process's task through the store.</para>
+/// <para>Errors: checks that need no network (insecure source, path containment, the catalog's declared size
+/// against free space, the lock) throw from <see cref="StartAsync(DownloadRequest, CancellationToken)"/> and
+/// create no task. Everything later fails the task (status Failed, ErrorId and ErrorMessage set) and
+/// <see cref="WaitAsync"/> throws the typed exception.</para>
+/// <para>Timeout: <c>DownloadTimeout</c> bounds each run from the moment it gets a slot (time waiting as Pending
+/// does not count).</para>
+/// </remarks>
+public sealed class DownloadManager : IAsyncDisposable
+{
+    readonly object sync = new();
+    readonly Dictionary<string, ActiveDownload> byModel = new(StringComparer.Ordinal);
+    readonly Dictionary<string, ActiveDownload> byTask = new(StringComparer.Ordinal);
+    readonly SemaphoreSlim startLock = new(1, 1);
+    readonly bool ownGate;
+    LibraryConfiguration configuration;
+    volatile bool disposed;
+
+    public DownloadManager(LibraryConfiguration configuration, IDownloadTaskStore tasks, IModelStateSink models, DownloadOptions? options = null)
+    {
+        this.configuration = configuration ?? throw new ArgumentNullException(nameof(configuration));
+        Tasks = tasks ?? throw new ArgumentNullException(nameof(tasks));
+        Models = models ?? throw new ArgumentNullException(nameof(models));
+        Options = options ?? new DownloadOptions();
+        ownGate = Options.Gate is null;
+        Gate = Options.Gate ?? new ConcurrencyGate(configuration.MaxConcurrentDownloads);
+        Http = DownloadHttp.CreateClient(Options.Proxy);
+        Pipeline = RetryPipeline.Create(Options);
+    }
+
+    /// <summary>Raised with a copy of a task when its status changes and a few times a second while it transfers.</summary>
+    public event EventHandler<DownloadTask>? TaskChanged;
+
+    public LibraryConfiguration Configuration => configuration;
+    public DownloadOptions Options { get; }
+    public ConcurrencyGate Gate { get; }
+    internal IDownloadTaskStore Tasks { get; }
+    internal IModelStateSink Models { get; }
+    internal HttpClient Http { get; }
+    internal ResiliencePipeline Pipeline { get; }
+
+    /// <summary>
+    /// Applies a changed configuration (Set-ModelLibraryConfiguration): new downloads use it; the number of slots
+    /// changes at once, for waiting downloads too.
+    /// </summary>
+    public void Reconfigure(LibraryConfiguration newConfiguration)
+    {
+        configuration = newConfiguration ?? throw new ArgumentNullException(nameof(newConfiguration));
+        if (ownGate)
+        {
+            Gate.Limit = newConfiguration.MaxConcurrentDownloads;
+        }
+    }
+
+    /// <summary>The proxy requests to <paramref name="url"/> go through (null: direct), as the engine resolves it.</summary>
+    public Uri? ResolveProxy(Uri url) => DownloadHttp.ProxyFor(Options.Proxy, url);
+
+    /// <inheritdoc cref="StartAsync(DownloadRequest, CancellationToken)"/>
+    public Task<DownloadTask> StartAsync(ModelInfo model, bool allowInsecureHttp = false, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(DownloadRequest.FromModel(model, allowInsecureHttp), model, null, cancellationToken);
+
+    /// <summary>
+    /// Starts (or joins) the download of a model and returns its task at once, Pending until a slot is free.
+    /// An unfinished task of the model (paused, or left behind by a process that died) is continued under its
+    /// own task id, from the bytes on disk.
+    /// </summary>
+    /// <exception cref="SecurityException">InsecureSource, or UnsafeModelContent for a file name leaving its folder.</exception>
+    /// <exception cref="DiskSpaceException">The declared size does not fit.</exception>
+    /// <exception cref="ModelLibraryException">DownloadInProgress: another process is downloading this model.</exception>
+    public Task<DownloadTask> StartAsync(DownloadRequest request, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(request, null, null, cancellationToken);
+
+    /// <summary>Starts and waits, reporting progress. Cancelling <paramref name="cancellationToken"/> pauses the download (so it can be resumed) and throws.</summary>
+    public async Task<DownloadTask> DownloadAsync(ModelInfo model, IProgress<DownloadTask>? progress = null, bool allowInsecureHttp = false, CancellationToken cancellationToken = default)
+    {
+        var task = await StartAsync(model, allowInsecureHttp, cancellationToken);
+        try
+        {
+            return await WaitAsync(task.TaskId, progress, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await SuspendAsync(task.TaskId, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the task is no longer Pending, Downloading or Verifying and returns it (Completed, Paused or
+    /// Cancelled); throws the failure's typed exception when it Failed. A task another process runs is followed
+    /// through the store. Cancelling only stops the waiting.
+    /// </summary>
+    public async Task<DownloadTask> WaitAsync(string taskId, IProgress<DownloadTask>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (Find(taskId) is { } active)
+        {
+            EventHandler<DownloadTask>? forward = progress is null ? null : (_, t) =>
+            {
+                if (t.TaskId == taskId)
+                {
+                    progress.Report(t);
+                }
+            };
+            TaskChanged += forward;
+            try
+            {
+                await active.Completion.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                TaskChanged -= forward;
+            }
+
+            var final = active.Snapshot();
+            if (final.Status == DownloadStatus.Failed && active.Failure is { } failure)
+            {
+                throw failure;
+            }
+
+            return final;
+        }
+
+        while (true)
+        {
+            var row = await GetStoredAsync(taskId, cancellationToken);
+            progress?.Report(row);
+            switch (row.Status)
+            {
+                case DownloadStatus.Completed or DownloadStatus.Cancelled or DownloadStatus.Paused:
+                    return row;
+                case DownloadStatus.Failed:
+                    throw FailureFromRow(row);
+            }
+
+            // Nobody holds the model's lock: the process that ran it is gone. The bytes wait for Resume.
+            if (Find(taskId) is null && await MarkInterruptedIfOrphanedAsync(row, cancellationToken) is { } interrupted)
+            {
+                return interrupted;
+            }
+
+            if (Find(taskId) is { })
+            {
+                return await WaitAsync(taskId, progress, cancellationToken);
+            }
+
+            await Task.Delay(Options.ForeignTaskPollInterval, cancellationToken);
+        }
+    }
+
+    /// <summary>Pauses: the transfer stops, the bytes and resume state stay, the task becomes Paused.</summary>
+    public async Task<DownloadTask> SuspendAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        if (Find(taskId) is { } active)
+        {
+            active.RequestStop(StopReason.Pause);
+            await active.Completion.WaitAsync(cancellationToken);
+            return active.Snapshot();
+        }
+
+        var row = await GetStoredAsync(taskId, cancellationToken);
+        return row.Status switch
+        {
+            DownloadStatus.Paused => row,
+            DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying =>
+                await MarkInterruptedIfOrphanedAsync(row, cancellationToken) ?? throw InProgress(row.ModelId, "it runs in another process; suspend it there"),
+            _ => throw InvalidState(row, "suspended"),
+        };
+    }
+
+    /// <summary>
+    /// Continues a Paused or Failed task (or one whose process died) from the bytes on disk, under the same task
+    /// id. What to download comes from <paramref name="model"/> or else from the resume state beside the partial.
+    /// </summary>
+    public async Task<DownloadTask> ResumeAsync(string taskId, ModelInfo? model = null, CancellationToken cancellationToken = default)
+    {
+        if (Find(taskId) is { } active)
+        {
+            return active.Snapshot();
+        }
+
+        var row = await GetStoredAsync(taskId, cancellationToken);
+        if (row.Status is DownloadStatus.Completed or DownloadStatus.Cancelled)
+        {
+            throw InvalidState(row, "resumed; start a new download with Start-ModelDownload");
+        }
+
+        var saved = ResumeState.Load(DownloadPaths.StagingFor(configuration, row.ModelId).State)?.Request;
+        var request = model is not null
+            ? DownloadRequest.FromModel(model, saved?.AllowInsecureHttp ?? false)
+            : saved ?? throw new ModelLibraryException(ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
+                $"Task '{taskId}' of '{row.ModelId}' has no saved download state to resume from.",
+                new Dictionary<string, object?> { ["task_id"] = taskId, ["model_id"] = row.ModelId },
+                new[] { $"Start the download again with Start-ModelDownload -Id {row.ModelId}." }, row);
+        return await StartCoreAsync(request, model, row, cancellationToken);
+    }
+
+    /// <summary>Cancels: the transfer stops, the partial file and its state are deleted, the model is Available again.</summary>
+    public async Task<DownloadTask> CancelAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        if (Find(taskId) is { } active)
+        {
+            active.RequestStop(StopReason.Cancel);
+            await active.Completion.WaitAsync(cancellationToken);
+            var final = active.Snapshot();
+            if (final.Status != DownloadStatus.Paused)
+            {
+                return final;
+            }
+        }
+
+        var row = await GetStoredAsync(taskId, cancellationToken);
+        if (row.Status == DownloadStatus.Cancelled)
+        {
+            return row;
+        }
+
+        if (row.Status == DownloadStatus.Completed)
+        {
+            throw InvalidState(row, "cancelled");
+        }
+
+        var staging = DownloadPaths.StagingFor(configuration, row.ModelId);
+        using (DownloadLock.TryAcquire(staging.Lock) ?? throw InProgress(row.ModelId, "it runs in another process; cancel it there"))
+        {
+            staging.DeletePartial();
+            row.Status = DownloadStatus.Cancelled;
+            row.EndTime = DateTimeOffset.UtcNow;
+            row.UpdatedAt = row.EndTime;
+            await Tasks.UpdateAsync(row, CancellationToken.None);
+            await Models.MarkAvailableAsync(row.ModelId, CancellationToken.None);
+        }
+
+        return row;
+    }
+
+    /// <summary>The task as it is now: live when it runs here, else from the store.</summary>
+    public async Task<DownloadTask> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
+        Find(taskId)?.Snapshot() ?? await GetStoredAsync(taskId, cancellationToken);
+
+    /// <summary>All tasks (of one model), newest first, live ones as they are now.</summary>
+    public async Task<IReadOnlyList<DownloadTask>> GetTasksAsync(string? modelId = null, CancellationToken cancellationToken = default)
+    {
+        var stored = await Tasks.ListAsync(modelId, cancellationToken);
+        return stored.Select(t => Find(t.TaskId)?.Snapshot() ?? t).ToList();
+    }
+
+    /// <summary>Pauses every running download (their tasks become Paused, resumable by any later session).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        await StopAllAsync(StopReason.Pause);
+        Http.Dispose();
+    }
+
+    /// <summary>Tests: stops everything as if the process had been killed (no final writes, locks released).</summary>
+    internal Task SimulateCrashAsync() => StopAllAsync(StopReason.Abandon);
+
+    async Task StopAllAsync(StopReason reason)
+    {
+        ActiveDownload[] running;
+        lock (sync)
+        {
+            running = byTask.Values.ToArray();
+        }
+
+        foreach (var active in running)
+        {
+            active.RequestStop(reason);
+        }
+
+        await Task.WhenAll(running.Select(a => a.Completion));
+    }
+
+    async Task<DownloadTask> StartCoreAsync(DownloadRequest request, ModelInfo? model, DownloadTask? resumeRow, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        Preflight.CheckSource(request.Url, request.AllowInsecureHttp, request.ModelId);
+        var paths = DownloadPaths.For(configuration, request);
+
+        await startLock.WaitAsync(cancellationToken);
+        try
+        {
+            lock (sync)
+            {
+                if (byModel.TryGetValue(request.ModelId, out var running))
+                {
+                    return running.Snapshot();
+                }
+            }
+
+            var fileLock = DownloadLock.TryAcquire(paths.Lock) ?? throw InProgress(request.ModelId, "another process is downloading it");
+            try
+            {
+                if (request.DeclaredSize is { } declared)
+                {
+                    var onDisk = ResumeState.Load(paths.State)?.DownloadedBytes ?? 0;
+                    Preflight.CheckDiskSpace(request.ModelId, paths, declared, onDisk, Options);
+                }
+
+                var row = resumeRow ?? await FindUnfinishedAsync(request.ModelId, cancellationToken);
+                var isNew = row is null;
+                row ??= new DownloadTask
+                {
+                    TaskId = Guid.NewGuid().ToString("N"),
+                    ModelId = request.ModelId,
+                    TotalSize = request.DeclaredSize ?? 0,
+                };
+                row.Url = request.Url.ToString();
+                row.FileName = request.FileName;
+                row.LocalPath = paths.Partial;
+                row.Status = DownloadStatus.Pending;
+                row.ErrorId = null;
+                row.ErrorMessage = null;
+                row.EndTime = null;
+                row.BytesPerSecond = null;
+                row.EstimatedTimeRemaining = null;
+                row.UpdatedAt = DateTimeOffset.UtcNow;
+                if (isNew)
+                {
+                    await Tasks.InsertAsync(row, cancellationToken);
+                }
+                else
+                {
+                    await Tasks.UpdateAsync(row, cancellationToken);
+                }
+
+                await Models.MarkDownloadingAsync(request.ModelId, row.TotalSize > 0 ? row.Progress : null, cancellationToken);
+                var active = new ActiveDownload(row, request, model ?? request.ToModelInfo(), paths, fileLock);
+                lock (sync)
+                {
+                    byModel[request.ModelId] = active;
+                    byTask[row.TaskId] = active;
+                }
+
+                active.Completion = Task.Run(() => RunAsync(active));
+                Publish(active);
+                return active.Snapshot();
+            }
+            catch
+            {
+                fileLock.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            startLock.Release();
+        }
+    }
+
+    /// <summary>Waits for a slot, runs the download, and settles the task whatever happened.</summary>
+    async Task RunAsync(ActiveDownload active)
+    {
+        try
+        {
+            using (await Gate.EnterAsync(active.StopToken))
+            {
+                active.Update(t =>
+                {
+                    t.Status = DownloadStatus.Downloading;
+                    t.StartTime ??= DateTimeOffset.UtcNow;
+                });
+                await PersistAsync(active, modelProgress: false);
+                Publish(active);
+
+                var limit = Options.Timeout ?? TimeSpan.FromSeconds(configuration.DownloadTimeout);
+                using var timeout = new CancellationTokenSource(limit);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(active.StopToken, timeout.Token);
+                try
+                {
+                    await new DownloadRun(this, active).ExecuteAsync(linked.Token);
+                }
+                catch (Exception e) when (timeout.IsCancellationRequested && active.StopReason == StopReason.None && e is OperationCanceledException or IOException)
+                {
+                    throw new NetworkException($"Downloading '{active.ModelId}' timed out after {limit.TotalSeconds:0} seconds (DownloadTimeout).",
+                        target: active.ModelId, inner: e,
+                        details: new Dictionary<string, object?> { ["model_id"] = active.ModelId, ["timeout_seconds"] = limit.TotalSeconds });
+                }
+            }
+
+            active.Update(t =>
+            {
+                t.Status = DownloadStatus.Completed;
+                t.EndTime = DateTimeOffset.UtcNow;
+                t.Progress = 1;
+                t.EstimatedTimeRemaining = 0;
+            });
+        }
+        catch (Exception) when (active.StopReason != StopReason.None)
+        {
+            await SettleStoppedAsync(active);
+        }
+        catch (Exception e)
+        {
+            var failure = e as ModelLibraryException ?? new ModelLibraryException(ErrorIds.DownloadFailed, ErrorKind.InvalidOperation,
+                $"Downloading '{active.ModelId}' failed: {e.Message}",
+                new Dictionary<string, object?> { ["model_id"] = active.ModelId },
+                new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, active.ModelId, e);
+            active.Failure = failure;
+            active.Update(t =>
+            {
+                t.Status = DownloadStatus.Failed;
+                t.ErrorId = failure.ErrorId;
+                t.ErrorMessage = failure.Message;
+                t.EndTime = DateTimeOffset.UtcNow;
+                t.BytesPerSecond = null;
+                t.EstimatedTimeRemaining = null;
+            });
+            await Quietly(() => Models.MarkErrorAsync(active.ModelId, failure.Message, CancellationToken.None));
+        }
+        finally
+        {
+            if (active.StopReason != StopReason.Abandon)
+            {
+                await PersistAsync(active, modelProgress: false);
+            }
+
+            lock (sync)
+            {
+                byModel.Remove(active.ModelId);
+                byTask.Remove(active.TaskId);
+            }
+
+            active.Lock.Dispose();
+            Publish(active);
+        }
+    }
+
+    async Task SettleStoppedAsync(ActiveDownload active)
+    {
+        switch (active.StopReason)
+        {
+            case StopReason.Pause:
+                active.Update(t =>
+                {
+                    t.Status = DownloadStatus.Paused;
+                    t.BytesPerSecond = null;
+                    t.EstimatedTimeRemaining = null;
+                });
+                await Quietly(() => Models.MarkAvailableAsync(active.ModelId, CancellationToken.None));
+                break;
+            case StopReason.Cancel:
+                await Quietly(() =>
+                {
+                    active.Paths.Staging.DeletePartial();
+                    return Task.CompletedTask;
+                });
+                active.Update(t =>
+                {
+                    t.Status = DownloadStatus.Cancelled;
+                    t.EndTime = DateTimeOffset.UtcNow;
+                    t.DownloadedSize = 0;
+                    t.Progress = 0;
+                    t.BytesPerSecond = null;
+                    t.EstimatedTimeRemaining = null;
+                });
+                await Quietly(() => Models.MarkAvailableAsync(active.ModelId, CancellationToken.None));
+                break;
+        }
+    }
+
+    /// <summary>Writes the task row, and with <paramref name="modelProgress"/> the model's progress. Failures to record never fail the download.</summary>
+    internal async Task PersistAsync(ActiveDownload active, bool modelProgress)
+    {
+        var snapshot = active.Snapshot();
+        await active.PersistLock.WaitAsync();
+        try
+        {
+            await Quietly(() => Tasks.UpdateAsync(snapshot, CancellationToken.None));
+            if (modelProgress && snapshot.Status is DownloadStatus.Downloading or DownloadStatus.Verifying)
+            {
+                await Quietly(() => Models.MarkDownloadingAsync(snapshot.ModelId, snapshot.TotalSize > 0 ? snapshot.Progress : null, CancellationToken.None));
+            }
+        }
+        finally
+        {
+            active.PersistLock.Release();
+        }
+    }
+
+    internal void Publish(ActiveDownload active)
+    {
+        if (TaskChanged is not { } handlers)
+        {
+            return;
+        }
+
+        var snapshot = active.Snapshot();
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<DownloadTask>>())
+        {
+            try
+            {
+                handler(this, snapshot.Clone());
+            }
+            catch (Exception e)
+            {
+                // A watcher's bug must not break the download.
+                Trace.TraceWarning($"ModelLibrary: a TaskChanged handler failed: {e}");
+            }
+        }
+    }
+
+    static async Task Quietly(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e)
+        {
+            Trace.TraceWarning($"ModelLibrary: recording download progress failed: {e}");
+        }
+    }
+
+    ActiveDownload? Find(string taskId)
+    {
+        lock (sync)
+        {
+            return byTask.GetValueOrDefault(taskId);
+        }
+    }
+
+    async Task<DownloadTask> GetStoredAsync(string taskId, CancellationToken cancellationToken) =>
+        await Tasks.GetAsync(taskId, cancellationToken) ?? throw ModelLibraryException.TaskNotFound(taskId);
+
+    async Task<DownloadTask?> FindUnfinishedAsync(string modelId, CancellationToken cancellationToken) =>
+        (await Tasks.ListAsync(modelId, cancellationToken))
+        .FirstOrDefault(t => t.Status is DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying or DownloadStatus.Paused);
+
+    /// <summary>
+    /// A row that says Pending/Downloading while no one holds the model's lock was left by a process that died:
+    /// it becomes Paused (its bytes wait for Resume). Null when someone does hold the lock.
+    /// </summary>
+    async Task<DownloadTask?> MarkInterruptedIfOrphanedAsync(DownloadTask row, CancellationToken cancellationToken)
+    {
+        var staging = DownloadPaths.StagingFor(configuration, row.ModelId);
+        using var probe = DownloadLock.TryAcquire(staging.Lock);
+        if (probe is null)
+        {
+            return null;
+        }
+
+        row.Status = DownloadStatus.Paused;
+        row.BytesPerSecond = null;
+        row.EstimatedTimeRemaining = null;
+        row.UpdatedAt = DateTimeOffset.UtcNow;
+        await Tasks.UpdateAsync(row, cancellationToken);
+        await Models.MarkAvailableAsync(row.ModelId, cancellationToken);
+        return row;
+    }
+
+    static ModelLibraryException InProgress(string modelId, string why) => new(
+        ErrorIds.DownloadInProgress, ErrorKind.ResourceUnavailable,
+        $"'{modelId}' is already being downloaded: {why}.",
+        new Dictionary<string, object?> { ["model_id"] = modelId },
+        new[] { "Wait for that download with Get-ModelDownload -ModelId <id> | Wait-ModelDownload.", "Or try again when it has finished." },
+        modelId);
+
+    static ModelLibraryException InvalidState(DownloadTask row, string action) => new(
+        ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
+        $"Task '{row.TaskId}' of '{row.ModelId}' is {row.Status} and cannot be {action}.",
+        new Dictionary<string, object?> { ["task_id"] = row.TaskId, ["model_id"] = row.ModelId, ["status"] = row.Status.ToString() },
+        new[] { "Run Get-ModelDownload to see the task's status." },
+        row);
+
+    /// <summary>The failure of a task that ran elsewhere, rebuilt from its row (the original exception is in the other process).</summary>
+    static ModelLibraryException FailureFromRow(DownloadTask row)
+    {
+        var kind = row.ErrorId switch
+        {
+            ErrorIds.InsufficientDiskSpace => ErrorKind.ResourceUnavailable,
+            ErrorIds.NetworkFailure => ErrorKind.ConnectionError,
+            ErrorIds.ChecksumMismatch or ErrorIds.InvalidModelFile => ErrorKind.InvalidData,
+            ErrorIds.InsecureSource or ErrorIds.UnsafeModelContent => ErrorKind.SecurityError,
+            _ => ErrorKind.InvalidOperation,
+        };
+        return new ModelLibraryException(row.ErrorId ?? ErrorIds.DownloadFailed, kind, row.ErrorMessage ?? $"Downloading '{row.ModelId}' failed.",
+            new Dictionary<string, object?> { ["task_id"] = row.TaskId, ["model_id"] = row.ModelId },
+            new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, row);
+    }
+}

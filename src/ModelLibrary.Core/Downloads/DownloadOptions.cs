@@ -1,0 +1,64 @@
+using System.Net;
+
+namespace ModelLibrary.Downloads;
+
+/// <summary>
+/// The engine's tuning: what users set lives in <see cref="Configuration.LibraryConfiguration"/>; this is what
+/// hosts and tests adjust (retry delays, part size, intervals).
+/// </summary>
+public sealed record DownloadOptions
+{
+    const long MiB = 1024 * 1024;
+
+    /// <summary>Retries per request after the first try, for failures that made no progress.</summary>
+    public int MaxRetryAttempts { get; init; } = 8;
+
+    /// <summary>First retry delay; doubles each retry, with jitter.</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A server's Retry-After is honoured up to this long.</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Size of one ranged part. Parts are handed out in file order to the connections, so the verified prefix
+    /// trails the transfer by about connections × part size. Files of at most one part use a single stream.
+    /// </summary>
+    public long PartSize { get; init; } = 32 * MiB;
+
+    /// <summary>Receive buffer per connection (pooled).</summary>
+    public int BufferSize { get; init; } = (int)MiB;
+
+    /// <summary>How often progress reaches the task store, the model row and the resume state file.</summary>
+    public TimeSpan PersistInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the in-memory task and <see cref="DownloadManager.TaskChanged"/> see new progress.</summary>
+    public TimeSpan ReportInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Overrides <c>DownloadStallTimeout</c> (whole seconds) with a finer value.</summary>
+    public TimeSpan? StallTimeout { get; init; }
+
+    /// <summary>Overrides <c>DownloadTimeout</c> (whole seconds) with a finer value.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Free space kept beyond the file: this much plus <see cref="FreeSpaceMarginFraction"/> of it.</summary>
+    public long FreeSpaceMargin { get; init; } = 64 * MiB;
+
+    public double FreeSpaceMarginFraction { get; init; } = 0.01;
+
+    /// <summary>Proxy for all requests; null uses the system's (<see cref="System.Net.Http.HttpClient.DefaultProxy"/>).</summary>
+    public IWebProxy? Proxy { get; init; }
+
+    /// <summary>Format and security checks before a file lands; null skips them.</summary>
+    public IModelFileValidator? Validator { get; init; }
+
+    /// <summary>
+    /// The slots shared by all transfers. Give several managers the same gate to bound them together; by default
+    /// each manager has its own, sized by <c>MaxConcurrentDownloads</c>.
+    /// </summary>
+    public ConcurrencyGate? Gate { get; init; }
+
+    /// <summary>How often a waiter polls the store for a task another process runs.</summary>
+    public TimeSpan ForeignTaskPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+}

@@ -1,0 +1,351 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+
+namespace ModelLibrary.Downloads;
+
+/// <summary>
+/// One attempt to bring a model's file home, from the first request to the registry row: probe, space check,
+/// ranged transfer into the partial file with the hash following, verification, validation, atomic move.
+/// Stopping (pause, cancel, timeout) arrives as cancellation of the token; the caller decides what it means.
+/// </summary>
+internal sealed class DownloadRun
+{
+    const int MaxRestarts = 3;
+
+    readonly DownloadManager owner;
+    readonly ActiveDownload active;
+    readonly DownloadOptions options;
+    readonly DownloadRequest request;
+    readonly DownloadPaths paths;
+    readonly int connections;
+    readonly TimeSpan stallTimeout;
+    readonly bool validate;
+
+    public DownloadRun(DownloadManager owner, ActiveDownload active)
+    {
+        this.owner = owner;
+        this.active = active;
+        options = owner.Options;
+        request = active.Request;
+        paths = active.Paths;
+        var configuration = owner.Configuration;
+        connections = configuration.DownloadConnections;
+        stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
+        validate = configuration.EnableModelValidation;
+    }
+
+    bool Abandoned => active.StopReason == StopReason.Abandon;
+
+    public async Task ExecuteAsync(CancellationToken cancellationToken)
+    {
+        var singleStream = false;
+        for (var restarts = 0; ; restarts++)
+        {
+            try
+            {
+                var remote = await RemoteFile.ProbeAsync(owner.Http, owner.Pipeline, request.Url, request.ModelId, cancellationToken);
+                if (remote.Length == 0)
+                {
+                    // Some servers answer HEAD with a length of 0 for anything; let the body tell.
+                    remote = remote with { Length = null, AcceptsRanges = false };
+                }
+
+                // A redirect may have led somewhere the source policy does not allow.
+                Preflight.CheckSource(remote.FinalUrl, request.AllowInsecureHttp, request.ModelId);
+                var state = PrepareState(remote, singleStream);
+                Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
+
+                var (digest, length) = await TransferAsync(state, cancellationToken);
+                await FinishAsync(digest, length, cancellationToken);
+                return;
+            }
+            catch (RestartDownloadException e) when (restarts < MaxRestarts && !cancellationToken.IsCancellationRequested)
+            {
+                // Bytes on disk no longer match the server's file: start over, as one stream if ranges misbehaved.
+                singleStream |= e.SingleStream;
+                paths.Staging.DeletePartial();
+            }
+            catch (RestartDownloadException e)
+            {
+                throw new NetworkException($"Downloading '{request.ModelId}' failed: {e.Message} (started over {restarts} times).", target: request.ModelId, inner: e);
+            }
+            catch (TransientDownloadException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new NetworkException(
+                    $"Downloading '{request.ModelId}' failed after {options.MaxRetryAttempts + 1} attempts: {e.Message}",
+                    e.HttpStatus, request.ModelId, e,
+                    new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = request.Url.ToString(), ["http_status"] = e.HttpStatus });
+            }
+        }
+    }
+
+    /// <summary>
+    /// The saved state when it still describes the server's file and the partial is there; otherwise a fresh
+    /// plan (and the old partial goes). A file is split only when the server takes ranges, tells the size, and
+    /// the size is above one part.
+    /// </summary>
+    ResumeState PrepareState(RemoteFile remote, bool singleStream)
+    {
+        var saved = ResumeState.Load(paths.State);
+        if (saved is not null
+            && remote.Matches(saved)
+            && PartialFits(saved)
+            && (saved.DownloadedBytes == 0 || remote.AcceptsRanges)
+            && (!singleStream || saved.SingleStream))
+        {
+            saved.Request = request;
+            saved.TaskId = active.TaskId;
+            return saved;
+        }
+
+        paths.Staging.DeletePartial();
+        var split = !singleStream && remote.AcceptsRanges && remote.Length is { } length && length > options.PartSize && connections > 1;
+        var partSize = split ? options.PartSize : remote.Length ?? 0;
+        var partCount = split ? (int)((remote.Length!.Value + partSize - 1) / partSize) : 1;
+        return new ResumeState
+        {
+            TaskId = active.TaskId,
+            Request = request,
+            TotalSize = remote.Length,
+            ETag = remote.ETag,
+            LastModified = remote.LastModified,
+            SingleStream = !split,
+            PartSize = partSize,
+            PartsDone = new long[partCount],
+        };
+    }
+
+    /// <summary>The partial file is as long as the state says it must be (a truncated one would hash wrong).</summary>
+    bool PartialFits(ResumeState saved)
+    {
+        var partial = new FileInfo(paths.Partial);
+        return partial.Exists && (saved.TotalSize is { } total ? partial.Length == total : partial.Length >= saved.DownloadedBytes);
+    }
+
+    static List<Part> BuildParts(ResumeState state)
+    {
+        if (state.SingleStream)
+        {
+            return new List<Part> { new(0, 0, state.TotalSize, state.PartsDone.FirstOrDefault()) };
+        }
+
+        var total = state.TotalSize!.Value;
+        return state.PartsDone.Select((done, i) =>
+        {
+            var start = i * state.PartSize;
+            var length = Math.Min(state.PartSize, total - start);
+            return new Part(i, start, length, Math.Clamp(done, 0, length));
+        }).ToList();
+    }
+
+    async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(paths.DownloadsDirectory);
+        var parts = BuildParts(state);
+        long length;
+        byte[] digest;
+        using (var file = OpenPartial(state))
+        {
+            // Full size up front (sparse where the file system allows) so every part writes at its offset.
+            if (file.Length != (state.TotalSize ?? state.DownloadedBytes))
+            {
+                file.SetLength(state.TotalSize ?? state.DownloadedBytes);
+            }
+
+            state.Save(paths.State);
+            var handle = file.SafeFileHandle;
+            await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, cancellationToken);
+            using (var ticker = new ProgressTicker(owner, active, parts, state, paths.State))
+            {
+                try
+                {
+                    var fetcher = new PartFetcher(owner.Http, state, handle, paths.Partial, stallTimeout, options.BufferSize);
+                    await RunPartsAsync(fetcher, parts, cancellationToken);
+                }
+                finally
+                {
+                    await ticker.StopAsync(save: !Abandoned);
+                }
+            }
+
+            length = Part.ContiguousEnd(parts);
+            if (state.TotalSize is null)
+            {
+                // A stream of unknown size ended: what arrived is the file.
+                file.SetLength(length);
+                state.TotalSize = length;
+                state.Save(paths.State);
+            }
+
+            active.Update(t =>
+            {
+                t.Status = DownloadStatus.Verifying;
+                t.TotalSize = length;
+                t.DownloadedSize = length;
+                t.Progress = 1;
+                t.EstimatedTimeRemaining = 0;
+            });
+            await owner.PersistAsync(active, modelProgress: true);
+            owner.Publish(active);
+            digest = await hasher.CompleteAsync(length);
+        }
+
+        return (digest, length);
+    }
+
+    /// <summary>
+    /// Opens the partial file; a new one of known size has its space reserved up front (fallocate where the file
+    /// system supports it), so a full disk shows at once rather than part way.
+    /// </summary>
+    FileStream OpenPartial(ResumeState state)
+    {
+        var fresh = !File.Exists(paths.Partial);
+        try
+        {
+            return new FileStream(paths.Partial, new FileStreamOptions
+            {
+                Mode = fresh ? FileMode.CreateNew : FileMode.Open,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.Read,
+                BufferSize = 0,
+                PreallocationSize = fresh ? state.TotalSize ?? 0 : 0,
+            });
+        }
+        catch (IOException e) when (DiskErrors.IsDiskFull(e))
+        {
+            throw new DiskSpaceException(request.ModelId, state.TotalSize ?? 0, Volumes.AvailableFreeSpace(paths.DownloadsDirectory) ?? 0, paths.DownloadsDirectory);
+        }
+    }
+
+    /// <summary>
+    /// Parts go to the connections in file order, so the hashed prefix keeps up. The first real failure stops the
+    /// other connections and is the one reported.
+    /// </summary>
+    async Task RunPartsAsync(PartFetcher fetcher, List<Part> parts, CancellationToken cancellationToken)
+    {
+        var queue = new ConcurrentQueue<Part>(parts.Where(p => !p.IsComplete));
+        var workers = Math.Clamp(Math.Min(connections, queue.Count), 1, int.MaxValue);
+        using var stopOthers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? firstFailure = null;
+
+        async Task WorkAsync()
+        {
+            try
+            {
+                while (queue.TryDequeue(out var part))
+                {
+                    await FetchPartAsync(fetcher, part, stopOthers.Token);
+                }
+            }
+            catch (Exception e) when (!stopOthers.IsCancellationRequested)
+            {
+                // The first to fail (before anyone was told to stop) is the cause; the others only echo it.
+                Interlocked.CompareExchange(ref firstFailure, e, null);
+                stopOthers.Cancel();
+            }
+        }
+
+        var running = Enumerable.Range(0, workers).Select(_ => Task.Run(WorkAsync)).ToArray();
+        try
+        {
+            await Task.WhenAll(running);
+        }
+        catch (Exception) when (firstFailure is not null || cancellationToken.IsCancellationRequested)
+        {
+            // Reported below: a stop request wins, else the first failure.
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (firstFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(firstFailure);
+        }
+    }
+
+    /// <summary>
+    /// One part to the end. Polly spaces out retries of attempts that got nothing; an attempt that made progress
+    /// before failing (a dropped connection, a stall) reconnects at once without using up a retry, so a long
+    /// download survives any number of hiccups as long as bytes keep coming.
+    /// </summary>
+    async Task FetchPartAsync(PartFetcher fetcher, Part part, CancellationToken cancellationToken)
+    {
+        await owner.Pipeline.ExecuteAsync(async token =>
+        {
+            while (!part.IsComplete)
+            {
+                var before = part.Done;
+                try
+                {
+                    await fetcher.FetchAsync(part, token);
+                }
+                catch (TransientDownloadException) when (part.Done > before && !token.IsCancellationRequested)
+                {
+                }
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>Checksum, validation, move into the provider folder, registry row Local.</summary>
+    async Task FinishAsync(byte[] digest, long length, CancellationToken cancellationToken)
+    {
+        var actual = "sha256:" + Convert.ToHexString(digest).ToLowerInvariant();
+        active.Update(t => t.Checksum = actual);
+        if (validate)
+        {
+            if (Checksums.Sha256Hex(request.Checksum) is { } expected && !string.Equals(expected, actual[7..], StringComparison.OrdinalIgnoreCase))
+            {
+                paths.Staging.DeletePartial();
+                throw new ValidationException(ErrorIds.ChecksumMismatch,
+                    $"The downloaded file for '{request.ModelId}' does not match its checksum: expected sha256:{expected}, got {actual}. The file was deleted.",
+                    request.ModelId,
+                    new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["expected"] = "sha256:" + expected, ["actual"] = actual, ["size"] = length },
+                    new[] { "Download the model again (Start-ModelDownload).", "If it fails again, the source serves a different file than its catalog describes; report it to the source." });
+            }
+
+            if (options.Validator is { } validator)
+            {
+                try
+                {
+                    await validator.ValidateAsync(paths.Partial, active.Model, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    paths.Staging.DeletePartial();
+                    if (e is ModelLibraryException)
+                    {
+                        throw;
+                    }
+
+                    throw ValidationException.InvalidFile(paths.Target, e.Message, e);
+                }
+            }
+        }
+
+        // From here on the file is good: finish even if asked to stop, so it never sits verified but unregistered.
+        await FileMover.MoveIntoPlaceAsync(paths.Partial, paths.Target, CancellationToken.None);
+        File.Delete(paths.State);
+        var local = new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
+        await owner.Models.MarkLocalAsync(request.ModelId, local, CancellationToken.None);
+        active.Update(t => t.LocalPath = paths.Target);
+    }
+}
+
+internal static class Checksums
+{
+    /// <summary>The hex of a <c>sha256:&lt;hex&gt;</c> (or bare 64-hex) checksum; null when none or another algorithm.</summary>
+    public static string? Sha256Hex(string? checksum)
+    {
+        if (string.IsNullOrWhiteSpace(checksum))
+        {
+            return null;
+        }
+
+        var value = checksum.Trim();
+        if (value.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase))
+        {
+            value = value[7..];
+        }
+
+        return value.Length == 64 && value.All(Uri.IsHexDigit) ? value.ToLowerInvariant() : null;
+    }
+}

@@ -1,0 +1,49 @@
+namespace ModelLibrary.Downloads;
+
+/// <summary>Puts a verified file at its final path so that the path holds either nothing or the whole file.</summary>
+internal static class FileMover
+{
+    /// <summary>
+    /// A rename on the same volume. Across volumes (where File.Move would copy straight into the target and a
+    /// crash could leave half a file under the final name) it copies to a temporary name in the target folder
+    /// first and renames that.
+    /// </summary>
+    public static async Task MoveIntoPlaceAsync(string source, string target, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(directory);
+        if (Volumes.Same(source, directory))
+        {
+            try
+            {
+                File.Move(source, target, overwrite: true);
+                return;
+            }
+            catch (IOException) when (File.Exists(source))
+            {
+                // A bind mount or similar the volume check did not see: fall back to copying.
+            }
+        }
+
+        var temp = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous))
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                await input.CopyToAsync(output, 1 << 20, cancellationToken);
+                output.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, target, overwrite: true);
+            File.Delete(source);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+}

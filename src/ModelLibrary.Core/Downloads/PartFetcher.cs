@@ -1,0 +1,214 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Win32.SafeHandles;
+
+namespace ModelLibrary.Downloads;
+
+/// <summary>
+/// Moves one part's bytes from one HTTP response to their offset in the partial file. One call is one request;
+/// the caller decides about retries. Every failure comes out as one of: <see cref="TransientDownloadException"/>
+/// (try again), <see cref="RestartDownloadException"/> (the bytes on disk do not fit the server's file any more),
+/// a <see cref="ModelLibraryException"/> (final), or a cancellation.
+/// </summary>
+internal sealed class PartFetcher
+{
+    readonly HttpClient http;
+    readonly ResumeState state;
+    readonly SafeFileHandle file;
+    readonly string partialPath;
+    readonly TimeSpan stallTimeout;
+    readonly int bufferSize;
+
+    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize)
+    {
+        this.http = http;
+        this.state = state;
+        this.file = file;
+        this.partialPath = partialPath;
+        this.stallTimeout = stallTimeout;
+        this.bufferSize = bufferSize;
+    }
+
+    Uri Url => state.Request.Url;
+    string ModelId => state.Request.ModelId;
+
+    public async Task FetchAsync(Part part, CancellationToken cancellationToken)
+    {
+        using var watch = new StallWatch(stallTimeout, cancellationToken);
+        try
+        {
+            await FetchCoreAsync(part, watch);
+        }
+        catch (OperationCanceledException) when (watch.Fired && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TransientDownloadException($"No data from {Url.Host} for {stallTimeout.TotalSeconds:0.#} s at offset {part.Position}; reconnecting.");
+        }
+    }
+
+    async Task FetchCoreAsync(Part part, StallWatch watch)
+    {
+        var token = watch.Token;
+        var from = part.Position;
+        // A part of a split file always asks for its exact range; a single stream only when resuming.
+        var ranged = !state.SingleStream || from > 0;
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url);
+        if (ranged)
+        {
+            request.Headers.Range = new RangeHeaderValue(from, part.Length is { } length ? part.Start + length - 1 : null);
+            DownloadHttp.AddIfRange(request, state.ETag, state.LastModified);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+        }
+        catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)
+        {
+            throw new TransientDownloadException($"Cannot reach {Url.Host}: {e.Message}", inner: e);
+        }
+
+        using (response)
+        {
+            Accept(response, part, ranged, from);
+            Stream body;
+            try
+            {
+                body = await response.Content.ReadAsStreamAsync(token);
+            }
+            catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)
+            {
+                throw new TransientDownloadException($"Connection to {Url.Host} lost: {e.Message}", inner: e);
+            }
+
+            await using (body)
+            {
+                await CopyAsync(body, part, watch);
+            }
+        }
+    }
+
+    /// <summary>Decides whether this response's body belongs at <paramref name="from"/> in our file.</summary>
+    void Accept(HttpResponseMessage response, Part part, bool ranged, long from)
+    {
+        var status = response.StatusCode;
+        var etag = response.Headers.ETag?.ToString();
+        if (status == HttpStatusCode.PartialContent && ranged)
+        {
+            var range = response.Content.Headers.ContentRange;
+            if (range?.From != from)
+            {
+                throw new RestartDownloadException($"The server answered a request for offset {from} with '{range}'.", singleStream: true);
+            }
+
+            if (Changed(etag, range.Length))
+            {
+                throw new RestartDownloadException("The file changed on the server (new ETag or size).", singleStream: false);
+            }
+
+            return;
+        }
+
+        if (status == HttpStatusCode.OK)
+        {
+            if (ranged)
+            {
+                // Writing this body at 'from' would corrupt the file: it starts at byte 0 (or is a newer file).
+                throw new RestartDownloadException("The server answered a Range request with the whole file.", singleStream: true);
+            }
+
+            if (response.Content.Headers.ContentLength is { } length && state.TotalSize is { } total && length != total)
+            {
+                throw new RestartDownloadException("The file changed on the server (new size).", singleStream: false);
+            }
+
+            // Nothing of ours is on disk yet: whatever version this is, it is the one we keep and resume.
+            state.ETag = etag;
+            state.LastModified = response.Content.Headers.LastModified?.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            return;
+        }
+
+        if (status == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            throw new RestartDownloadException("The server cannot serve the remaining range; the file changed.", singleStream: false);
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            throw new NetworkException($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Url}.", (int)status, ModelId);
+        }
+
+        throw DownloadHttp.ForStatus(response, Url, ModelId);
+    }
+
+    bool Changed(string? etag, long? totalLength) =>
+        (etag is not null && state.ETag is not null && etag != state.ETag)
+        || (totalLength is not null && state.TotalSize is not null && totalLength != state.TotalSize);
+
+    async Task CopyAsync(Stream body, Part part, StallWatch watch)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        try
+        {
+            while (true)
+            {
+                var want = part.Remaining is { } remaining ? (int)Math.Min(bufferSize, remaining) : bufferSize;
+                if (want <= 0)
+                {
+                    return;
+                }
+
+                int read;
+                try
+                {
+                    read = await body.ReadAsync(buffer.AsMemory(0, want), watch.Token);
+                }
+                catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !watch.Token.IsCancellationRequested)
+                {
+                    throw new TransientDownloadException($"Connection to {Url.Host} lost at offset {part.Position}: {e.Message}", inner: e);
+                }
+
+                if (read == 0)
+                {
+                    if (part.Length is null)
+                    {
+                        part.EndHere();
+                        return;
+                    }
+
+                    throw new TransientDownloadException($"The response from {Url.Host} ended at offset {part.Position}, {part.Remaining} bytes early.");
+                }
+
+                Write(buffer.AsSpan(0, read), part.Position);
+                part.Advance(read);
+                watch.Touch();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    void Write(ReadOnlySpan<byte> bytes, long offset)
+    {
+        try
+        {
+            // Positional writes on one shared handle: each connection writes its own range, no seek, no lock.
+            RandomAccess.Write(file, bytes, offset);
+        }
+        catch (IOException e) when (DiskErrors.IsDiskFull(e))
+        {
+            throw new DiskSpaceException(ModelId, (state.TotalSize ?? offset + bytes.Length) - offset, 0, partialPath);
+        }
+    }
+}
+
+internal static class DiskErrors
+{
+    /// <summary>ENOSPC on Unix; ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.</summary>
+    public static bool IsDiskFull(IOException e) => OperatingSystem.IsWindows()
+        ? (e.HResult & 0xFFFF) is 112 or 39
+        : e.HResult == 28;
+}

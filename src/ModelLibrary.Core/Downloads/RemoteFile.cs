@@ -1,0 +1,60 @@
+using System.Globalization;
+
+namespace ModelLibrary.Downloads;
+
+/// <summary>What the server says about the file before the transfer (HEAD).</summary>
+internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag, string? LastModified, Uri FinalUrl)
+{
+    /// <summary>
+    /// HEAD through the retry pipeline. A server that refuses HEAD (405/501) is not an error: nothing is known
+    /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
+    /// </summary>
+    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, Uri url, string modelId, CancellationToken cancellationToken)
+    {
+        return await pipeline.ExecuteAsync(async token =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Head, url);
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+            }
+            catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)
+            {
+                throw new TransientDownloadException($"Cannot reach {url.Host}: {e.Message}", inner: e);
+            }
+
+            using (response)
+            {
+                if ((int)response.StatusCode is 405 or 501)
+                {
+                    return new RemoteFile(null, false, null, null, url);
+                }
+
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw DownloadHttp.ForStatus(response, url, modelId);
+                }
+
+                return FromResponse(response, url);
+            }
+        }, cancellationToken);
+    }
+
+    public static RemoteFile FromResponse(HttpResponseMessage response, Uri url) => new(
+        response.Content.Headers.ContentLength,
+        response.Headers.AcceptRanges.Contains("bytes"),
+        response.Headers.ETag?.ToString(),
+        response.Content.Headers.LastModified?.ToString("R", CultureInfo.InvariantCulture),
+        response.RequestMessage?.RequestUri ?? url);
+
+    /// <summary>
+    /// True when the saved state describes this same file: same size, and the validators both sides know agree.
+    /// Without any validator the bytes are trusted only when a checksum will check them at the end.
+    /// </summary>
+    public bool Matches(ResumeState state) =>
+        state.TotalSize == Length
+        && (ETag is null || state.ETag is null || ETag == state.ETag)
+        && (LastModified is null || state.LastModified is null || LastModified == state.LastModified)
+        && ((ETag ?? LastModified) is not null || state.Request.Checksum is not null);
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using ModelLibrary.TestServer;
+
+// dotnet ModelLibrary.TestServer.dll [--root <dir>] [--port N] [--no-stdin]
+// Prints "Listening on <url>" as the first line of stdout, then serves until stdin closes (so a parent that
+// dies takes the server with it), or until Ctrl+C / SIGTERM. --no-stdin ignores stdin (for `&` in a shell,
+// where stdin is /dev/null and would end the server at once).
+// dotnet ModelLibrary.TestServer.dll --print-proxy <url>: prints the proxy .NET would use for <url> (from
+// HTTP_PROXY/HTTPS_PROXY/NO_PROXY), or "direct"; lets tests check proxy selection in a clean process.
+
+string? root = null;
+var port = 0;
+var watchStdin = true;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--root" when i + 1 < args.Length:
+            root = args[++i];
+            break;
+        case "--port" when i + 1 < args.Length:
+            port = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--no-stdin":
+            watchStdin = false;
+            break;
+        case "--print-proxy" when i + 1 < args.Length:
+            var target = new Uri(args[++i]);
+            var proxy = System.Net.Http.HttpClient.DefaultProxy;
+            Console.WriteLine(proxy.IsBypassed(target) ? "direct" : proxy.GetProxy(target)?.ToString() ?? "direct");
+            return 0;
+        default:
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: --root <dir> [--port N] [--no-stdin]");
+            return 2;
+    }
+}
+
+if (root is not null && !Directory.Exists(root))
+{
+    Console.Error.WriteLine($"Content root '{root}' does not exist.");
+    return 2;
+}
+
+await using var server = await LoopbackServer.StartAsync(root, port);
+Console.WriteLine($"Listening on {server.BaseUri}");
+Console.Out.Flush();
+
+var stop = new TaskCompletionSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
+if (watchStdin)
+{
+    _ = Task.Run(async () =>
+    {
+        var buffer = new char[256];
+        while (await Console.In.ReadAsync(buffer, 0, buffer.Length) > 0)
+        {
+        }
+
+        stop.TrySetResult();
+    });
+}
+
+await stop.Task;
+return 0;
