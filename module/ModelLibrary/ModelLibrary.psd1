@@ -18,6 +18,12 @@
         'Unregister-ModelSource'
         'Get-ModelLibraryConfiguration'
         'Set-ModelLibraryConfiguration'
+        'Start-ModelDownload'
+        'Get-ModelDownload'
+        'Stop-ModelDownload'
+        'Suspend-ModelDownload'
+        'Resume-ModelDownload'
+        'Wait-ModelDownload'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

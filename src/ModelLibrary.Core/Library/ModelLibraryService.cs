@@ -1,5 +1,6 @@
 using ModelLibrary.Catalog;
 using ModelLibrary.Configuration;
+using ModelLibrary.Downloads;
 using ModelLibrary.Registry;
 using ModelLibrary.Validation;
 
@@ -17,7 +18,12 @@ public sealed class ModelLibraryService
     readonly object cacheLock = new();
     (DateTimeOffset At, CatalogListing Listing)? catalogCache;
 
-    public ModelLibraryService(LibraryConfiguration configuration, HttpClient http)
+    readonly Lazy<DownloadManager> downloads;
+
+    /// <param name="downloadGate">
+    /// The transfer slots; one per process, so that MaxConcurrentDownloads bounds every download of the session.
+    /// </param>
+    public ModelLibraryService(LibraryConfiguration configuration, HttpClient http, ConcurrencyGate? downloadGate = null)
     {
         Configuration = configuration;
         Http = http;
@@ -27,9 +33,15 @@ public sealed class ModelLibraryService
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
         Catalog = new ModelCatalog(Sources, http);
+        DownloadStore = new RegistryDownloadStore(Tasks, Models);
+        downloads = new(() => new DownloadManager(Configuration, DownloadStore, DownloadStore, new DownloadOptions
+        {
+            Validator = new FormatValidator(() => Configuration),
+            Gate = downloadGate,
+        }));
     }
 
-    public LibraryConfiguration Configuration { get; }
+    public LibraryConfiguration Configuration { get; private set; }
     public HttpClient Http { get; }
     public RegistryDatabase Database { get; }
     public ModelStore Models { get; }
@@ -37,6 +49,31 @@ public sealed class ModelLibraryService
     public SourceStore Sources { get; }
     public ProviderStore Providers { get; }
     public ModelCatalog Catalog { get; }
+    public RegistryDownloadStore DownloadStore { get; }
+
+    /// <summary>The download engine of this library; created on first use, kept for the life of the service.</summary>
+    public DownloadManager Downloads => downloads.Value;
+
+    /// <summary>
+    /// Takes a changed configuration for the same library root (running downloads keep going and see the new
+    /// limits); false when the root moved, which needs a new service.
+    /// </summary>
+    public bool TryReconfigure(LibraryConfiguration configuration)
+    {
+        if (!string.Equals(configuration.RegistryPath, Configuration.RegistryPath, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        Configuration = configuration;
+        if (downloads.IsValueCreated)
+        {
+            downloads.Value.Reconfigure(configuration);
+        }
+
+        InvalidateCatalog();
+        return true;
+    }
 
     /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
     public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), model.Id);
@@ -124,11 +161,10 @@ public sealed class ModelLibraryService
         }
 
         paths.Add(ModelDirectory(model));
-        if (Directory.Exists(Configuration.DownloadsDirectory))
-        {
-            paths.AddRange(Directory.EnumerateFileSystemEntries(Configuration.DownloadsDirectory, model.Id + ".*"));
-        }
-
+        // The partial and its resume state; the lock file stays, since another process may be about to take it.
+        var staging = DownloadPaths.StagingFor(Configuration, model.Id);
+        paths.Add(staging.Partial);
+        paths.Add(staging.State);
         if (Directory.Exists(Configuration.QuarantineDirectory))
         {
             paths.AddRange(Directory.EnumerateFileSystemEntries(Configuration.QuarantineDirectory, model.Id + "*"));
@@ -152,6 +188,13 @@ public sealed class ModelLibraryService
     {
         // Check every path before deleting any, so a refused path leaves everything as it was.
         var paths = PathsToRemove(model);
+
+        // A download of the model stops first (its partial goes with it); one another process runs is refused there.
+        foreach (var task in Tasks.ForModel(model.Id).Where(t => !t.IsFinished))
+        {
+            await Downloads.CancelAsync(task.TaskId, cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var path in paths)
         {
             if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null)

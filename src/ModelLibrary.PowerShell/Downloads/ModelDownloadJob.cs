@@ -17,6 +17,8 @@ public sealed class ModelDownloadJob : Job2
 
     readonly Func<ModelDownloadJob, CancellationToken, Task<DownloadTask>> work;
     readonly CancellationTokenSource cancellation = new();
+    readonly object resumeGate = new();
+    TaskCompletionSource<bool>? resumed;
     int lastPercent = -1;
 
     public ModelDownloadJob(string command, string name, string modelId, Func<ModelDownloadJob, CancellationToken, Task<DownloadTask>> work)
@@ -72,10 +74,11 @@ public sealed class ModelDownloadJob : Job2
         {
             var result = await work(this, cancellation.Token).ConfigureAwait(false);
             Output.Add(PSObject.AsPSObject(result));
+            // A download paused by Suspend-ModelDownload ends the job as Stopped; its task says Paused.
             SetJobState(result.Status switch
             {
                 DownloadStatus.Completed => JobState.Completed,
-                DownloadStatus.Cancelled => JobState.Stopped,
+                DownloadStatus.Cancelled or DownloadStatus.Paused => JobState.Stopped,
                 _ => JobState.Failed,
             });
         }
@@ -155,8 +158,28 @@ public sealed class ModelDownloadJob : Job2
 
     public override void SuspendJob()
     {
+        lock (resumeGate)
+        {
+            resumed ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
         PauseDownload?.Invoke();
         SetJobState(JobState.Suspended);
+    }
+
+    /// <summary>
+    /// After the download paused: true once Resume-Job resumed it (go on waiting), false when the pause did not
+    /// come from Suspend-Job (the job ends with the paused task).
+    /// </summary>
+    internal async Task<bool> WaitWhileSuspendedAsync(CancellationToken cancellationToken)
+    {
+        Task<bool>? wait;
+        lock (resumeGate)
+        {
+            wait = resumed?.Task;
+        }
+
+        return wait is not null && await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public override void SuspendJob(bool force, string reason) => SuspendJob();
@@ -173,6 +196,11 @@ public sealed class ModelDownloadJob : Job2
     {
         ResumeDownload?.Invoke();
         SetJobState(JobState.Running);
+        lock (resumeGate)
+        {
+            resumed?.TrySetResult(true);
+            resumed = null;
+        }
     }
 
     public override void ResumeJobAsync()

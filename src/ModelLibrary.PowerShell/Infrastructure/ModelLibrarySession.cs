@@ -1,5 +1,6 @@
 using System.Net;
 using ModelLibrary.Configuration;
+using ModelLibrary.Downloads;
 using ModelLibrary.Library;
 
 namespace ModelLibrary.PowerShell.Infrastructure;
@@ -13,6 +14,7 @@ public static class ModelLibrarySession
     static readonly object Gate = new();
     static LibraryConfiguration? configuration;
     static ModelLibraryService? service;
+    static ConcurrencyGate? downloadGate;
 
     /// <summary>
     /// One HTTP client for the whole process: connection pooling across cmdlets, the system proxy and
@@ -49,11 +51,14 @@ public static class ModelLibrarySession
             lock (Gate)
             {
                 var current = Configuration;
-                if (service is null || !ReferenceEquals(service.Configuration, current))
+                downloadGate ??= new ConcurrencyGate(current.MaxConcurrentDownloads);
+                if (service is null || (!ReferenceEquals(service.Configuration, current) && !service.TryReconfigure(current)))
                 {
-                    service = new ModelLibraryService(current, Http);
+                    // A new root is a new library; downloads running in the old one go on to their end.
+                    service = new ModelLibraryService(current, Http, downloadGate);
                 }
 
+                downloadGate.Limit = current.MaxConcurrentDownloads;
                 return service;
             }
         }

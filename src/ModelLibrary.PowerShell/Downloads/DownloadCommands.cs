@@ -1,0 +1,271 @@
+using System.Management.Automation;
+using ModelLibrary.PowerShell.Infrastructure;
+
+namespace ModelLibrary.PowerShell.Downloads;
+
+/// <summary>
+/// Downloads models: in the foreground with a progress bar each (Ctrl+C pauses; Resume-ModelDownload continues),
+/// or with -AsJob as background jobs. Writes the finished DownloadTask (or the job).
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "ModelDownload", SupportsShouldProcess = true)]
+[OutputType(typeof(DownloadTask), typeof(ModelDownloadJob))]
+public sealed class StartModelDownloadCommand : DownloadCmdlet
+{
+    readonly List<string> started = new();
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ModelId")]
+    [ArgumentCompleter(typeof(ModelIdCompleter))]
+    public string[] Id { get; set; } = Array.Empty<string>();
+
+    /// <summary>Returns a job per model at once instead of waiting.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    /// <summary>Downloads a model that is already Local again.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var id in Id)
+        {
+            Guard(() => Start(id), id);
+        }
+    }
+
+    protected override void EndProcessing() => WaitInForeground(started, pauseOnStop: true);
+
+    void Start(string id)
+    {
+        var model = Run(ct => Service.GetAsync(id, ct));
+        if (model.Status == ModelStatus.Local && !Force)
+        {
+            WriteWarning($"'{model.Id}' is already local at '{model.LocalPath}'; use -Force to download it again.");
+            return;
+        }
+
+        if (!ShouldProcess(model.Id, $"Download {(model.Size is { } size ? ByteSize.Format(size) : "a file of unknown size")} from {model.DownloadUrl}"))
+        {
+            return;
+        }
+
+        Service.DownloadStore.Describe(model);
+        var allowInsecure = Service.Catalog.ListSources().Any(s => s.AllowInsecureHttp && string.Equals(s.Name, model.Source, StringComparison.OrdinalIgnoreCase));
+        // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
+        var task = Run(ct => Downloads.StartAsync(model, allowInsecure, ct));
+        if (AsJob)
+        {
+            WriteObject(StartJob(task, model));
+        }
+        else if (!started.Contains(task.TaskId))
+        {
+            started.Add(task.TaskId);
+        }
+    }
+}
+
+/// <summary>Lists download tasks of this and other sessions, live where they run in this one.</summary>
+[Cmdlet(VerbsCommon.Get, "ModelDownload")]
+[OutputType(typeof(DownloadTask))]
+public sealed class GetModelDownloadCommand : DownloadCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string[]? TaskId { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(ModelIdCompleter))]
+    public string[]? ModelId { get; set; }
+
+    [Parameter]
+    public DownloadStatus[]? Status { get; set; }
+
+    protected override void ProcessRecord() => Guard(() =>
+    {
+        var tasks = Run(ct => Downloads.GetTasksAsync(null, ct)).Reverse().ToList();
+        var models = (ModelId ?? Array.Empty<string>()).Select(m => new WildcardPattern(m, WildcardOptions.IgnoreCase)).ToList();
+        WriteObject(tasks.Where(t =>
+                (TaskId is null || TaskId.Contains(t.TaskId, StringComparer.OrdinalIgnoreCase)) &&
+                (models.Count == 0 || models.Any(p => p.IsMatch(t.ModelId))) &&
+                (Status is null || Status.Contains(t.Status))),
+            enumerateCollection: true);
+        foreach (var id in TaskId ?? Array.Empty<string>())
+        {
+            if (!tasks.Any(t => string.Equals(t.TaskId, id, StringComparison.OrdinalIgnoreCase)))
+            {
+                WriteLibraryError(ModelLibraryException.TaskNotFound(id));
+            }
+        }
+    });
+}
+
+/// <summary>The cmdlets that act on existing tasks: by -TaskId, by -ModelId (its unfinished tasks), or piped tasks.</summary>
+public abstract class TaskControlCmdlet : DownloadCmdlet
+{
+    const string ByTask = "ByTask";
+    const string ByModel = "ByModel";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByTask)]
+    public string[] TaskId { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByModel)]
+    [ArgumentCompleter(typeof(ModelIdCompleter))]
+    public string[] ModelId { get; set; } = Array.Empty<string>();
+
+    /// <summary>The task ids this call names; a model with no unfinished task is an error.</summary>
+    protected IEnumerable<string> SelectedTaskIds()
+    {
+        if (ParameterSetName == ByTask)
+        {
+            foreach (var id in TaskId)
+            {
+                yield return id;
+            }
+
+            yield break;
+        }
+
+        foreach (var model in ModelId)
+        {
+            var open = Run(ct => Downloads.GetTasksAsync(model, ct)).Where(t => !t.IsFinished).Select(t => t.TaskId).ToList();
+            if (open.Count == 0)
+            {
+                WriteLibraryError(new ModelLibraryException(ErrorIds.DownloadTaskNotFound, ErrorKind.NotFound,
+                    $"Model '{model}' has no unfinished download task.", resolutionSteps: new[] { "Run Get-ModelDownload to list the tasks." }, target: model));
+            }
+
+            foreach (var id in open)
+            {
+                yield return id;
+            }
+        }
+    }
+}
+
+/// <summary>Cancels downloads: the transfer stops, the partial file and its state are deleted, the model is Available again.</summary>
+[Cmdlet(VerbsLifecycle.Stop, "ModelDownload", SupportsShouldProcess = true, DefaultParameterSetName = "ByTask")]
+[OutputType(typeof(DownloadTask))]
+public sealed class StopModelDownloadCommand : TaskControlCmdlet
+{
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var id in SelectedTaskIds())
+        {
+            Guard(() =>
+            {
+                if (ShouldProcess(id, "Cancel the download and delete its partial file"))
+                {
+                    var task = Run(ct => Downloads.CancelAsync(id, ct));
+                    if (PassThru)
+                    {
+                        WriteObject(task);
+                    }
+                }
+            }, id);
+        }
+    }
+}
+
+/// <summary>Pauses downloads; the bytes and resume state stay for Resume-ModelDownload, in this or a later session.</summary>
+[Cmdlet(VerbsLifecycle.Suspend, "ModelDownload", SupportsShouldProcess = true, DefaultParameterSetName = "ByTask")]
+[OutputType(typeof(DownloadTask))]
+public sealed class SuspendModelDownloadCommand : TaskControlCmdlet
+{
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var id in SelectedTaskIds())
+        {
+            Guard(() =>
+            {
+                if (ShouldProcess(id, "Pause the download"))
+                {
+                    var task = Run(ct => Downloads.SuspendAsync(id, ct));
+                    if (PassThru)
+                    {
+                        WriteObject(task);
+                    }
+                }
+            }, id);
+        }
+    }
+}
+
+/// <summary>
+/// Continues paused, failed or interrupted downloads from the bytes on disk (also those of a session that died),
+/// in the foreground with progress or with -AsJob.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Resume, "ModelDownload", SupportsShouldProcess = true, DefaultParameterSetName = "ByTask")]
+[OutputType(typeof(DownloadTask), typeof(ModelDownloadJob))]
+public sealed class ResumeModelDownloadCommand : TaskControlCmdlet
+{
+    readonly List<string> resumed = new();
+
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var id in SelectedTaskIds())
+        {
+            Guard(() =>
+            {
+                var stored = Run(ct => Downloads.GetTaskAsync(id, ct));
+                if (!ShouldProcess(id, $"Resume the download of '{stored.ModelId}'"))
+                {
+                    return;
+                }
+
+                var model = TryDescribe(stored.ModelId);
+                var task = Run(ct => Downloads.ResumeAsync(id, model, ct));
+                if (AsJob)
+                {
+                    WriteObject(StartJob(task, model));
+                }
+                else if (!resumed.Contains(task.TaskId))
+                {
+                    resumed.Add(task.TaskId);
+                }
+            }, id);
+        }
+    }
+
+    protected override void EndProcessing() => WaitInForeground(resumed, pauseOnStop: true);
+}
+
+/// <summary>Waits for downloads (of this or another session) to finish, with progress; writes each task.</summary>
+[Cmdlet(VerbsLifecycle.Wait, "ModelDownload", DefaultParameterSetName = "ByTask")]
+[OutputType(typeof(DownloadTask))]
+public sealed class WaitModelDownloadCommand : TaskControlCmdlet
+{
+    readonly List<string> waiting = new();
+
+    /// <summary>Seconds to wait at most; the downloads go on after it.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Timeout { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var id in SelectedTaskIds())
+        {
+            Guard(() =>
+            {
+                // Fails now for an unknown id, rather than after the others finished.
+                Run(ct => Downloads.GetTaskAsync(id, ct));
+                if (!waiting.Contains(id))
+                {
+                    waiting.Add(id);
+                }
+            }, id);
+        }
+    }
+
+    protected override void EndProcessing() => WaitInForeground(waiting, pauseOnStop: false, Timeout is { } t ? TimeSpan.FromSeconds(t) : null);
+}
