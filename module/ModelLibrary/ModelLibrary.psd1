@@ -18,6 +18,13 @@
         'Unregister-ModelSource'
         'Get-ModelLibraryConfiguration'
         'Set-ModelLibraryConfiguration'
+        'Get-ModelProvider'
+        'Register-ModelProvider'
+        'Unregister-ModelProvider'
+        'Test-ProviderCompatibility'
+        'Get-ProviderModelSuggestion'
+        'Get-ProviderIntegrationStatus'
+        'Test-ModelLibraryIntegration'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -1,4 +1,5 @@
 using ModelLibrary.Catalog;
+using ModelLibrary.Compatibility;
 using ModelLibrary.Configuration;
 using ModelLibrary.Registry;
 using ModelLibrary.Validation;
@@ -16,6 +17,8 @@ public sealed class ModelLibraryService
 
     readonly object cacheLock = new();
     (DateTimeOffset At, CatalogListing Listing)? catalogCache;
+    readonly Lazy<ProviderRegistry> providerRegistry;
+    readonly Lazy<CompatibilityService> compatibility;
 
     public ModelLibraryService(LibraryConfiguration configuration, HttpClient http)
     {
@@ -27,6 +30,9 @@ public sealed class ModelLibraryService
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
         Catalog = new ModelCatalog(Sources, http);
+        // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
+        providerRegistry = new(() => new ProviderRegistry(Providers));
+        compatibility = new(() => new CompatibilityService(providerRegistry.Value, SystemMachineResources.Instance, configuration));
     }
 
     public LibraryConfiguration Configuration { get; }
@@ -37,6 +43,17 @@ public sealed class ModelLibraryService
     public SourceStore Sources { get; }
     public ProviderStore Providers { get; }
     public ModelCatalog Catalog { get; }
+
+    /// <summary>Built-in providers plus those registered in this library's registry.</summary>
+    public ProviderRegistry ProviderRegistry => providerRegistry.Value;
+
+    /// <summary>Scoring, suggestions and integration status against this machine; free disk is read on each provider's folder.</summary>
+    public CompatibilityService Compatibility => compatibility.Value;
+
+    /// <summary>The integration self-test over this library: its models, folders, registry file and providers.</summary>
+    public IntegrationSelfTest CreateSelfTest() => new(Compatibility, Configuration,
+        async ct => (await ListAsync(ct).ConfigureAwait(false)).Models,
+        _ => Task.FromResult(RegistryHealth.Describe(Database)));
 
     /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
     public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), model.Id);
