@@ -24,6 +24,13 @@
         'Suspend-ModelDownload'
         'Resume-ModelDownload'
         'Wait-ModelDownload'
+        'Get-ModelProvider'
+        'Register-ModelProvider'
+        'Unregister-ModelProvider'
+        'Test-ProviderCompatibility'
+        'Get-ProviderModelSuggestion'
+        'Get-ProviderIntegrationStatus'
+        'Test-ModelLibraryIntegration'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -109,9 +109,11 @@ public sealed class CompatibilityService
     }
 
     /// <summary>Every provider's health (checked in parallel, cached briefly) and its compatible and local models.</summary>
-    public async Task<IntegrationStatus> GetIntegrationStatusAsync(IReadOnlyList<ModelInfo> models, bool refresh = false, CancellationToken cancellationToken = default)
+    /// <param name="include">Checks only the providers it accepts (the totals then cover only those); null checks all.</param>
+    public async Task<IntegrationStatus> GetIntegrationStatusAsync(IReadOnlyList<ModelInfo> models, bool refresh = false, CancellationToken cancellationToken = default,
+        Func<ProviderCapabilities, bool>? include = null)
     {
-        var all = providers.List();
+        var all = providers.List().Where(p => include is null || include(p)).ToList();
         var healthResults = await health.CheckAsync(all, refresh, cancellationToken).ConfigureAwait(false);
         var snapshot = MachineSnapshot.Take(machine);
         var compatibleIds = new HashSet<string>(StringComparer.Ordinal);

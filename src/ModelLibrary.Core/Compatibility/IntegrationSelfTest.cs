@@ -42,7 +42,7 @@ public sealed class IntegrationSelfTest
             models = await discoverModels(cancellationToken).ConfigureAwait(false);
             var local = models.Count(m => m.Status == ModelStatus.Local);
             return (models.Count > 0, $"{models.Count} models known, {local} local.", (object?)models.Count);
-        }).ConfigureAwait(false));
+        }, "Run Get-ModelSource to check the catalogs, and register one that lists models with Register-ModelSource.").ConfigureAwait(false));
 
         var providers = compatibility.Providers.List();
         var compatibleByProvider = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
@@ -58,7 +58,8 @@ public sealed class IntegrationSelfTest
                     ? $"No known model runs on {provider.Name} on this machine."
                     : $"{suggestions.TotalCompatibleModels} compatible ({b.Excellent.Length} excellent, {b.Good.Length} good, {b.Acceptable.Length} acceptable); best: {best!.ModelId} ({best.CompatibilityScore:0.00}).";
                 return Task.FromResult((suggestions.TotalCompatibleModels > 0, message, (object?)suggestions));
-            }).ConfigureAwait(false));
+            }, $"Run Test-ProviderCompatibility -Provider {provider.Name} on a model to see why it does not fit.",
+               $"Register a model source that lists {string.Join(" or ", provider.SupportedFormats)} models with Register-ModelSource.").ConfigureAwait(false));
         }
 
         var directoriesOk = false;
@@ -69,7 +70,8 @@ public sealed class IntegrationSelfTest
             return Task.FromResult((directoriesOk,
                 directoriesOk ? $"Writable: {string.Join(", ", configuration.WritableRoots.Distinct(StringComparer.Ordinal))}." : string.Join(" ", problems),
                 (object?)configuration.WritableRoots));
-        }).ConfigureAwait(false));
+        }, "Check the folders' permissions and free space.",
+           "Point the library elsewhere with Set-ModelLibraryConfiguration -ModelsDirectory (or the MODELS_DIR variable).").ConfigureAwait(false));
 
         var registryOk = false;
         Add(await StepAsync("Check registry", async () =>
@@ -77,7 +79,8 @@ public sealed class IntegrationSelfTest
             var description = await checkRegistry(cancellationToken).ConfigureAwait(false);
             registryOk = true;
             return (true, description, (object?)null);
-        }).ConfigureAwait(false));
+        }, "Close other programs that hold registry.db open, then try again.",
+           "If the file is damaged, move registry.db aside; the library creates a new one (registered sources and providers must then be added again).").ConfigureAwait(false));
 
         var healthyWithModels = false;
         foreach (var provider in providers)
@@ -91,7 +94,7 @@ public sealed class IntegrationSelfTest
                 }
 
                 return (health.Healthy, health.Message, (object?)health);
-            }).ConfigureAwait(false));
+            }, HealthResolution(provider)).ConfigureAwait(false));
         }
 
         var discovered = steps[0].Success;
@@ -103,18 +106,36 @@ public sealed class IntegrationSelfTest
         };
     }
 
-    static async Task<IntegrationTestStep> StepAsync(string name, Func<Task<(bool Success, string Message, object? Data)>> body)
+    static async Task<IntegrationTestStep> StepAsync(string name, Func<Task<(bool Success, string Message, object? Data)>> body, params string[] resolution)
     {
         var watch = Stopwatch.StartNew();
         try
         {
             var (success, message, data) = await body().ConfigureAwait(false);
-            return new IntegrationTestStep { Name = name, Success = success, Message = message, Duration = watch.Elapsed, Data = data };
+            return new IntegrationTestStep
+            {
+                Name = name, Success = success, Message = message, Duration = watch.Elapsed, Data = data,
+                ResolutionSteps = success ? Array.Empty<string>() : resolution,
+            };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new IntegrationTestStep { Name = name, Success = false, Message = e.Message, Duration = watch.Elapsed, Data = e };
+            return new IntegrationTestStep { Name = name, Success = false, Message = e.Message, Duration = watch.Elapsed, Data = e, ResolutionSteps = resolution };
         }
+    }
+
+    /// <summary>How to make a provider's health check pass, by the way it is checked.</summary>
+    static string[] HealthResolution(ProviderCapabilities provider)
+    {
+        var check = provider.HealthCheck;
+        var variables = check.EndpointVariables.Length > 0 ? $" or set {string.Join(" or ", check.EndpointVariables)} to its address" : "";
+        return check.Method switch
+        {
+            ProbeMethod.Http => new[] { $"Start the {provider.Name} server{variables}." },
+            ProbeMethod.Executable => new[] { $"Install {provider.Name} so that {string.Join(" or ", check.Executables)} is on PATH{(variables.Length > 0 ? $", or start its server and{variables[3..]}" : "")}." },
+            ProbeMethod.PythonModule => new[] { $"Install the Python package that provides '{check.PythonModule}' (e.g. pip install {check.PythonModule}) for {string.Join(" or ", check.Executables)} on PATH." },
+            _ => new[] { $"Register {provider.Name} again with a HealthCheck (Register-ModelProvider -Force) so its runtime can be checked." },
+        };
     }
 
     /// <summary>Creates the directory if needed and writes then deletes a probe file in it; null when fine, else why not.</summary>

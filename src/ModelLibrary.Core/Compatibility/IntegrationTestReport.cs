@@ -9,6 +9,8 @@ public sealed class IntegrationTestStep
     public TimeSpan Duration { get; init; }
     /// <summary>The step's result object (model count, ModelCompatibility list, ProviderHealth...), for scripts.</summary>
     public object? Data { get; init; }
+    /// <summary>What to do about a failed step; empty when it passed.</summary>
+    public string[] ResolutionSteps { get; init; } = Array.Empty<string>();
 
     public override string ToString() => $"{(Success ? "PASS" : "FAIL")} {Name}: {Message}";
 }

@@ -131,6 +131,23 @@ public static partial class ProviderDefinition
         }
     }
 
+    /// <summary>Reads a definition from a JSON file; an unreadable file is an invalid definition too.</summary>
+    /// <exception cref="ModelLibraryException">InvalidProviderDefinition.</exception>
+    public static ProviderCapabilities ReadFile(string path)
+    {
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw Invalid(null, new[] { $"the file '{path}' could not be read ({e.Message})" }, e);
+        }
+
+        return ParseJson(json);
+    }
+
     /// <summary>The canonical JSON form (seed spelling), as stored and as <see cref="ParseJson"/> reads back.</summary>
     public static string ToJson(ProviderCapabilities provider)
     {

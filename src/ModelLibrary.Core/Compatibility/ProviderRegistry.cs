@@ -81,20 +81,10 @@ public sealed class ProviderRegistry
     public ProviderCapabilities RegisterJson(string json, bool force = false) => Register(ProviderDefinition.ParseJson(json), force);
 
     /// <summary>Registers the JSON definition in a file.</summary>
-    public ProviderCapabilities RegisterFile(string path, bool force = false)
-    {
-        string json;
-        try
-        {
-            json = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw ProviderDefinition.Invalid(null, new[] { $"the file '{path}' could not be read ({e.Message})" }, e);
-        }
+    public ProviderCapabilities RegisterFile(string path, bool force = false) => Register(ProviderDefinition.ReadFile(path), force);
 
-        return RegisterJson(json, force);
-    }
+    /// <summary>True when registering this name needs Force: it is a built-in or already registered.</summary>
+    public bool Exists(string name) => BuiltInProviders.IsBuiltIn(name) || store.Get(name.Trim()) is not null;
 
     /// <summary>Removes a registration; a built-in it overrode comes back. Built-ins themselves cannot be removed.</summary>
     /// <exception cref="ModelLibraryException">ProviderNotFound, or InvalidProviderDefinition for a built-in.</exception>
@@ -118,8 +108,14 @@ public sealed class ProviderRegistry
         }
     }
 
-    ProviderCapabilities Register(ProviderCapabilities provider, bool force)
+    /// <summary>
+    /// Registers a definition already read by <see cref="ProviderDefinition"/> (callers that parse first, e.g. to
+    /// confirm with the user before anything changes).
+    /// </summary>
+    /// <exception cref="ModelLibraryException">ProviderExists when the name is taken and <paramref name="force"/> is not set.</exception>
+    public ProviderCapabilities Register(ProviderCapabilities provider, bool force = false)
     {
+        ArgumentNullException.ThrowIfNull(provider);
         lock (gate)
         {
             var builtIn = BuiltInProviders.IsBuiltIn(provider.Name);
@@ -159,6 +155,9 @@ public sealed class ProviderRegistry
             return saved;
         }
     }
+
+    /// <summary>The ProviderNotFound error for <paramref name="name"/>, listing the known providers.</summary>
+    public ModelLibraryException NotFound(string name) => NotFound(name, List());
 
     static ModelLibraryException NotFound(string name, IReadOnlyList<ProviderCapabilities> known) => new(
         ErrorIds.ProviderNotFound, ErrorKind.NotFound,

@@ -21,6 +21,8 @@ public static class ErrorIds
     public const string InvalidProviderDefinition = nameof(InvalidProviderDefinition);
     public const string ProviderNotFound = nameof(ProviderNotFound);
     public const string ProviderExists = nameof(ProviderExists);
+    /// <summary>A step of Test-ModelLibraryIntegration failed; the step is the error's target.</summary>
+    public const string IntegrationStepFailed = nameof(IntegrationStepFailed);
     public const string DownloadInProgress = nameof(DownloadInProgress);
     public const string InvalidDownloadState = nameof(InvalidDownloadState);
     /// <summary>A download failed for a reason none of the above covers (e.g. a disk I/O error).</summary>

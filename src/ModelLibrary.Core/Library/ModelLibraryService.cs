@@ -1,4 +1,5 @@
 using ModelLibrary.Catalog;
+using ModelLibrary.Compatibility;
 using ModelLibrary.Configuration;
 using ModelLibrary.Downloads;
 using ModelLibrary.Registry;
@@ -17,6 +18,8 @@ public sealed class ModelLibraryService
 
     readonly object cacheLock = new();
     (DateTimeOffset At, CatalogListing Listing)? catalogCache;
+    readonly Lazy<ProviderRegistry> providerRegistry;
+    readonly Lazy<CompatibilityService> compatibility;
 
     readonly Lazy<DownloadManager> downloads;
 
@@ -39,6 +42,9 @@ public sealed class ModelLibraryService
             Validator = new FormatValidator(() => Configuration),
             Gate = downloadGate,
         }));
+        // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
+        providerRegistry = new(() => new ProviderRegistry(Providers));
+        compatibility = new(() => new CompatibilityService(providerRegistry.Value, SystemMachineResources.Instance, Configuration));
     }
 
     public LibraryConfiguration Configuration { get; private set; }
@@ -55,12 +61,12 @@ public sealed class ModelLibraryService
     public DownloadManager Downloads => downloads.Value;
 
     /// <summary>
-    /// Takes a changed configuration for the same library root (running downloads keep going and see the new
-    /// limits); false when the root moved, which needs a new service.
+    /// Takes a changed configuration for the same folders (running downloads keep going and see the new limits);
+    /// false when a folder moved, which makes another library and needs a new service.
     /// </summary>
     public bool TryReconfigure(LibraryConfiguration configuration)
     {
-        if (!string.Equals(configuration.RegistryPath, Configuration.RegistryPath, StringComparison.Ordinal))
+        if (!configuration.WritableRoots.SequenceEqual(Configuration.WritableRoots, StringComparer.Ordinal))
         {
             return false;
         }
@@ -74,6 +80,17 @@ public sealed class ModelLibraryService
         InvalidateCatalog();
         return true;
     }
+
+    /// <summary>Built-in providers plus those registered in this library's registry.</summary>
+    public ProviderRegistry ProviderRegistry => providerRegistry.Value;
+
+    /// <summary>Scoring, suggestions and integration status against this machine; free disk is read on each provider's folder.</summary>
+    public CompatibilityService Compatibility => compatibility.Value;
+
+    /// <summary>The integration self-test over this library: its models, folders, registry file and providers.</summary>
+    public IntegrationSelfTest CreateSelfTest() => new(Compatibility, Configuration,
+        async ct => (await ListAsync(ct).ConfigureAwait(false)).Models,
+        _ => Task.FromResult(RegistryHealth.Describe(Database)));
 
     /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
     public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), model.Id);

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using ModelLibrary.Compatibility;
 
 namespace ModelLibrary.PowerShell.Infrastructure;
 
@@ -26,27 +27,36 @@ public sealed class ModelIdCompleter : IArgumentCompleter
     }
 }
 
-/// <summary>Tab completion of provider names: built-in, registered, and those the catalogs name.</summary>
+/// <summary>Tab completion of provider names: built-in and registered (the provider registry), and those the catalogs name.</summary>
 public sealed class ProviderCompleter : IArgumentCompleter
 {
-    static readonly string[] BuiltIn = { "llama-cpp", "transformers", "ollama", "vllm" };
-
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var names = new List<string>(BuiltIn);
+        IEnumerable<ProviderCapabilities> providers;
         try
         {
-            var service = ModelLibrarySession.Service;
-            names.AddRange(service.Providers.List().Select(p => p.Name));
-            names.AddRange(Catalog.BuiltInCatalogSource.Read().Models.Select(m => m.Provider));
+            providers = ModelLibrarySession.Service.ProviderRegistry.List();
         }
         catch (Exception)
         {
             // The built-in names are still worth offering when the registry cannot be read.
+            providers = BuiltInProviders.All;
         }
 
-        return Completion.Matching(names.Distinct(StringComparer.OrdinalIgnoreCase).Select(n => (n, n)), wordToComplete);
+        var names = providers.Select(p => (p.Name, Tooltip: p.Description ?? $"{p.Name} ({string.Join(", ", p.SupportedFormats)})")).ToList();
+        try
+        {
+            names.AddRange(Catalog.BuiltInCatalogSource.Read().Models.Select(m => (m.Provider, m.Provider)));
+        }
+        catch (Exception)
+        {
+            // Completion must never throw at the user.
+        }
+
+        // First wins: the registry's entry (with its description) over a catalog's bare name.
+        var unique = names.GroupBy(n => n.Name, StringComparer.OrdinalIgnoreCase).Select(g => g.First());
+        return Completion.Matching(unique, wordToComplete);
     }
 }
 
