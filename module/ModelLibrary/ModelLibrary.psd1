@@ -18,6 +18,9 @@
         'Unregister-ModelSource'
         'Get-ModelLibraryConfiguration'
         'Set-ModelLibraryConfiguration'
+        'Get-ModelMetadata'
+        'Test-LibraryModel'
+        'Import-LibraryModel'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()
