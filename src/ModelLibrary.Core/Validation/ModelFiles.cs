@@ -25,7 +25,24 @@ public static class ModelFiles
     public static string EntryFile(string path)
     {
         var full = Path.GetFullPath(path);
-        if (File.Exists(full) || !Directory.Exists(full))
+        if (File.Exists(full))
+        {
+            // Any part stands for the whole model; the model is named by its first part, or its shard index.
+            if (GgufSplitSet.TryParseName(full, out var prefix, out var number, out var count) && number != 1
+                && GgufSplitSet.PartPath(prefix, 1, count) is var first && File.Exists(first))
+            {
+                return first;
+            }
+
+            if (full.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && SafetensorsReader.FindIndexFor(full) is { } index)
+            {
+                return Path.GetFullPath(index);
+            }
+
+            return full;
+        }
+
+        if (!Directory.Exists(full))
         {
             return full;
         }

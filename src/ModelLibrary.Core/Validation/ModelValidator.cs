@@ -254,7 +254,7 @@ public static class ModelValidator
         }
 
         return new ValidationCheck(name, ValidationOutcome.Warning,
-            $"'{path}' lies outside the library's directories (registered in place); the library reads it but never moves or deletes it.");
+            $"'{path}' lies outside the library's directories; the library reads it but never moves or deletes it.");
     }
 
     static (ModelFileInfo? Header, ValidationCheck Check) CheckFormat(string entry, ModelInfo? model, CancellationToken cancellationToken)
@@ -306,10 +306,13 @@ public static class ModelValidator
         var notes = new List<string>();
         if (header?.ExpectedMinimumFileSize is { } minimum)
         {
-            if (header.FileSize < minimum)
+            // The minimum is the first part's (for a split model, each part's reader checks its own).
+            var first = header.Parts.Count > 0 ? header.Parts[0] : entry;
+            var firstSize = File.Exists(first) ? new FileInfo(first).Length : header.FileSize;
+            if (firstSize < minimum)
             {
                 return new ValidationCheck(name, ValidationOutcome.Failed,
-                    $"'{entry}' has {header.FileSize} bytes, but its tensors need at least {minimum}: the file is truncated.", ErrorIds.InvalidModelFile);
+                    $"'{first}' has {firstSize} bytes, but its tensors need at least {minimum}: the file is truncated.", ErrorIds.InvalidModelFile);
             }
 
             notes.Add($"its tensors need {minimum} bytes of it");
