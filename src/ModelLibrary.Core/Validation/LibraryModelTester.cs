@@ -110,7 +110,8 @@ public sealed class LibraryModelTester
     bool CanMove(ModelValidationResult result)
     {
         var roots = library.Configuration.WritableRoots;
-        return ModelFiles.Parts(result.Path, result.Header).All(p =>
+        // A folder whose model file could not be told (several models in it) is marked Error but not taken apart.
+        return File.Exists(result.Path) && ModelFiles.Parts(result.Path, result.Header).All(p =>
             roots.Any(r => PathContainment.IsInsideAsWritten(p, r)) && PathContainment.IsInsideAny(p, roots));
     }
 }
