@@ -31,6 +31,9 @@
         'Get-ProviderModelSuggestion'
         'Get-ProviderIntegrationStatus'
         'Test-ModelLibraryIntegration'
+        'Get-ModelMetadata'
+        'Test-LibraryModel'
+        'Import-LibraryModel'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

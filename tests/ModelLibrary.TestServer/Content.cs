@@ -60,8 +60,14 @@ public sealed class FileContent : Content, IDisposable
 /// Deterministic pseudo-random bytes for <c>/gen/&lt;size&gt;/&lt;seed&gt;</c>: any range can be produced without
 /// producing what comes before it (each 8-byte word is SplitMix64 of its index), so tests need no big files.
 /// </summary>
+/// <remarks>
+/// The first 24 bytes are an empty GGUF v3 header (no tensors, no metadata), so that the library's format check
+/// accepts a generated file as a GGUF model, as it would a real one; the rest is the random payload.
+/// </remarks>
 public sealed class GeneratedContent : Content
 {
+    static readonly byte[] GgufHeader = BuildGgufHeader();
+
     static readonly ConcurrentDictionary<(long, ulong), Lazy<string>> Digests = new();
     static readonly DateTimeOffset Epoch = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -82,7 +88,22 @@ public sealed class GeneratedContent : Content
     {
         var count = (int)Math.Min(buffer.Length, Math.Max(0, Length - offset));
         Fill(seed, offset, buffer[..count]);
+        if (offset < GgufHeader.Length && count > 0)
+        {
+            var header = GgufHeader.AsSpan((int)offset, (int)Math.Min(GgufHeader.Length - offset, count));
+            header.CopyTo(buffer);
+        }
+
         return count;
+    }
+
+    static byte[] BuildGgufHeader()
+    {
+        var header = new byte[24];
+        "GGUF"u8.CopyTo(header);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), 3);
+        // tensor_count and kv_count: zero.
+        return header;
     }
 
     /// <summary>Lower-case hex SHA-256 of the whole content; computed once per (size, seed).</summary>

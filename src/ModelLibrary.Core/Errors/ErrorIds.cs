@@ -27,6 +27,14 @@ public static class ErrorIds
     public const string InvalidDownloadState = nameof(InvalidDownloadState);
     /// <summary>A download failed for a reason none of the above covers (e.g. a disk I/O error).</summary>
     public const string DownloadFailed = nameof(DownloadFailed);
+
+    // Model files: metadata, validation and import.
+    /// <summary>The model has no file in this library (not downloaded, or its file is gone).</summary>
+    public const string ModelNotLocal = nameof(ModelNotLocal);
+    /// <summary>An import would replace a model that is already Local.</summary>
+    public const string ModelExists = nameof(ModelExists);
+    /// <summary>A model id outside the safe alphabet (letters, digits, '.', '_', '-').</summary>
+    public const string InvalidModelId = nameof(InvalidModelId);
 }
 
 /// <summary>

@@ -39,7 +39,7 @@ public sealed class ModelLibraryService
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
         downloads = new(() => new DownloadManager(Configuration, DownloadStore, DownloadStore, new DownloadOptions
         {
-            Validator = new FormatValidator(() => Configuration),
+            Validator = new DownloadValidator(() => Configuration),
             Gate = downloadGate,
         }));
         // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
@@ -172,7 +172,8 @@ public sealed class ModelLibraryService
     public IReadOnlyList<string> PathsToRemove(ModelInfo model)
     {
         var paths = new List<string>();
-        if (model.LocalPath is { } local)
+        // A file registered in place outside the library (Import-LibraryModel -InPlace) is the user's: removal unregisters it only.
+        if (model.LocalPath is { } local && !IsOutsideLibrary(model))
         {
             paths.Add(local);
         }
@@ -196,6 +197,13 @@ public sealed class ModelLibraryService
 
         return existing;
     }
+
+    /// <summary>
+    /// True when the model's file lies outside every library folder as written (it was imported with -InPlace). The
+    /// library reads such a file but never moves or deletes it. A link inside the library that leads out is not this.
+    /// </summary>
+    public bool IsOutsideLibrary(ModelInfo model) =>
+        model.LocalPath is { } local && !Configuration.WritableRoots.Any(root => PathContainment.IsInsideAsWritten(local, root));
 
     /// <summary>
     /// Deletes the model's files and partials, then sets its row back to Available, or removes the row when no

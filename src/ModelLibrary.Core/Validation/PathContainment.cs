@@ -17,6 +17,18 @@ public static class PathContainment
                !relative.StartsWith("../", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// True when the path as written (made absolute, <c>..</c> normalised, links NOT resolved) lies inside the root.
+    /// Tells a path the user placed outside the library apart from a link inside it that leads out.
+    /// </summary>
+    public static bool IsInsideAsWritten(string path, string root)
+    {
+        var relative = Path.GetRelativePath(Path.GetFullPath(root), Path.GetFullPath(path));
+        return relative != "." && !Path.IsPathRooted(relative) &&
+               relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) &&
+               !relative.StartsWith("../", StringComparison.Ordinal);
+    }
+
     /// <summary>True when the path is inside any of the roots.</summary>
     public static bool IsInsideAny(string path, IEnumerable<string> roots) => roots.Any(r => IsInside(path, r));
 

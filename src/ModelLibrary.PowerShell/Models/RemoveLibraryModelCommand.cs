@@ -34,13 +34,22 @@ public sealed class RemoveLibraryModelCommand : ModelLibraryCmdlet
         var model = Run(ct => Service.GetAsync(id, ct));
         var paths = Service.PathsToRemove(model);
         var what = paths.Count == 0 ? "nothing on disk" : string.Join(", ", paths);
-        if (!Confirmed(model.Id, $"Delete {what}"))
+        // A model imported in place outside the library keeps its file: the library never deletes outside its folders.
+        var external = Service.IsOutsideLibrary(model);
+        var action = external
+            ? $"Unregister, keeping its file '{model.LocalPath}' (outside the library)" + (paths.Count == 0 ? "" : $", and delete {what}")
+            : $"Delete {what}";
+        if (!Confirmed(model.Id, action))
         {
             return;
         }
 
         var after = Run(ct => Service.RemoveAsync(model, ct));
         WriteVerbose(paths.Count == 0 ? $"'{model.Id}' had no files to delete." : $"Deleted {what}.");
+        if (external)
+        {
+            WriteWarning($"'{model.Id}' was unregistered; its file '{model.LocalPath}' lies outside the library and was left where it is.");
+        }
         if (PassThru && after is not null)
         {
             WriteObject(after);

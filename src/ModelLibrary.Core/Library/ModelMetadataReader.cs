@@ -1,0 +1,230 @@
+using System.Globalization;
+using ModelLibrary.Formats;
+using ModelLibrary.Validation;
+
+namespace ModelLibrary.Library;
+
+/// <summary>
+/// Get-ModelMetadata: what a model file's header says (cached under <c>metadata/</c>), and for a library model the
+/// catalog's metadata with the file's values over it, naming every value the two disagree on.
+/// </summary>
+public sealed class ModelMetadataReader
+{
+    /// <summary>Catalogs round parameter counts ("7B" for 6.74B); within this ratio they are taken as agreeing.</summary>
+    const double ParameterTolerance = 0.10;
+
+    readonly ModelLibraryService library;
+
+    public ModelMetadataReader(ModelLibraryService library)
+    {
+        this.library = library;
+        Cache = new MetadataCache(library.Configuration.MetadataDirectory);
+    }
+
+    public MetadataCache Cache { get; }
+
+    /// <summary>
+    /// Reads the header of a model file (or of the model in a folder). <paramref name="note"/> hears about cache
+    /// problems, which never fail the read.
+    /// </summary>
+    /// <exception cref="ValidationException">InvalidModelFile: missing, unreadable, or not a GGUF/safetensors/PyTorch file.</exception>
+    public ModelFileMetadata ReadFile(string path, CancellationToken cancellationToken, Action<string>? note = null)
+    {
+        var entry = ModelFiles.EntryFile(path);
+        if (!File.Exists(entry))
+        {
+            throw ValidationException.InvalidFile(entry, "the file does not exist");
+        }
+
+        if (Cache.TryRead(entry) is { } cached)
+        {
+            return cached;
+        }
+
+        var header = ModelFileInspector.Inspect(entry, cancellationToken);
+        if (header.Format == ModelFileFormat.Unknown)
+        {
+            throw ValidationException.InvalidFile(entry, "it is not a GGUF, safetensors or PyTorch file (its first bytes match none of their formats)");
+        }
+
+        var metadata = FromHeader(header);
+        if (Cache.TryWrite(entry, ModelFiles.Parts(entry, header), metadata) is { } problem)
+        {
+            note?.Invoke(problem);
+        }
+
+        return metadata;
+    }
+
+    /// <summary>
+    /// A library model's metadata. With a file here: the catalog's values with the file's over them, and the
+    /// differences listed. Without one (Available): the catalog's values alone (<see cref="MetadataSource.Catalog"/>).
+    /// </summary>
+    /// <exception cref="ModelLibraryException">ModelNotFound; ModelNotLocal when the model's registered file is gone.</exception>
+    public async Task<ModelFileMetadata> ReadModelAsync(string id, CancellationToken cancellationToken, Action<string>? note = null)
+    {
+        var model = await library.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (model.LocalPath is null)
+        {
+            return FromCatalog(model);
+        }
+
+        var file = ReadFile(LibraryModelTester.LocalFileOf(model), cancellationToken, note);
+        return Merge(model, file);
+    }
+
+    /// <summary>The file-level summary of a header, as cached and as <c>Get-ModelMetadata -Path</c> shows it.</summary>
+    public static ModelFileMetadata FromHeader(ModelFileInfo header)
+    {
+        var metadata = ModelFileInspector.ToMetadata(header);
+        return new ModelFileMetadata
+        {
+            Path = Path.GetFullPath(header.Path),
+            Format = header.FormatName,
+            FormatVersion = header.FormatVersion,
+            Architecture = header.Architecture,
+            Name = header.Name,
+            Quantization = header.Quantization,
+            Parameters = metadata.Parameters,
+            ParameterCount = header.ParameterCount,
+            ContextLength = header.ContextLength,
+            EmbeddingLength = header.EmbeddingLength,
+            BlockCount = header.BlockCount,
+            HeadCount = header.HeadCount,
+            HeadCountKv = header.HeadCountKv,
+            ExpertCount = header.ExpertCount,
+            TokenizerModel = header.TokenizerModel,
+            HasChatTemplate = header.HasChatTemplate,
+            TensorCount = header.TensorCount,
+            FileSize = header.FileSize,
+            TotalSize = header.TotalSize,
+            Parts = header.Parts.ToArray(),
+            IsSafe = header.IsSafe,
+            UnsafeGlobals = header.Pickle?.UnsafeGlobals.Select(g => g.FullName).Distinct(StringComparer.Ordinal).ToArray() ?? Array.Empty<string>(),
+            HeaderMetadata = header.Metadata is null ? null : new Dictionary<string, string>(header.Metadata, StringComparer.Ordinal),
+            LastWriteTimeUtc = File.GetLastWriteTimeUtc(header.Path),
+            Metadata = metadata,
+            MetadataSource = MetadataSource.File,
+        };
+    }
+
+    /// <summary>A model without a file: what its catalog says.</summary>
+    public static ModelFileMetadata FromCatalog(ModelInfo model)
+    {
+        var m = model.Metadata;
+        return new ModelFileMetadata
+        {
+            ModelId = model.Id,
+            Format = model.Format,
+            Architecture = m.Architecture,
+            Name = model.Name,
+            Quantization = m.Quantization,
+            Parameters = m.Parameters,
+            ParameterCount = m.ParameterCount,
+            ContextLength = m.ContextLength,
+            EmbeddingLength = m.EmbeddingLength,
+            BlockCount = m.BlockCount,
+            HeadCount = m.HeadCount,
+            HeadCountKv = m.HeadCountKv,
+            ExpertCount = m.ExpertCount,
+            TokenizerModel = m.TokenizerModel,
+            HasChatTemplate = m.HasChatTemplate,
+            TensorCount = m.TensorCount,
+            TotalSize = model.Size,
+            Metadata = m.Clone(),
+            MetadataSource = MetadataSource.Catalog,
+        };
+    }
+
+    /// <summary>
+    /// The catalog's metadata with the file's values over it (the file is what will actually be loaded), and a
+    /// <see cref="MetadataDifference"/> for every value both have and disagree on.
+    /// </summary>
+    public static ModelFileMetadata Merge(ModelInfo model, ModelFileMetadata file)
+    {
+        var catalog = model.Metadata;
+        var differences = new List<MetadataDifference>();
+        void Compare(string field, string? catalogValue, string? fileValue, Func<string, string, bool> same)
+        {
+            if (!string.IsNullOrWhiteSpace(catalogValue) && !string.IsNullOrWhiteSpace(fileValue) && !same(catalogValue, fileValue))
+            {
+                differences.Add(new MetadataDifference(field, catalogValue, fileValue));
+            }
+        }
+
+        Compare("Format", model.Format, file.Format, SameText);
+        Compare("Architecture", catalog.Architecture, file.Architecture, SameText);
+        Compare("Quantization", catalog.Quantization, file.Quantization, SameQuantization);
+        Compare("ContextLength", Text(catalog.ContextLength), Text(file.ContextLength), string.Equals);
+        Compare("Parameters", catalog.Parameters, file.Parameters, (c, f) => SameParameterCount(c, file.ParameterCount ?? ParseParameterLabel(f)));
+
+        var merged = catalog.Clone();
+        var header = file.Metadata;
+        merged.Parameters = header.Parameters ?? merged.Parameters;
+        merged.ParameterCount = header.ParameterCount ?? merged.ParameterCount;
+        merged.Architecture = header.Architecture ?? merged.Architecture;
+        merged.Quantization = header.Quantization ?? merged.Quantization;
+        merged.ContextLength = header.ContextLength ?? merged.ContextLength;
+        merged.EmbeddingLength = header.EmbeddingLength ?? merged.EmbeddingLength;
+        merged.BlockCount = header.BlockCount ?? merged.BlockCount;
+        merged.HeadCount = header.HeadCount ?? merged.HeadCount;
+        merged.HeadCountKv = header.HeadCountKv ?? merged.HeadCountKv;
+        merged.ExpertCount = header.ExpertCount ?? merged.ExpertCount;
+        merged.TokenizerModel = header.TokenizerModel ?? merged.TokenizerModel;
+        merged.HasChatTemplate = header.HasChatTemplate ?? merged.HasChatTemplate;
+        merged.TensorCount = header.TensorCount ?? merged.TensorCount;
+        merged.FileFormatVersion = header.FileFormatVersion ?? merged.FileFormatVersion;
+
+        var result = file.Clone();
+        result.ModelId = model.Id;
+        result.Metadata = merged;
+        result.MetadataSource = MetadataSource.Merged;
+        result.Differences = differences.ToArray();
+        result.FromCache = file.FromCache;
+        // Values the file lacks (a safetensors file has no context length) come from the catalog.
+        result.Architecture = merged.Architecture;
+        result.Quantization = merged.Quantization;
+        result.Parameters = merged.Parameters;
+        result.ParameterCount = merged.ParameterCount;
+        result.ContextLength = merged.ContextLength;
+        return result;
+    }
+
+    /// <summary>"1.1B" → 1100000000; null when the label is not a number with an optional K/M/B/T suffix.</summary>
+    public static long? ParseParameterLabel(string? label)
+    {
+        if (string.IsNullOrWhiteSpace(label))
+        {
+            return null;
+        }
+
+        var text = label.Trim().ToUpperInvariant();
+        double scale = text[^1] switch { 'K' => 1e3, 'M' => 1e6, 'B' => 1e9, 'T' => 1e12, _ => 1 };
+        if (scale != 1)
+        {
+            text = text[..^1];
+        }
+
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? (long)Math.Round(value * scale)
+            : null;
+    }
+
+    static bool SameParameterCount(string catalogLabel, long? fileCount)
+    {
+        if (ParseParameterLabel(catalogLabel) is not { } declared || fileCount is not { } actual)
+        {
+            return true;
+        }
+
+        return declared == actual || Math.Abs(declared - actual) <= ParameterTolerance * Math.Max(declared, actual);
+    }
+
+    static bool SameText(string a, string b) => string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Q4_K_M, q4_k_m and Q4-K-M name the same quantization.</summary>
+    static bool SameQuantization(string a, string b) =>
+        string.Equals(a.Trim().Replace('-', '_'), b.Trim().Replace('-', '_'), StringComparison.OrdinalIgnoreCase);
+
+    static string? Text(long? value) => value?.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,432 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using ModelLibrary.Configuration;
+using ModelLibrary.Formats;
+
+namespace ModelLibrary.Validation;
+
+/// <summary>
+/// Integrity and security checks of a model file: path containment, format and header, declared size, SHA-256, and
+/// a pickle scan. The download engine calls <see cref="ValidateFileAsync"/> and <see cref="ThrowIfFailed"/> before a
+/// model becomes Local; <c>Test-LibraryModel</c> and <c>Import-LibraryModel</c> use the same checks, so a file is
+/// judged the same way however it arrived. Checks never load a model: headers are parsed and pickles are walked.
+/// </summary>
+public static class ModelValidator
+{
+    const int HashBufferSize = 1 << 20;
+
+    /// <summary>
+    /// Runs every check on <paramref name="path"/> (a file, or a model folder) against what <paramref name="model"/>
+    /// declares (Size, Checksum, Format; any of them may be null). Format and size checks run when
+    /// <see cref="LibraryConfiguration.EnableModelValidation"/> is on, the checksum also needs
+    /// <paramref name="verifyChecksum"/>, and containment and the pickle scan run when
+    /// <see cref="LibraryConfiguration.EnableSecurityScanning"/> is on. Failures are reported in the result, not thrown.
+    /// </summary>
+    public static async Task<ModelValidationResult> ValidateFileAsync(string path, ModelInfo? model, LibraryConfiguration configuration,
+        bool verifyChecksum, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var entry = Path.GetFullPath(path);
+        var result = new ModelValidationResult { ModelId = model?.Id, Path = entry };
+        var checks = new List<ValidationCheck>();
+
+        var containment = CheckContainment(entry, configuration);
+        checks.Add(containment);
+        if (containment.Outcome == ValidationOutcome.Failed)
+        {
+            // A path that leads out of the library is not opened at all.
+            const string why = "Not run: the path leaves the library's directories.";
+            checks.Add(new ValidationCheck(ValidationCheckNames.Format, ValidationOutcome.Skipped, why));
+            checks.Add(new ValidationCheck(ValidationCheckNames.Size, ValidationOutcome.Skipped, why));
+            checks.Add(new ValidationCheck(ValidationCheckNames.Checksum, ValidationOutcome.Skipped, why));
+            checks.Add(new ValidationCheck(ValidationCheckNames.SecurityScan, ValidationOutcome.Skipped, why));
+            result.Checks = checks.ToArray();
+            return result;
+        }
+
+        try
+        {
+            entry = ModelFiles.EntryFile(entry);
+            result.Path = entry;
+        }
+        catch (ValidationException e)
+        {
+            checks.Add(new ValidationCheck(ValidationCheckNames.Format, ValidationOutcome.Failed, e.Message, e.ErrorId));
+            result.Checks = checks.ToArray();
+            return result;
+        }
+
+        ModelFileInfo? header = null;
+        if (!File.Exists(entry))
+        {
+            checks.Add(new ValidationCheck(ValidationCheckNames.Format, ValidationOutcome.Failed, $"'{entry}' does not exist.", ErrorIds.InvalidModelFile));
+        }
+        else if (!configuration.EnableModelValidation)
+        {
+            checks.Add(new ValidationCheck(ValidationCheckNames.Format, ValidationOutcome.Skipped, "Model validation is turned off (ENABLE_MODEL_VALIDATION)."));
+        }
+        else
+        {
+            (header, var formatCheck) = CheckFormat(entry, model, cancellationToken);
+            checks.Add(formatCheck);
+        }
+
+        result.Header = header;
+        var parts = ModelFiles.Parts(entry, header);
+        if (configuration.EnableSecurityScanning)
+        {
+            // The parts a header names (shards, split parts) must stay inside the library as well.
+            foreach (var part in parts.Where(p => !string.Equals(p, entry, StringComparison.Ordinal)))
+            {
+                var partCheck = CheckContainment(part, configuration);
+                if (partCheck.Outcome == ValidationOutcome.Failed)
+                {
+                    checks[0] = partCheck;
+                    break;
+                }
+            }
+        }
+
+        checks.Add(configuration.EnableModelValidation
+            ? CheckSize(entry, parts, header, model)
+            : new ValidationCheck(ValidationCheckNames.Size, ValidationOutcome.Skipped, "Model validation is turned off (ENABLE_MODEL_VALIDATION)."));
+
+        checks.Add(!verifyChecksum
+            ? new ValidationCheck(ValidationCheckNames.Checksum, ValidationOutcome.Skipped, "Not asked for: the caller verified the checksum already.")
+            : !configuration.EnableModelValidation
+                ? new ValidationCheck(ValidationCheckNames.Checksum, ValidationOutcome.Skipped, "Model validation is turned off (ENABLE_MODEL_VALIDATION).")
+                : await CheckChecksumAsync(entry, parts, model, cancellationToken).ConfigureAwait(false));
+
+        checks.Add(configuration.EnableSecurityScanning
+            ? CheckPickles(entry, header, cancellationToken)
+            : new ValidationCheck(ValidationCheckNames.SecurityScan, ValidationOutcome.Skipped, "Security scanning is turned off (ENABLE_SECURITY_SCANNING)."));
+
+        result.Checks = checks.ToArray();
+        return result;
+    }
+
+    /// <summary>Throws the error of the most serious failed check (unsafe content, then checksum, then invalid file); returns when all passed.</summary>
+    /// <exception cref="SecurityException">UnsafeModelContent.</exception>
+    /// <exception cref="ValidationException">ChecksumMismatch or InvalidModelFile.</exception>
+    public static void ThrowIfFailed(ModelValidationResult result)
+    {
+        if (ToException(result) is { } exception)
+        {
+            throw exception;
+        }
+    }
+
+    /// <summary>The error that stands for the result's failures, or null when it passed.</summary>
+    public static ModelLibraryException? ToException(ModelValidationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var failures = result.Failures.ToList();
+        if (failures.Count == 0)
+        {
+            return null;
+        }
+
+        var primary = failures.OrderBy(f => Severity(f.ErrorId)).First();
+        var subject = result.ModelId is null ? $"'{result.Path}'" : $"The model '{result.ModelId}'";
+        var message = $"{subject} failed validation: {primary.Message}" +
+            (failures.Count > 1 ? $" ({failures.Count - 1} more failed check(s): {string.Join(", ", failures.Where(f => f != primary).Select(f => f.Name))}.)" : "") +
+            (result.QuarantinePath is null ? "" : $" It was moved to quarantine: '{result.QuarantinePath}'.");
+        var details = new Dictionary<string, object?>
+        {
+            ["model_id"] = result.ModelId,
+            ["path"] = result.Path,
+            ["failed_checks"] = failures.Select(f => f.Name).ToArray(),
+            ["quarantine_path"] = result.QuarantinePath,
+        };
+        object target = result.ModelId ?? (object)result.Path;
+        return primary.ErrorId switch
+        {
+            ErrorIds.UnsafeModelContent => new SecurityException(ErrorIds.UnsafeModelContent, message, target, details,
+                new[] { "Do not load this file.", "Use a safetensors or GGUF version of the model, or a source you trust.", "Remove it with Remove-LibraryModel." }),
+            ErrorIds.ChecksumMismatch => new ValidationException(ErrorIds.ChecksumMismatch, message, target, details,
+                new[] { "Download the model again (Start-ModelDownload -Force).", "Check that the source serves the file its catalog describes.", "Remove it with Remove-LibraryModel." }),
+            _ => new ValidationException(ErrorIds.InvalidModelFile, message, target, details,
+                new[] { "Check that the file is a complete GGUF, safetensors or PyTorch file.", "Download it again if it was truncated.", "Remove it with Remove-LibraryModel." }),
+        };
+    }
+
+    /// <summary>
+    /// Moves a model's files into <c>quarantine/&lt;id&gt;/</c> (or <c>quarantine/&lt;id&gt;/&lt;n&gt;/</c> when an
+    /// earlier quarantine holds the same names), never overwriting, and returns where <paramref name="entry"/> went.
+    /// Both ends are checked to lie inside the library; nothing outside it is ever moved.
+    /// </summary>
+    /// <exception cref="SecurityException">UnsafeModelContent: a file lies (or leads) outside the library's directories.</exception>
+    public static string Quarantine(string entry, IReadOnlyList<string> files, string modelId, LibraryConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (!Catalog.CatalogJson.IsValidId(modelId))
+        {
+            throw ValidationErrors.InvalidModelId(modelId);
+        }
+
+        var sources = files.Select(Path.GetFullPath).Where(File.Exists).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var source in sources)
+        {
+            if (!configuration.WritableRoots.Any(r => PathContainment.IsInsideAsWritten(source, r)))
+            {
+                throw SecurityException.PathOutsideRoot(source, string.Join(Path.PathSeparator, configuration.WritableRoots));
+            }
+
+            PathContainment.EnsureInside(source, configuration.WritableRoots);
+        }
+
+        var baseFolder = Path.Combine(configuration.QuarantineDirectory, modelId);
+        var folder = baseFolder;
+        for (var n = 2; sources.Any(s => File.Exists(Path.Combine(folder, Path.GetFileName(s)))); n++)
+        {
+            folder = Path.Combine(baseFolder, n.ToString(CultureInfo.InvariantCulture));
+        }
+
+        Directory.CreateDirectory(folder);
+        PathContainment.EnsureInside(folder, configuration.WritableRoots);
+        var entryFull = Path.GetFullPath(entry);
+        var moved = entryFull;
+        foreach (var source in sources)
+        {
+            var destination = Path.Combine(folder, Path.GetFileName(source));
+            File.Move(source, destination, overwrite: false);
+            if (string.Equals(source, entryFull, StringComparison.Ordinal))
+            {
+                moved = destination;
+            }
+        }
+
+        return moved;
+    }
+
+    /// <summary>The file's SHA-256 as <c>sha256:&lt;lower-case hex&gt;</c>.</summary>
+    public static async Task<string> ComputeSha256Async(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, HashBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using var sha = SHA256.Create();
+        var hash = await sha.ComputeHashAsync(stream, cancellationToken).ConfigureAwait(false);
+        return "sha256:" + Convert.ToHexString(hash).ToLowerInvariant();
+    }
+
+    /// <summary><c>sha256:&lt;hex&gt;</c> or bare hex, in lower case with the prefix; null when it is neither.</summary>
+    public static string? NormalizeChecksum(string? checksum)
+    {
+        if (string.IsNullOrWhiteSpace(checksum))
+        {
+            return null;
+        }
+
+        var hex = checksum.Trim();
+        hex = hex.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? hex[7..] : hex;
+        return hex.Length == 64 && hex.All(Uri.IsHexDigit) ? "sha256:" + hex.ToLowerInvariant() : null;
+    }
+
+    static int Severity(string? errorId) => errorId switch
+    {
+        ErrorIds.UnsafeModelContent => 0,
+        ErrorIds.ChecksumMismatch => 1,
+        _ => 2,
+    };
+
+    /// <summary>
+    /// A path written inside the library that resolves outside it (a link leading out) fails. A path written outside
+    /// every root is a model registered in place (<c>Import-LibraryModel -InPlace</c>): a warning, since the library
+    /// only reads it and never moves or deletes it.
+    /// </summary>
+    static ValidationCheck CheckContainment(string path, LibraryConfiguration configuration)
+    {
+        const string name = ValidationCheckNames.PathContainment;
+        if (!configuration.EnableSecurityScanning)
+        {
+            return new ValidationCheck(name, ValidationOutcome.Skipped, "Security scanning is turned off (ENABLE_SECURITY_SCANNING).");
+        }
+
+        var roots = configuration.WritableRoots;
+        var real = PathContainment.RealPath(path);
+        if (roots.Any(r => PathContainment.IsInsideAsWritten(path, r)))
+        {
+            return PathContainment.IsInsideAny(path, roots)
+                ? new ValidationCheck(name, ValidationOutcome.Passed, "The path and any links along it stay inside the library.")
+                : new ValidationCheck(name, ValidationOutcome.Failed,
+                    $"'{path}' resolves to '{real}', outside the library's directories (a symbolic link leads out).", ErrorIds.UnsafeModelContent);
+        }
+
+        return new ValidationCheck(name, ValidationOutcome.Warning,
+            $"'{path}' lies outside the library's directories; the library reads it but never moves or deletes it.");
+    }
+
+    static (ModelFileInfo? Header, ValidationCheck Check) CheckFormat(string entry, ModelInfo? model, CancellationToken cancellationToken)
+    {
+        const string name = ValidationCheckNames.Format;
+        ModelFileInfo header;
+        try
+        {
+            header = ModelFileInspector.Inspect(entry, cancellationToken);
+        }
+        catch (ValidationException e)
+        {
+            return (null, new ValidationCheck(name, ValidationOutcome.Failed, e.Message, e.ErrorId));
+        }
+        catch (IOException e)
+        {
+            return (null, new ValidationCheck(name, ValidationOutcome.Failed, $"'{entry}' could not be read: {e.Message}", ErrorIds.InvalidModelFile));
+        }
+
+        if (header.Format == ModelFileFormat.Unknown)
+        {
+            return (header, new ValidationCheck(name, ValidationOutcome.Failed,
+                $"'{entry}' is not a GGUF, safetensors or PyTorch file: its first bytes match none of their formats.", ErrorIds.InvalidModelFile));
+        }
+
+        var declared = model?.Format?.ToLowerInvariant();
+        if (declared is "gguf" or "safetensors" or "pytorch" && declared != header.FormatName)
+        {
+            return (header, new ValidationCheck(name, ValidationOutcome.Failed,
+                $"The model declares the format '{declared}', but '{entry}' is a {header.FormatName} file.", ErrorIds.InvalidModelFile));
+        }
+
+        var summary = new List<string> { header.FormatVersion ?? header.FormatName };
+        if (header.Architecture is { } architecture) summary.Add(architecture);
+        if (header.TensorCount is { } tensors) summary.Add($"{tensors} tensors");
+        if (header.PartCount > 1) summary.Add($"{header.PartCount} parts");
+        return (header, new ValidationCheck(name, ValidationOutcome.Passed, $"Header read: {string.Join(", ", summary)}."));
+    }
+
+    static ValidationCheck CheckSize(string entry, IReadOnlyList<string> parts, ModelFileInfo? header, ModelInfo? model)
+    {
+        const string name = ValidationCheckNames.Size;
+        if (!File.Exists(entry))
+        {
+            return new ValidationCheck(name, ValidationOutcome.Skipped, "The file does not exist.");
+        }
+
+        var actual = header?.TotalSize ?? parts.Where(File.Exists).Sum(p => new FileInfo(p).Length);
+        var notes = new List<string>();
+        if (header?.ExpectedMinimumFileSize is { } minimum)
+        {
+            // The minimum is the first part's (for a split model, each part's reader checks its own).
+            var first = header.Parts.Count > 0 ? header.Parts[0] : entry;
+            var firstSize = File.Exists(first) ? new FileInfo(first).Length : header.FileSize;
+            if (firstSize < minimum)
+            {
+                return new ValidationCheck(name, ValidationOutcome.Failed,
+                    $"'{first}' has {firstSize} bytes, but its tensors need at least {minimum}: the file is truncated.", ErrorIds.InvalidModelFile);
+            }
+
+            notes.Add($"its tensors need {minimum} bytes of it");
+        }
+
+        if (model?.Size is { } declared)
+        {
+            if (declared != actual)
+            {
+                return new ValidationCheck(name, ValidationOutcome.Failed,
+                    $"The model declares {declared} bytes ({ByteSize.Format(declared)}), but its file(s) hold {actual} ({ByteSize.Format(actual)}).", ErrorIds.InvalidModelFile);
+            }
+
+            notes.Insert(0, $"matches the declared {declared} bytes");
+        }
+
+        if (notes.Count == 0)
+        {
+            return new ValidationCheck(name, ValidationOutcome.Skipped, $"No size is declared for the model and the header gives no minimum ({actual} bytes on disk).");
+        }
+
+        return new ValidationCheck(name, ValidationOutcome.Passed, $"{actual} bytes on disk; {string.Join("; ", notes)}.");
+    }
+
+    static async Task<ValidationCheck> CheckChecksumAsync(string entry, IReadOnlyList<string> parts, ModelInfo? model, CancellationToken cancellationToken)
+    {
+        const string name = ValidationCheckNames.Checksum;
+        if (!File.Exists(entry))
+        {
+            return new ValidationCheck(name, ValidationOutcome.Skipped, "The file does not exist.");
+        }
+
+        // A catalog's checksum is the one file it serves; an imported multi-file model records one per file.
+        if (NormalizeChecksum(model?.Checksum) is { } expected)
+        {
+            var actual = await ComputeSha256Async(entry, cancellationToken).ConfigureAwait(false);
+            return actual == expected
+                ? new ValidationCheck(name, ValidationOutcome.Passed, $"SHA-256 of '{Path.GetFileName(entry)}' matches {expected}.")
+                : new ValidationCheck(name, ValidationOutcome.Failed, ValidationErrors.ChecksumMismatch(entry, expected, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
+        }
+
+        if (FileChecksums(model) is { Count: > 0 } perFile)
+        {
+            foreach (var part in parts)
+            {
+                if (!perFile.TryGetValue(Path.GetFileName(part), out var partExpected) || NormalizeChecksum(partExpected) is not { } want)
+                {
+                    continue;
+                }
+
+                var actual = File.Exists(part) ? await ComputeSha256Async(part, cancellationToken).ConfigureAwait(false) : "missing";
+                if (actual != want)
+                {
+                    return new ValidationCheck(name, ValidationOutcome.Failed, ValidationErrors.ChecksumMismatch(part, want, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
+                }
+            }
+
+            return new ValidationCheck(name, ValidationOutcome.Passed, $"SHA-256 of {perFile.Count} file(s) match the checksums recorded at import.");
+        }
+
+        return new ValidationCheck(name, ValidationOutcome.Skipped,
+            model is null ? "No checksum to compare with (pass -Checksum to verify one)." : $"No checksum is known for the model '{model.Id}'; its source does not publish one.");
+    }
+
+    /// <summary>Per-file checksums recorded when a multi-file model was imported (<c>file_checksums</c>: file name → sha256).</summary>
+    public static IReadOnlyDictionary<string, string>? FileChecksums(ModelInfo? model)
+    {
+        if (model is null || !model.AdditionalProperties.TryGetValue(FileChecksumsKey, out var value) || value is null)
+        {
+            return null;
+        }
+
+        return value switch
+        {
+            IReadOnlyDictionary<string, string> typed => typed,
+            IDictionary<string, object?> plain => plain.Where(p => p.Value is string).ToDictionary(p => p.Key, p => (string)p.Value!, StringComparer.Ordinal),
+            _ => null,
+        };
+    }
+
+    /// <summary>The key under <see cref="ModelInfo.AdditionalProperties"/> holding per-file checksums of an imported multi-file model.</summary>
+    public const string FileChecksumsKey = "file_checksums";
+
+    static ValidationCheck CheckPickles(string entry, ModelFileInfo? header, CancellationToken cancellationToken)
+    {
+        const string name = ValidationCheckNames.SecurityScan;
+        PickleScanResult? scan = header?.Pickle;
+        if (scan is null)
+        {
+            if (header is not null && header.Format != ModelFileFormat.Unknown)
+            {
+                return new ValidationCheck(name, ValidationOutcome.Skipped, $"Nothing to scan: {header.FormatName} files hold no pickled code.");
+            }
+
+            if (!File.Exists(entry) || !ModelFiles.HasPickleExtension(entry))
+            {
+                return new ValidationCheck(name, ValidationOutcome.Skipped, "Nothing to scan: not a pickle-based file.");
+            }
+
+            try
+            {
+                scan = PickleScanner.Scan(entry, cancellationToken);
+            }
+            catch (ValidationException e)
+            {
+                return new ValidationCheck(name, ValidationOutcome.Failed,
+                    $"'{entry}' has a pickle file's name but could not be scanned, so it cannot be shown safe: {e.Message}", ErrorIds.InvalidModelFile);
+            }
+        }
+
+        var unsafeGlobals = scan.UnsafeGlobals.Select(g => g.FullName).Distinct(StringComparer.Ordinal).ToArray();
+        return unsafeGlobals.Length == 0
+            ? new ValidationCheck(name, ValidationOutcome.Passed, $"Pickle scan: {scan.Globals.Count} import(s), all on the allowlist.")
+            : new ValidationCheck(name, ValidationOutcome.Failed,
+                $"'{entry}' holds pickled references that can run code when loaded: {string.Join(", ", unsafeGlobals)}.", ErrorIds.UnsafeModelContent);
+    }
+}

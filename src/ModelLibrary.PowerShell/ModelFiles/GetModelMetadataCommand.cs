@@ -1,0 +1,65 @@
+using System.Management.Automation;
+using ModelLibrary.Library;
+using ModelLibrary.PowerShell.Infrastructure;
+
+namespace ModelLibrary.PowerShell.ModelFiles;
+
+/// <summary>
+/// What a model file's header says (-Path), or a library model's metadata (-Id): its catalog's values with its
+/// file's values over them, and a warning naming every value the two disagree on. Headers are cached under
+/// metadata/ and read again when the file changes. A model without a file gives its catalog's metadata.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "ModelMetadata", DefaultParameterSetName = IdSet)]
+[OutputType(typeof(ModelFileMetadata))]
+public sealed class GetModelMetadataCommand : ModelLibraryCmdlet
+{
+    const string IdSet = "Id";
+    const string PathSet = "Path";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ModelId")]
+    [ArgumentCompleter(typeof(ModelIdCompleter))]
+    public string[] Id { get; set; } = Array.Empty<string>();
+
+    /// <summary>Model files or model folders; wildcards allowed. Takes FileInfo objects from Get-ChildItem.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PSPath", "LiteralPath")]
+    [SupportsWildcards]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    protected override void ProcessRecord()
+    {
+        var reader = new ModelMetadataReader(Service);
+        void Note(string message) => Post(() => WriteVerbose(message));
+
+        if (ParameterSetName == IdSet)
+        {
+            foreach (var id in Id)
+            {
+                Guard(() =>
+                {
+                    var metadata = Run(ct => reader.ReadModelAsync(id, ct, Note));
+                    if (metadata.Differences.Length > 0)
+                    {
+                        WriteWarning($"The file of '{metadata.ModelId}' disagrees with its catalog; the file's values are shown: " +
+                            string.Join("; ", metadata.Differences.Select(d => $"{d.Field} is '{d.FileValue}' in the file, '{d.CatalogValue}' in the catalog")) + ".");
+                    }
+
+                    if (metadata.MetadataSource == MetadataSource.Catalog)
+                    {
+                        WriteVerbose($"'{metadata.ModelId}' has no file in this library; showing its catalog's metadata.");
+                    }
+
+                    WriteObject(metadata);
+                }, id);
+            }
+
+            return;
+        }
+
+        foreach (var path in Path.SelectMany(p => FileSystemPaths.Resolve(this, p)))
+        {
+            Guard(() => WriteObject(Run(ct => Task.FromResult(reader.ReadFile(path, ct, Note)))), path);
+        }
+    }
+}
