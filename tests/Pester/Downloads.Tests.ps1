@@ -156,6 +156,18 @@ Describe 'Start-ModelDownload in the foreground' -Tag Downloads {
         Test-Path (Join-Path (Split-Path $lib) 'escape.gguf') | Should -BeFalse
     }
 
+    It 'scans pickle content before a model lands, even with format validation off (UnsafeModelContent)' {
+        Copy-Item (Join-Path $Fixtures 'pickle/malicious1_v3.pkl') (Join-Path $ServedRoot 'evil.bin') -Force
+        $lib = Use-TestCatalog @(@{ id = 'evil'; provider = 'transformers'; download_url = "$($Server.Url)/files/evil.bin"; filename = 'pytorch_model.bin' })
+        Set-ModelLibraryConfiguration -EnableModelValidation $false
+        try {
+            { Start-ModelDownload evil -ErrorAction Stop } | Should -Throw -ErrorId 'UnsafeModelContent,*'
+        }
+        finally { Set-ModelLibraryConfiguration -EnableModelValidation $true }
+        Test-Path (Join-Path $lib 'transformers/evil') | Should -BeFalse
+        (Get-LibraryModel evil).Status | Should -Be 'Error'
+    }
+
     It 'writes ModelNotFound for an unknown id and goes on with the next' {
         $lib = Use-TestCatalog @(Stories)
         $out = Start-ModelDownload nope, stories -ErrorVariable e -ErrorAction SilentlyContinue
@@ -209,6 +221,19 @@ Describe 'Start-ModelDownload -AsJob' -Tag Downloads {
             Set-ModelLibraryConfiguration -MaxConcurrentDownloads 3
             $jobs | Remove-Job -Force -ErrorAction SilentlyContinue
         }
+    }
+
+    It 'the job''s SuspendJob() and ResumeJob() pause and resume the download in place' {
+        $lib = Use-TestCatalog @(Stories -Query 'rate=200000')
+        $job = Start-ModelDownload stories -AsJob
+        Start-Sleep -Milliseconds 1500
+        $job.SuspendJob()
+        $job.State | Should -Be 'Suspended'
+        (Get-ModelDownload -ModelId stories).Status | Should -Be 'Paused'
+        $job.ResumeJob()
+        ($job | Wait-Job -Timeout 60 | Receive-Job).Status | Should -Be 'Completed'
+        (Get-PathStats '/files/stories260K.gguf').bytesServed | Should -BeLessThan ($StoriesSize * 1.2)
+        $job | Remove-Job
     }
 
     It 'two requests for the same model share one download' {

@@ -301,23 +301,25 @@ internal sealed class DownloadRun
                     new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["expected"] = "sha256:" + expected, ["actual"] = actual, ["size"] = length },
                     new[] { "Download the model again (Start-ModelDownload).", "If it fails again, the source serves a different file than its catalog describes; report it to the source." });
             }
+        }
 
-            if (options.Validator is { } validator)
+        // The validator applies ENABLE_MODEL_VALIDATION (format, size) and ENABLE_SECURITY_SCANNING (containment,
+        // pickle scan) itself: a security scan must still run when format validation is turned off.
+        if (options.Validator is { } validator)
+        {
+            try
             {
-                try
+                await validator.ValidateAsync(paths.Partial, active.Model, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                paths.Staging.DeletePartial();
+                if (e is ModelLibraryException)
                 {
-                    await validator.ValidateAsync(paths.Partial, active.Model, cancellationToken);
+                    throw;
                 }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    paths.Staging.DeletePartial();
-                    if (e is ModelLibraryException)
-                    {
-                        throw;
-                    }
 
-                    throw ValidationException.InvalidFile(paths.Target, e.Message, e);
-                }
+                throw ValidationException.InvalidFile(paths.Target, e.Message, e);
             }
         }
 

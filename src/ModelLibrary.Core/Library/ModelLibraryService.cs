@@ -183,10 +183,9 @@ public sealed class ModelLibraryService
         var staging = DownloadPaths.StagingFor(Configuration, model.Id);
         paths.Add(staging.Partial);
         paths.Add(staging.State);
-        if (Directory.Exists(Configuration.QuarantineDirectory))
-        {
-            paths.AddRange(Directory.EnumerateFileSystemEntries(Configuration.QuarantineDirectory, model.Id + "*"));
-        }
+        // Quarantine keeps a model under quarantine/<id>/; the exact folder, not a prefix match that would take
+        // 'tinyllama-1.1b-chat-q4' along with 'tinyllama'.
+        paths.Add(Path.Combine(Configuration.QuarantineDirectory, model.Id));
 
         var existing = paths.Where(p => File.Exists(p) || Directory.Exists(p) || new FileInfo(p).LinkTarget is not null)
             .Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();

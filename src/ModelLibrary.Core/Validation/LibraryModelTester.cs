@@ -27,7 +27,7 @@ public sealed class LibraryModelTester
     {
         var expected = checksum is null ? null : ModelValidator.NormalizeChecksum(checksum)
             ?? throw new ArgumentException($"'{checksum}' is not a SHA-256 checksum; write it as sha256:<64 hex digits>.", nameof(checksum));
-        var declared = expected is null ? null : new ModelInfo { Id = "", Checksum = expected };
+        var declared = expected is null ? null : new ModelInfo { Id = Path.GetFileName(path), Checksum = expected };
         return TestFileCoreAsync(path, declared, cancellationToken);
     }
 

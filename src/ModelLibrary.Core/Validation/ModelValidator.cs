@@ -99,7 +99,7 @@ public static class ModelValidator
                 : await CheckChecksumAsync(entry, parts, model, cancellationToken).ConfigureAwait(false));
 
         checks.Add(configuration.EnableSecurityScanning
-            ? CheckPickles(entry, header, cancellationToken)
+            ? CheckPickles(entry, model?.FileName, header, cancellationToken)
             : new ValidationCheck(ValidationCheckNames.SecurityScan, ValidationOutcome.Skipped, "Security scanning is turned off (ENABLE_SECURITY_SCANNING)."));
 
         result.Checks = checks.ToArray();
@@ -396,7 +396,11 @@ public static class ModelValidator
     /// <summary>The key under <see cref="ModelInfo.AdditionalProperties"/> holding per-file checksums of an imported multi-file model.</summary>
     public const string FileChecksumsKey = "file_checksums";
 
-    static ValidationCheck CheckPickles(string entry, ModelFileInfo? header, CancellationToken cancellationToken)
+    /// <param name="declaredName">
+    /// The model's own file name: a download is checked while it is still named <c>.partial</c>, so the extension
+    /// that says "pickle" is the declared name's.
+    /// </param>
+    static ValidationCheck CheckPickles(string entry, string? declaredName, ModelFileInfo? header, CancellationToken cancellationToken)
     {
         const string name = ValidationCheckNames.SecurityScan;
         PickleScanResult? scan = header?.Pickle;
@@ -407,7 +411,7 @@ public static class ModelValidator
                 return new ValidationCheck(name, ValidationOutcome.Skipped, $"Nothing to scan: {header.FormatName} files hold no pickled code.");
             }
 
-            if (!File.Exists(entry) || !ModelFiles.HasPickleExtension(entry))
+            if (!File.Exists(entry) || !(ModelFiles.HasPickleExtension(entry) || (declaredName is not null && ModelFiles.HasPickleExtension(declaredName))))
             {
                 return new ValidationCheck(name, ValidationOutcome.Skipped, "Nothing to scan: not a pickle-based file.");
             }

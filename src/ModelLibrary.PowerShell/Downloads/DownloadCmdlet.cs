@@ -90,7 +90,7 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet
         }
     }
 
-    /// <summary>A job that follows a started task; Stop-Job cancels it, Suspend-Job/Resume-Job pause and resume it.</summary>
+    /// <summary>A job that follows a started task; Stop-Job cancels it, its SuspendJob()/ResumeJob() pause and resume it.</summary>
     protected ModelDownloadJob StartJob(DownloadTask task, ModelInfo? model)
     {
         var downloads = Downloads;

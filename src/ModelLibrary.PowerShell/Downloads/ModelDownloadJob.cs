@@ -7,8 +7,9 @@ namespace ModelLibrary.PowerShell.Downloads;
 
 /// <summary>
 /// A background download as a PowerShell job: <c>Get-Job</c>, <c>Wait-Job</c>, <c>Receive-Job</c> (yields the
-/// <see cref="DownloadTask"/>), <c>Stop-Job</c> (cancels the download), <c>Suspend-Job</c>/<c>Resume-Job</c>
-/// (pause and resume it) and <c>Remove-Job</c> all work on it. It runs in this process on the thread pool; the
+/// <see cref="DownloadTask"/>), <c>Stop-Job</c> (cancels the download) and <c>Remove-Job</c> all work on it; the
+/// job's <c>SuspendJob()</c>/<c>ResumeJob()</c> methods pause and resume it in place (PowerShell 7 has no
+/// Suspend-Job cmdlet; Suspend-ModelDownload and Resume-ModelDownload do the same by task). It runs in this process on the thread pool; the
 /// download itself lives in the engine, so the job is only a view with controls.
 /// </summary>
 public sealed class ModelDownloadJob : Job2
@@ -45,10 +46,10 @@ public sealed class ModelDownloadJob : Job2
     /// <summary>Cancels the download (Stop-Job); set by the cmdlet to the engine's cancel.</summary>
     internal Action? CancelDownload { get; set; }
 
-    /// <summary>Pauses the download (Suspend-Job).</summary>
+    /// <summary>Pauses the download (the job's SuspendJob()).</summary>
     internal Action? PauseDownload { get; set; }
 
-    /// <summary>Resumes a paused download (Resume-Job).</summary>
+    /// <summary>Resumes a paused download (the job's ResumeJob()).</summary>
     internal Action? ResumeDownload { get; set; }
 
     public override string StatusMessage => TaskId is null ? ModelId : $"{ModelId} ({TaskId})";
@@ -168,8 +169,8 @@ public sealed class ModelDownloadJob : Job2
     }
 
     /// <summary>
-    /// After the download paused: true once Resume-Job resumed it (go on waiting), false when the pause did not
-    /// come from Suspend-Job (the job ends with the paused task).
+    /// After the download paused: true once ResumeJob() resumed it (go on waiting), false when the pause did not
+    /// come from SuspendJob() (the job ends with the paused task).
     /// </summary>
     internal async Task<bool> WaitWhileSuspendedAsync(CancellationToken cancellationToken)
     {

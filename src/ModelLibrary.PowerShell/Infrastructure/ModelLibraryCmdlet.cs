@@ -27,6 +27,9 @@ public abstract class ModelLibraryCmdlet : PSCmdlet
     protected T Run<T>(Func<CancellationToken, Task<T>> work)
     {
         using var queue = new BlockingCollection<Action>();
+        // Cancelled when the pump fails (e.g. -ErrorAction Stop turned a posted error into an exception), so the
+        // work does not run on unobserved after the cmdlet has given up on it.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         var previous = pending;
         pending = queue;
         try
@@ -35,16 +38,33 @@ public abstract class ModelLibraryCmdlet : PSCmdlet
             {
                 try
                 {
-                    return await work(stopping.Token).ConfigureAwait(false);
+                    return await work(abandon.Token).ConfigureAwait(false);
                 }
                 finally
                 {
                     queue.CompleteAdding();
                 }
             });
-            foreach (var action in queue.GetConsumingEnumerable())
+            try
             {
-                action();
+                foreach (var action in queue.GetConsumingEnumerable())
+                {
+                    action();
+                }
+            }
+            catch
+            {
+                abandon.Cancel();
+                try
+                {
+                    task.Wait();
+                }
+                catch (AggregateException)
+                {
+                    // The pump's exception is the one to report.
+                }
+
+                throw;
             }
 
             return task.GetAwaiter().GetResult();
@@ -75,9 +95,9 @@ public abstract class ModelLibraryCmdlet : PSCmdlet
         {
             queue.Add(action);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
-            // The work finished in the meantime; a late progress report is not worth keeping.
+            // The work finished (or was abandoned) in the meantime; a late report is not worth keeping.
         }
     }
 
