@@ -176,6 +176,26 @@ Describe 'Start-ModelDownload in the foreground' -Tag Downloads {
     }
 }
 
+Describe 'HTTP model sources' -Tag Downloads {
+    It 'lists the models of an HTTP catalog, with their checksums' {
+        $lib = New-TestLibrary
+        $source = Register-ModelSource -Name web -Uri "$($Server.Url)/catalog.json"
+        $source.Type | Should -Be 'Http'
+        $m = Get-LibraryModel -Source web
+        $m.Id | Should -Contain 'stories260k'
+        ($m | Where-Object Id -eq 'stories260k').Checksum | Should -Be $StoriesSha
+        (Start-ModelDownload stories260k).Status | Should -Be 'Completed'
+    }
+
+    It 'warns naming a malformed HTTP catalog and keeps the others' {
+        $lib = New-TestLibrary
+        Register-ModelSource -Name broken -Uri "$($Server.Url)/_control/malformed" -WarningAction SilentlyContinue | Out-Null
+        $models = Get-LibraryModel -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join "`n") | Should -Match "model source 'broken' is malformed"
+        $models.Count | Should -Be 73
+    }
+}
+
 Describe 'Start-ModelDownload -AsJob' -Tag Downloads {
     It 'returns a ModelDownloadJob that Get-Job, Wait-Job, Receive-Job and Remove-Job handle' {
         $lib = Use-TestCatalog @(Stories -Query 'rate=2000000')
