@@ -34,6 +34,11 @@ New-Item -ItemType Directory $served | Out-Null
 $file = Join-Path $served 'bench.gguf.bin'
 Write-Host "Writing $SizeMB MiB of random bytes to $file"
 & dd if=/dev/urandom of=$file bs=1M count=$SizeMB status=none
+# An empty GGUF v3 header (magic, version 3, no tensors, no metadata) in front, so that the library's format check
+# takes the file for the GGUF model it claims to be, as it would a real one.
+$header = [byte[]]@(0x47, 0x47, 0x55, 0x46, 3, 0, 0, 0) + [byte[]]::new(16)
+$stream = [IO.File]::OpenWrite($file)
+try { $stream.Write($header, 0, $header.Length) } finally { $stream.Dispose() }
 $sha = ((& sha256sum $file) -split '\s+')[0]
 $server = Start-TestServer -Root $served
 $url = "$($server.Url)/files/bench.gguf.bin"
@@ -60,7 +65,7 @@ function Measure-Module {
     $lib = Join-Path $work ("lib-" + [guid]::NewGuid().ToString('n').Substring(0, 6))
     New-Item -ItemType Directory $lib | Out-Null
     $catalog = Join-Path $work 'catalog.json'
-    @{ models = @(@{ id = 'bench'; provider = 'llama-cpp'; download_url = $url; checksum = "sha256:$sha"; size = (Get-Item $file).Length; filename = 'bench.dat' }) } |
+    @{ models = @(@{ id = 'bench'; provider = 'llama-cpp'; download_url = $url; checksum = "sha256:$sha"; size = (Get-Item $file).Length; filename = 'bench.gguf' }) } |
         ConvertTo-Json -Depth 4 | Set-Content $catalog
     $script = @"
 `$ErrorActionPreference = 'Stop'
@@ -98,10 +103,10 @@ try {
 }
 finally {
     $server | Stop-TestServer
+    $bytes = (Get-Item $file).Length
+    Remove-Item $work -Recurse -Force
 }
 
-$bytes = (Get-Item $file).Length
-Remove-Item $work -Recurse -Force
 $median = @{}
 foreach ($k in $runs.Keys) {
     $median[$k] = [pscustomobject]@{
