@@ -1,3 +1,5 @@
+using ModelLibrary.Configuration;
+using ModelLibrary.Validation;
 using static ModelLibrary.Downloads.Tests.TestLibrary;
 
 namespace ModelLibrary.Downloads.Tests;
@@ -90,10 +92,36 @@ public sealed class PreflightTests
     public void Containment_compares_path_segments_not_string_prefixes()
     {
         var root = Path.Combine(Path.GetTempPath(), "lib", "llama-cpp");
-        Assert.False(DownloadPaths.IsInside(root, root + "-evil" + Path.DirectorySeparatorChar + "x.gguf"));
-        Assert.False(DownloadPaths.IsInside(root, root));
-        Assert.True(DownloadPaths.IsInside(root, Path.Combine(root, "m", "x.gguf")));
-        Assert.True(DownloadPaths.IsInside(root, Path.Combine(root, "..x", "x.gguf")));
+        Assert.False(PathContainment.IsInsideAsWritten(root + "-evil" + Path.DirectorySeparatorChar + "x.gguf", root));
+        Assert.False(PathContainment.IsInsideAsWritten(root, root));
+        Assert.True(PathContainment.IsInsideAsWritten(Path.Combine(root, "m", "x.gguf"), root));
+        Assert.True(PathContainment.IsInsideAsWritten(Path.Combine(root, "..x", "x.gguf"), root));
+    }
+
+    [Fact]
+    public void A_model_folder_that_links_out_of_the_provider_folder_is_refused()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var dir = Path.Combine(Path.GetTempPath(), "ml-link-" + Guid.NewGuid().ToString("n")[..8]);
+        var outside = Path.Combine(dir, "outside");
+        Directory.CreateDirectory(outside);
+        var configuration = LibraryConfiguration.FromEnvironment(new System.Collections.Hashtable { ["MODELS_DIR"] = Path.Combine(dir, "lib") });
+        Directory.CreateDirectory(configuration.LlamaCppModelsDirectory);
+        Directory.CreateSymbolicLink(Path.Combine(configuration.LlamaCppModelsDirectory, "evil"), outside);
+        try
+        {
+            var request = new DownloadRequest { ModelId = "evil", Url = new Uri("http://127.0.0.1/x.gguf"), Provider = "llama-cpp", FileName = "x.gguf" };
+            var error = Assert.Throws<SecurityException>(() => DownloadPaths.For(configuration, request));
+            Assert.Equal(ErrorIds.UnsafeModelContent, error.ErrorId);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Theory]

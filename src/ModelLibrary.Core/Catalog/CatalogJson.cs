@@ -116,19 +116,13 @@ public static partial class CatalogJson
     /// <summary>Accepts <c>sha256:&lt;hex&gt;</c> or bare hex; anything else is reported and treated as unknown.</summary>
     public static string? NormalizeChecksum(string? value, string sourceName, string id, List<string>? warnings)
     {
-        if (string.IsNullOrWhiteSpace(value))
+        var checksum = Sha256Checksum.Normalize(value);
+        if (checksum is null && !string.IsNullOrWhiteSpace(value))
         {
-            return null;
+            warnings?.Add($"Source '{sourceName}': model '{id}' has the checksum '{value}', which is not sha256:<64 hex digits>; it is treated as unknown.");
         }
 
-        var hex = value.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? value[7..] : value;
-        if (Sha256Hex().IsMatch(hex))
-        {
-            return "sha256:" + hex.ToLowerInvariant();
-        }
-
-        warnings?.Add($"Source '{sourceName}': model '{id}' has the checksum '{value}', which is not sha256:<64 hex digits>; it is treated as unknown.");
-        return null;
+        return checksum;
     }
 
     public static string FileNameFromUrl(string url)
@@ -155,7 +149,4 @@ public static partial class CatalogJson
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex SafeId();
-
-    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
-    private static partial Regex Sha256Hex();
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using ModelLibrary.Configuration;
+using ModelLibrary.Validation;
 
 namespace ModelLibrary.Downloads;
 
@@ -65,25 +66,13 @@ public sealed partial class DownloadPaths
         }
 
         var full = Path.GetFullPath(Path.Combine(root, relative));
-        if (!IsInside(root, full))
+        // Real containment: a link inside the provider folder that leads out of it is refused too.
+        if (!PathContainment.IsInside(full, root))
         {
             throw SecurityException.PathOutsideRoot(relative, reportedRoot);
         }
 
         return full;
-    }
-
-    /// <summary>True when <paramref name="path"/> is strictly below <paramref name="root"/> (both full paths).</summary>
-    public static bool IsInside(string root, string path)
-    {
-        var relative = Path.GetRelativePath(root, path);
-        if (relative == "." || Path.IsPathRooted(relative))
-        {
-            return false;
-        }
-
-        var first = relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)[0];
-        return first != "..";
     }
 
     /// <summary>

@@ -288,11 +288,11 @@ internal sealed class DownloadRun
     /// <summary>Checksum, validation, move into the provider folder, registry row Local.</summary>
     async Task FinishAsync(byte[] digest, long length, CancellationToken cancellationToken)
     {
-        var actual = "sha256:" + Convert.ToHexString(digest).ToLowerInvariant();
+        var actual = Sha256Checksum.Format(digest);
         active.Update(t => t.Checksum = actual);
         if (validate)
         {
-            if (Checksums.Sha256Hex(request.Checksum) is { } expected && !string.Equals(expected, actual[7..], StringComparison.OrdinalIgnoreCase))
+            if (Sha256Checksum.Hex(request.Checksum) is { } expected && !string.Equals(expected, actual[7..], StringComparison.OrdinalIgnoreCase))
             {
                 paths.Staging.DeletePartial();
                 throw new ValidationException(ErrorIds.ChecksumMismatch,
@@ -329,25 +329,5 @@ internal sealed class DownloadRun
         var local = new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
         await owner.Models.MarkLocalAsync(request.ModelId, local, CancellationToken.None);
         active.Update(t => t.LocalPath = paths.Target);
-    }
-}
-
-internal static class Checksums
-{
-    /// <summary>The hex of a <c>sha256:&lt;hex&gt;</c> (or bare 64-hex) checksum; null when none or another algorithm.</summary>
-    public static string? Sha256Hex(string? checksum)
-    {
-        if (string.IsNullOrWhiteSpace(checksum))
-        {
-            return null;
-        }
-
-        var value = checksum.Trim();
-        if (value.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase))
-        {
-            value = value[7..];
-        }
-
-        return value.Length == 64 && value.All(Uri.IsHexDigit) ? value.ToLowerInvariant() : null;
     }
 }

@@ -392,7 +392,7 @@ public sealed partial class ModelImporter
     /// <summary>A file imported under a catalog id must be the file that catalog describes, when it publishes a checksum.</summary>
     static void VerifyCatalogChecksum(Dictionary<string, string> checksums, ImportPlan plan)
     {
-        if (ModelValidator.NormalizeChecksum(plan.CatalogEntry?.Checksum) is { } expected
+        if (Sha256Checksum.Normalize(plan.CatalogEntry?.Checksum) is { } expected
             && checksums.TryGetValue(plan.SourceEntry, out var actual) && actual != expected)
         {
             throw ValidationErrors.ChecksumMismatch(plan.SourceEntry, expected, actual, plan.Id);
@@ -417,6 +417,6 @@ public sealed partial class ModelImporter
         }
 
         File.SetLastWriteTimeUtc(destination, File.GetLastWriteTimeUtc(source));
-        return "sha256:" + Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+        return Sha256Checksum.Format(hash.GetHashAndReset());
     }
 }

@@ -25,7 +25,7 @@ public sealed class LibraryModelTester
     /// <summary>Validates any file, optionally against a known checksum. Changes nothing.</summary>
     public Task<ModelValidationResult> TestFileAsync(string path, string? checksum, CancellationToken cancellationToken)
     {
-        var expected = checksum is null ? null : ModelValidator.NormalizeChecksum(checksum)
+        var expected = checksum is null ? null : Sha256Checksum.Normalize(checksum)
             ?? throw new ArgumentException($"'{checksum}' is not a SHA-256 checksum; write it as sha256:<64 hex digits>.", nameof(checksum));
         var declared = expected is null ? null : new ModelInfo { Id = Path.GetFileName(path), Checksum = expected };
         return TestFileCoreAsync(path, declared, cancellationToken);

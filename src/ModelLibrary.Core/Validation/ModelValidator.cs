@@ -207,20 +207,7 @@ public static class ModelValidator
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, HashBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
         using var sha = SHA256.Create();
         var hash = await sha.ComputeHashAsync(stream, cancellationToken).ConfigureAwait(false);
-        return "sha256:" + Convert.ToHexString(hash).ToLowerInvariant();
-    }
-
-    /// <summary><c>sha256:&lt;hex&gt;</c> or bare hex, in lower case with the prefix; null when it is neither.</summary>
-    public static string? NormalizeChecksum(string? checksum)
-    {
-        if (string.IsNullOrWhiteSpace(checksum))
-        {
-            return null;
-        }
-
-        var hex = checksum.Trim();
-        hex = hex.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? hex[7..] : hex;
-        return hex.Length == 64 && hex.All(Uri.IsHexDigit) ? "sha256:" + hex.ToLowerInvariant() : null;
+        return Sha256Checksum.Format(hash);
     }
 
     static int Severity(string? errorId) => errorId switch
@@ -346,7 +333,7 @@ public static class ModelValidator
         }
 
         // A catalog's checksum is the one file it serves; an imported multi-file model records one per file.
-        if (NormalizeChecksum(model?.Checksum) is { } expected)
+        if (Sha256Checksum.Normalize(model?.Checksum) is { } expected)
         {
             var actual = await ComputeSha256Async(entry, cancellationToken).ConfigureAwait(false);
             return actual == expected
@@ -358,7 +345,7 @@ public static class ModelValidator
         {
             foreach (var part in parts)
             {
-                if (!perFile.TryGetValue(Path.GetFileName(part), out var partExpected) || NormalizeChecksum(partExpected) is not { } want)
+                if (!perFile.TryGetValue(Path.GetFileName(part), out var partExpected) || Sha256Checksum.Normalize(partExpected) is not { } want)
                 {
                     continue;
                 }

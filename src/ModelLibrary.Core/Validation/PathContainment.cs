@@ -7,15 +7,7 @@ namespace ModelLibrary.Validation;
 public static class PathContainment
 {
     /// <summary>True when <paramref name="path"/> (after resolving links) lies strictly inside <paramref name="root"/>.</summary>
-    public static bool IsInside(string path, string root)
-    {
-        var realRoot = RealPath(root);
-        var realPath = RealPath(path);
-        var relative = Path.GetRelativePath(realRoot, realPath);
-        return relative != "." && !Path.IsPathRooted(relative) &&
-               relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) &&
-               !relative.StartsWith("../", StringComparison.Ordinal);
-    }
+    public static bool IsInside(string path, string root) => IsInsideAsWritten(RealPath(path), RealPath(root));
 
     /// <summary>
     /// True when the path as written (made absolute, <c>..</c> normalised, links NOT resolved) lies inside the root.

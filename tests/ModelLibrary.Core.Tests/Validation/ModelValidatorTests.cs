@@ -217,7 +217,7 @@ public class ModelValidatorTests
     [InlineData("abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789")]
     [InlineData("md5:abc", null)]
     [InlineData("", null)]
-    public void Checksums_are_normalised(string input, string? expected) => Assert.Equal(expected, ModelValidator.NormalizeChecksum(input));
+    public void Checksums_are_normalised(string input, string? expected) => Assert.Equal(expected, Sha256Checksum.Normalize(input));
 }
 
 /// <summary>Builds GGUF split sets (name-0000i-of-0000N.gguf) with <see cref="GgufBuilder"/>.</summary>
