@@ -363,6 +363,22 @@ try { Start-ModelDownload stories -ErrorAction Stop; 'started' } catch { $_.Full
         $job | Remove-Job -Force
     }
 
+    It 'Stop-ModelDownload -ModelId cancels a paused download: partial and state deleted, model Available' {
+        $lib = Use-TestCatalog @(Stories -Query 'rate=150000')
+        $job = Start-ModelDownload stories -AsJob
+        Start-Sleep -Milliseconds 1500
+        Suspend-ModelDownload -ModelId stories
+        Get-ChildItem (Join-Path $lib 'downloads') -Filter '*.partial*' | Should -Not -BeNullOrEmpty
+        Stop-ModelDownload -ModelId stories -WhatIf
+        (Get-ModelDownload -ModelId stories).Status | Should -Be 'Paused'
+        $task = Stop-ModelDownload -ModelId stories -Confirm:$false -PassThru
+        $task.Status | Should -Be 'Cancelled'
+        Get-ChildItem (Join-Path $lib 'downloads') -Filter '*.partial*' | Should -BeNullOrEmpty
+        (Get-LibraryModel stories).Status | Should -Be 'Available'
+        { Resume-ModelDownload -TaskId $task.TaskId -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidDownloadState,*'
+        $job | Remove-Job -Force
+    }
+
     It 'writes DownloadTaskNotFound for unknown task ids' {
         $lib = Use-TestCatalog @(Stories)
         { Get-ModelDownload -TaskId nope -ErrorAction Stop } | Should -Throw -ErrorId 'DownloadTaskNotFound,ModelLibrary.PowerShell.Downloads.GetModelDownloadCommand'

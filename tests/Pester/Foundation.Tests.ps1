@@ -35,6 +35,16 @@ $native = (Get-Process -Id $PID).Modules | Where-Object { $_.ModuleName -like '*
         Remove-Item $lib -Recurse -Force -ErrorAction SilentlyContinue
     }
 
+    It 'ships native SQLite for linux-x64, osx-x64, osx-arm64 and win-x64 in its own folder' {
+        $moduleDir = Split-Path $env:MODELLIBRARY_TEST_MODULE
+        Join-Path $moduleDir 'runtimes/linux-x64/native/libe_sqlite3.so' | Should -Exist
+        Join-Path $moduleDir 'runtimes/osx-x64/native/libe_sqlite3.dylib' | Should -Exist
+        Join-Path $moduleDir 'runtimes/osx-arm64/native/libe_sqlite3.dylib' | Should -Exist
+        Join-Path $moduleDir 'runtimes/win-x64/native/e_sqlite3.dll' | Should -Exist
+        Join-Path $moduleDir 'ModelLibrary.format.ps1xml' | Should -Exist
+        Join-Path $moduleDir 'en-US/ModelLibrary.PowerShell.dll-Help.xml' | Should -Exist
+    }
+
     It 'imports quickly: no catalog parsing, database or network at import' {
         $r = Invoke-ChildPwsh -NoImport -Script @"
 `$sw = [Diagnostics.Stopwatch]::StartNew()
