@@ -76,6 +76,35 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task A_single_connection_fast_enough_keeps_the_others_out()
+    {
+        await using var lib = await CreateAsync(connections: 4);
+        // 6 MiB/s per response is "fast enough" for a threshold of 1 MiB/s: the ranged parts stay on one connection.
+        var model = lib.GenModel("one-conn", 8 * MiB, query: "rate=6291456");
+
+        var task = await lib.NewManager(FastOptions with { SingleConnectionRate = MiB, ConnectionRampWindow = TimeSpan.FromMilliseconds(100) }).DownloadAsync(model);
+
+        Assert.Equal(model.Checksum, Sha256Of(task.LocalPath!));
+        Assert.Equal(1, lib.Server.Stats.MaxConcurrent);
+        Assert.Equal(8, lib.PathStats(model).RangeRequests);
+        Assert.Equal(8 * MiB, lib.PathStats(model).BytesServed);
+    }
+
+    [Fact]
+    public async Task A_first_connection_slower_than_the_threshold_brings_the_others_in()
+    {
+        await using var lib = await CreateAsync(connections: 3);
+        var model = lib.GenModel("ramp-up", 8 * MiB, query: "rate=2097152");
+
+        var task = await lib.NewManager(FastOptions with { SingleConnectionRate = 64 * MiB, ConnectionRampWindow = TimeSpan.FromMilliseconds(100) }).DownloadAsync(model);
+
+        Assert.Equal(model.Checksum, Sha256Of(task.LocalPath!));
+        Assert.Equal(3, lib.Server.Stats.MaxConcurrent);
+        Assert.Equal(8, lib.PathStats(model).RangeRequests);
+        Assert.Equal(8 * MiB, lib.PathStats(model).BytesServed);
+    }
+
+    [Fact]
     public async Task Server_without_ranges_gets_one_plain_stream()
     {
         await using var lib = await CreateAsync(connections: 4);

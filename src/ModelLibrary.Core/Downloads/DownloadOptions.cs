@@ -27,6 +27,17 @@ public sealed record DownloadOptions
     /// </summary>
     public long PartSize { get; init; } = 32 * MiB;
 
+    /// <summary>
+    /// A split file starts on one connection; the other <c>DownloadConnections</c> join when its first
+    /// <see cref="ConnectionRampWindow"/> moves fewer bytes per second than this. A single connection this fast
+    /// (loopback, a fast LAN) already keeps the disk and the hash busy, and more connections would only compete
+    /// for the same cores. 0: all connections from the start.
+    /// </summary>
+    public long SingleConnectionRate { get; init; } = 256 * MiB;
+
+    /// <summary>How long the first connection is watched before deciding whether the others join.</summary>
+    public TimeSpan ConnectionRampWindow { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Receive buffer per connection (pooled).</summary>
     public int BufferSize { get; init; } = (int)MiB;
 

@@ -219,7 +219,8 @@ internal sealed class DownloadRun
 
     /// <summary>
     /// Parts go to the connections in file order, so the hashed prefix keeps up. The first real failure stops the
-    /// other connections and is the one reported.
+    /// other connections and is the one reported. One connection starts; the others join when it proves slower
+    /// than <see cref="DownloadOptions.SingleConnectionRate"/> over its first window (see <see cref="RampAsync"/>).
     /// </summary>
     async Task RunPartsAsync(PartFetcher fetcher, List<Part> parts, CancellationToken cancellationToken)
     {
@@ -245,7 +246,16 @@ internal sealed class DownloadRun
             }
         }
 
-        var running = Enumerable.Range(0, workers).Select(_ => Task.Run(WorkAsync)).ToArray();
+        var first = Task.Run(WorkAsync);
+        var running = new List<Task> { first };
+        if (workers > 1)
+        {
+            if (await RampAsync(first, parts, stopOthers.Token))
+            {
+                running.AddRange(Enumerable.Range(1, workers - 1).Select(_ => Task.Run(WorkAsync)));
+            }
+        }
+
         try
         {
             await Task.WhenAll(running);
@@ -260,6 +270,34 @@ internal sealed class DownloadRun
         {
             ExceptionDispatchInfo.Throw(firstFailure);
         }
+    }
+
+    /// <summary>
+    /// Watches the first connection for one <see cref="DownloadOptions.ConnectionRampWindow"/>: true (add the other
+    /// connections) when it moved fewer bytes per second than <see cref="DownloadOptions.SingleConnectionRate"/>;
+    /// false when it was faster, or finished (or failed, or was stopped) within the window. A connection that fast
+    /// already keeps the disk and the hash busy (loopback, a fast LAN), so a later dip is local (page cache
+    /// writeback, CPU) and more connections would only compete for the same cores; a slow start (latency, slow
+    /// start of TCP, a throttled server) shows in the window and gets the others at once.
+    /// </summary>
+    async Task<bool> RampAsync(Task first, List<Part> parts, CancellationToken token)
+    {
+        var threshold = options.SingleConnectionRate;
+        if (threshold <= 0)
+        {
+            return true;
+        }
+
+        long Downloaded() => parts.Sum(p => p.Done);
+        var before = Downloaded();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (await Task.WhenAny(first, Task.Delay(options.ConnectionRampWindow, token)) == first || token.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return (Downloaded() - before) / seconds < threshold;
     }
 
     /// <summary>
