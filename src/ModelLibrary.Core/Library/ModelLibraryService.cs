@@ -264,8 +264,15 @@ public sealed class ModelLibraryService
         model.DownloadDate = row.DownloadDate;
         model.LastUsed = row.LastUsed;
         model.StatusMessage = row.StatusMessage;
-        // A checksum the library computed itself fills a gap in the catalog, never overrides it.
+        // What the library learnt itself (a computed checksum, values read from the file, per-file checksums of an
+        // import) fills gaps in the catalog, never overrides it.
         model.Checksum ??= row.Checksum;
+        model.Metadata.FillGapsFrom(row.Metadata);
+        foreach (var extra in row.AdditionalProperties.Where(p => !model.AdditionalProperties.ContainsKey(p.Key)))
+        {
+            model.AdditionalProperties[extra.Key] = extra.Value;
+        }
+
         return model;
     }
 

@@ -28,6 +28,34 @@ public sealed class ModelMetadata
     public long? TensorCount { get; set; }
     public string? FileFormatVersion { get; set; }
 
+    /// <summary>Takes each value this metadata lacks from <paramref name="other"/>; values it has stay.</summary>
+    public void FillGapsFrom(ModelMetadata other)
+    {
+        Parameters ??= other.Parameters;
+        Quantization ??= other.Quantization;
+        MemoryRequirement ??= other.MemoryRequirement;
+        ContextLength ??= other.ContextLength;
+        License ??= other.License;
+        Tags = Tags.Length > 0 ? Tags : other.Tags;
+        Architecture ??= other.Architecture;
+        TrainingData ??= other.TrainingData;
+        foreach (var metric in other.PerformanceMetrics.Where(m => !PerformanceMetrics.ContainsKey(m.Key)))
+        {
+            PerformanceMetrics[metric.Key] = metric.Value;
+        }
+
+        ParameterCount ??= other.ParameterCount;
+        EmbeddingLength ??= other.EmbeddingLength;
+        BlockCount ??= other.BlockCount;
+        HeadCount ??= other.HeadCount;
+        HeadCountKv ??= other.HeadCountKv;
+        ExpertCount ??= other.ExpertCount;
+        TokenizerModel ??= other.TokenizerModel;
+        HasChatTemplate ??= other.HasChatTemplate;
+        TensorCount ??= other.TensorCount;
+        FileFormatVersion ??= other.FileFormatVersion;
+    }
+
     public ModelMetadata Clone()
     {
         var copy = (ModelMetadata)MemberwiseClone();

@@ -127,4 +127,15 @@ public class RegistryTests
         Assert.True(sources.Remove("TEAM"));
         Assert.Empty(sources.List());
     }
+
+    [Fact]
+    public void Metadata_gaps_are_filled_without_overriding()
+    {
+        var catalog = new ModelMetadata { Quantization = "Q4_K_M", Tags = new[] { "chat" } };
+        catalog.FillGapsFrom(new ModelMetadata { Quantization = "Q8_0", ParameterCount = 1100000000, Tags = new[] { "x" }, HasChatTemplate = true });
+        Assert.Equal("Q4_K_M", catalog.Quantization);
+        Assert.Equal(1100000000, catalog.ParameterCount);
+        Assert.True(catalog.HasChatTemplate);
+        Assert.Equal(new[] { "chat" }, catalog.Tags);
+    }
 }
