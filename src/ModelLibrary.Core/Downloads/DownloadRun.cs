@@ -38,6 +38,14 @@ internal sealed class DownloadRun
 
     public async Task ExecuteAsync(CancellationToken cancellationToken)
     {
+        if (!File.Exists(paths.State))
+        {
+            // Before the first request, so that a pause this early can still be resumed by task id alone: the state
+            // says what to download. It plans nothing (no partial yet), so the probe below makes a fresh plan.
+            Directory.CreateDirectory(paths.DownloadsDirectory);
+            new ResumeState { TaskId = active.TaskId, Request = request, SingleStream = true }.Save(paths.State);
+        }
+
         var singleStream = false;
         for (var restarts = 0; ; restarts++)
         {
