@@ -47,6 +47,8 @@ try {
         Show { Start-ModelDownload stories260k | Format-List TaskId, ModelId, Status, DownloadedSize, Checksum, LocalPath }
         Show { Get-LibraryModel stories260k | Format-List Id, Status, LocalPath, DiskUsage, DownloadDate, Checksum }
         Show { Start-ModelDownload stories260k }
+        Show { Get-ModelMetadata stories260k | Format-List ModelId, Format, Architecture, ParameterCount, Quantization, ContextLength, MetadataSource }
+        Show { Test-LibraryModel stories260k | Select-Object -ExpandProperty Checks }
         Show { Test-ProviderCompatibility stories260k -Provider llama-cpp | Format-List ModelId, Provider, Compatible, CompatibilityScore, Reasons }
         Show { Test-ProviderCompatibility stories260k -Provider transformers | Format-List Compatible, Reasons }
     }
