@@ -14,6 +14,8 @@ public static class ErrorIds
 
     // Beyond the contract's table: the contract is silent on these cases.
     public const string InvalidConfiguration = nameof(InvalidConfiguration);
+    /// <summary>registry.db cannot be created or opened (a library directory that cannot be written, a broken file).</summary>
+    public const string RegistryUnavailable = nameof(RegistryUnavailable);
     public const string ModelSourceNotFound = nameof(ModelSourceNotFound);
     public const string ModelSourceExists = nameof(ModelSourceExists);
     public const string InvalidModelSource = nameof(InvalidModelSource);

@@ -42,9 +42,18 @@ public sealed class RegistryDatabase
     /// <summary>Opens a connection, creating and migrating the file on first use.</summary>
     public SqliteConnection Open()
     {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         var connection = new SqliteConnection(connectionString);
-        connection.Open();
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            connection.Open();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteException)
+        {
+            connection.Dispose();
+            throw Unavailable(e);
+        }
+
         Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000};");
         if (!Migrated.ContainsKey(Path))
         {
@@ -75,6 +84,13 @@ public sealed class RegistryDatabase
         transaction.Commit();
         return result;
     }
+
+    ModelLibraryException Unavailable(Exception e) => new(
+        ErrorIds.RegistryUnavailable, ErrorKind.ResourceUnavailable,
+        $"The library registry '{Path}' cannot be opened: {e.Message}",
+        new Dictionary<string, object?> { ["path"] = Path },
+        new[] { "Check that the library directory (MODELS_DIR) exists or can be created, and that you may write to it.", "Point the library elsewhere with Set-ModelLibraryConfiguration -ModelsDirectory." },
+        Path, e);
 
     /// <summary>The schema version stored in the file (SQLite's user_version).</summary>
     public int SchemaVersion() => Read(c => Convert.ToInt32(Scalar(c, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture));

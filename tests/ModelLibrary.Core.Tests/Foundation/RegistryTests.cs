@@ -138,4 +138,16 @@ public class RegistryTests
         Assert.True(catalog.HasChatTemplate);
         Assert.Equal(new[] { "chat" }, catalog.Tags);
     }
+
+    [Fact]
+    public void A_registry_that_cannot_be_created_is_a_clear_error()
+    {
+        using var dir = new TempDirectory();
+        var blocker = dir.Combine("file");
+        File.WriteAllText(blocker, "not a directory");
+        var e = Assert.Throws<ModelLibraryException>(() => new RegistryDatabase(Path.Combine(blocker, "lib", "registry.db")).SchemaVersion());
+        Assert.Equal(ErrorIds.RegistryUnavailable, e.ErrorId);
+        Assert.Contains("registry.db", e.Message);
+        Assert.Equal(ErrorKind.ResourceUnavailable, e.Kind);
+    }
 }
