@@ -9,6 +9,9 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('ModelLibrary.format.ps1xml')
+    # The DSC resource LibraryModel (class-based, in a script module beside the cmdlets).
+    NestedModules        = @('ModelLibraryDsc.psm1')
+    DscResourcesToExport = @('LibraryModel')
     FunctionsToExport    = @()
     CmdletsToExport      = @(
         'Get-LibraryModel'

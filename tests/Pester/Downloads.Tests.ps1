@@ -387,3 +387,34 @@ try { Start-ModelDownload stories -ErrorAction Stop; 'started' } catch { $_.Full
         { Wait-ModelDownload -TaskId nope -ErrorAction Stop } | Should -Throw -ErrorId 'DownloadTaskNotFound,*'
     }
 }
+
+Describe 'DSC resource LibraryModel' -Tag Downloads {
+    It 'tests, downloads (Present) and removes (Absent) a model idempotently' {
+        $lib = Use-TestCatalog @(Stories)
+        $resource = & (Get-Module ModelLibrary) { [LibraryModel]::new() }
+        $resource.Id = 'stories'
+        $resource.Test() | Should -BeFalse
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+        $resource.Get().Status | Should -Be 'Local'
+        # Already in the desired state: a second Set changes nothing on the server side.
+        $resource.Verify = $true
+        $resource.Test() | Should -BeTrue
+        (Get-PathStats '/files/stories260K.gguf').bytesServed | Should -Be $StoriesSize
+
+        $resource.Ensure = 'Absent'
+        $resource.Test() | Should -BeFalse
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+        (Get-LibraryModel stories).Status | Should -Be 'Available'
+        Test-Path (Join-Path $lib 'llama-cpp/stories') | Should -BeFalse
+    }
+
+    It 'fails Get for an unknown model with ModelNotFound' {
+        $lib = New-TestLibrary
+        $resource = & (Get-Module ModelLibrary) { [LibraryModel]::new() }
+        $resource.Id = 'no-such-model'
+        { $resource.Get() } | Should -Throw -ExpectedMessage "*no-such-model*"
+    }
+}
+
