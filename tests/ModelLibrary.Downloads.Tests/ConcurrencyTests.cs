@@ -111,4 +111,28 @@ public sealed class ConcurrencyTests
         var resumed = await manager.ResumeAsync(task.TaskId);
         Assert.Equal(DownloadStatus.Completed, (await manager.WaitAsync(resumed.TaskId)).Status);
     }
+
+    [Fact]
+    public async Task Another_process_pauses_and_cancels_a_download_through_a_stop_request()
+    {
+        await using var lib = await CreateAsync();
+        var owner = lib.NewManager();
+        var other = lib.NewManager();
+        var model = lib.GenModel("remote-stop", 4 * MiB, query: "rate=524288");
+        var task = await owner.StartAsync(model);
+        await WaitUntilAsync(() => (owner.GetTaskAsync(task.TaskId).Result.DownloadedSize) > 0, what: "first bytes");
+
+        // 'other' does not run the task (the lock is held): it asks the owner, who pauses at its next persist tick.
+        var paused = await other.SuspendAsync(task.TaskId);
+        Assert.Equal(DownloadStatus.Paused, paused.Status);
+        Assert.Equal(DownloadStatus.Paused, (await owner.WaitAsync(task.TaskId)).Status);
+        Assert.True(File.Exists(lib.Staging(model.Id).Partial));
+
+        await owner.ResumeAsync(task.TaskId, model);
+        await WaitUntilAsync(() => owner.GetTaskAsync(task.TaskId).Result.Status == DownloadStatus.Downloading, what: "resumed");
+        var cancelled = await other.CancelAsync(task.TaskId);
+        Assert.Equal(DownloadStatus.Cancelled, cancelled.Status);
+        Assert.False(File.Exists(lib.Staging(model.Id).Partial));
+        Assert.False(File.Exists(lib.Staging(model.Id).Request));
+    }
 }

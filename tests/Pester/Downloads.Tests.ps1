@@ -342,6 +342,26 @@ try { Start-ModelDownload stories -ErrorAction Stop; 'started' } catch { $_.Full
         $job | Remove-Job -Force
     }
 
+    It 'another session pauses and then cancels a download this session runs' {
+        $lib = Use-TestCatalog @(Stories -Query 'rate=150000')
+        $job = Start-ModelDownload stories -AsJob
+        Start-Sleep -Milliseconds 1500
+        $r = Invoke-ChildPwsh -Environment @{ MODELS_DIR = $lib } -Script '(Suspend-ModelDownload -ModelId stories -PassThru).Status'
+        $r.Output.Trim() | Should -Be 'Paused'
+        $job | Wait-Job -Timeout 30 | Out-Null
+        $job.State | Should -Be 'Stopped'
+        (Get-ModelDownload -ModelId stories).Status | Should -Be 'Paused'
+
+        $job2 = Resume-ModelDownload -ModelId stories -AsJob
+        Start-Sleep -Milliseconds 1500
+        $r = Invoke-ChildPwsh -Environment @{ MODELS_DIR = $lib } -Script '(Stop-ModelDownload -ModelId stories -Confirm:$false -PassThru).Status'
+        $r.Output.Trim() | Should -Be 'Cancelled'
+        $job2 | Wait-Job -Timeout 30 | Out-Null
+        Get-ChildItem (Join-Path $lib 'downloads') -Filter '*.partial*' | Should -BeNullOrEmpty
+        (Get-LibraryModel stories).Status | Should -Be 'Available'
+        $job, $job2 | Remove-Job -Force
+    }
+
     It 'Remove-LibraryModel cancels a running download and deletes its partial' {
         $lib = Use-TestCatalog @(Stories -Query 'rate=150000')
         $job = Start-ModelDownload stories -AsJob

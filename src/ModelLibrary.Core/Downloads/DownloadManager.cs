@@ -179,7 +179,7 @@ public sealed class DownloadManager : IAsyncDisposable
         {
             DownloadStatus.Paused => row,
             DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying =>
-                await MarkInterruptedIfOrphanedAsync(row, cancellationToken) ?? throw InProgress(row.ModelId, "it runs in another process; suspend it there"),
+                await MarkInterruptedIfOrphanedAsync(row, cancellationToken) ?? await AskOwnerAsync(row, StopReason.Pause, cancellationToken),
             _ => throw InvalidState(row, "suspended"),
         };
     }
@@ -237,7 +237,13 @@ public sealed class DownloadManager : IAsyncDisposable
         }
 
         var staging = DownloadPaths.StagingFor(configuration, row.ModelId);
-        using (DownloadLock.TryAcquire(staging.Lock) ?? throw InProgress(row.ModelId, "it runs in another process; cancel it there"))
+        var fileLock = DownloadLock.TryAcquire(staging.Lock);
+        if (fileLock is null)
+        {
+            return await AskOwnerAsync(row, StopReason.Cancel, cancellationToken);
+        }
+
+        using (fileLock)
         {
             staging.DeletePartial();
             row.Status = DownloadStatus.Cancelled;
@@ -569,6 +575,39 @@ public sealed class DownloadManager : IAsyncDisposable
         await Tasks.UpdateAsync(row, cancellationToken);
         await Models.MarkAvailableAsync(row.ModelId, cancellationToken);
         return row;
+    }
+
+    /// <summary>
+    /// Asks the process that runs a task to pause or cancel it (<see cref="StopRequest"/>) and follows the task in the
+    /// store until it shows the answer; refuses with DownloadInProgress when the owner does not answer in time.
+    /// </summary>
+    async Task<DownloadTask> AskOwnerAsync(DownloadTask row, StopReason reason, CancellationToken cancellationToken)
+    {
+        var staging = DownloadPaths.StagingFor(configuration, row.ModelId);
+        StopRequest.Write(staging.Request, reason);
+        var deadline = DateTime.UtcNow + Options.OwnerAnswerTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(Options.ForeignTaskPollInterval, cancellationToken);
+            var current = await GetStoredAsync(row.TaskId, cancellationToken);
+            var answered = reason == StopReason.Cancel
+                ? current.Status is DownloadStatus.Cancelled or DownloadStatus.Completed or DownloadStatus.Failed
+                : current.Status is not (DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying);
+            if (answered)
+            {
+                return current;
+            }
+
+            // The owner died meanwhile: no one will take the request, and the task is ours to settle.
+            if (await MarkInterruptedIfOrphanedAsync(current, cancellationToken) is { } interrupted)
+            {
+                File.Delete(staging.Request);
+                return reason == StopReason.Cancel ? await CancelAsync(row.TaskId, cancellationToken) : interrupted;
+            }
+        }
+
+        File.Delete(staging.Request);
+        throw InProgress(row.ModelId, $"the process that runs it did not answer a request to {(reason == StopReason.Cancel ? "cancel" : "pause")} within {Options.OwnerAnswerTimeout.TotalSeconds:0} seconds");
     }
 
     static ModelLibraryException InProgress(string modelId, string why) => new(

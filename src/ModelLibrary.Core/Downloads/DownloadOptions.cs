@@ -70,6 +70,9 @@ public sealed record DownloadOptions
     /// </summary>
     public ConcurrencyGate? Gate { get; init; }
 
+    /// <summary>How long a pause or cancel asked of another process may take before it counts as unanswered.</summary>
+    public TimeSpan OwnerAnswerTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How often a waiter polls the store for a task another process runs.</summary>
     public TimeSpan ForeignTaskPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 }

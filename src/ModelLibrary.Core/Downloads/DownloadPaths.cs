@@ -51,7 +51,8 @@ public sealed partial class DownloadPaths
     {
         var directory = Path.GetFullPath(configuration.DownloadsDirectory);
         var partial = Path.Combine(directory, FileKey(modelId) + ".partial");
-        return new StagingFiles(directory, partial, partial + ".json", Path.Combine(directory, FileKey(modelId) + ".lock"));
+        return new StagingFiles(directory, partial, partial + ".json", Path.Combine(directory, FileKey(modelId) + ".lock"),
+            Path.Combine(directory, FileKey(modelId) + ".request"));
     }
 
     /// <summary>
@@ -103,8 +104,8 @@ public sealed partial class DownloadPaths
     private static partial Regex UnsafeChars();
 }
 
-/// <summary>A model's files in <c>downloads/</c>: the partial file, its resume state, its lock.</summary>
-public sealed record StagingFiles(string Directory, string Partial, string State, string Lock)
+/// <summary>A model's files in <c>downloads/</c>: the partial file, its resume state, its lock, a stop request from another process.</summary>
+public sealed record StagingFiles(string Directory, string Partial, string State, string Lock, string Request)
 {
     /// <summary>Deletes the partial file and its state (not the lock, which may be held).</summary>
     public void DeletePartial()

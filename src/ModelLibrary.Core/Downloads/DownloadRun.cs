@@ -38,6 +38,8 @@ internal sealed class DownloadRun
 
     public async Task ExecuteAsync(CancellationToken cancellationToken)
     {
+        // A request left by an asker that gave up is not for this run.
+        File.Delete(paths.Staging.Request);
         if (!File.Exists(paths.State))
         {
             // Before the first request, so that a pause this early can still be resumed by task id alone: the state
@@ -163,7 +165,7 @@ internal sealed class DownloadRun
             state.Save(paths.State);
             var handle = file.SafeFileHandle;
             await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, cancellationToken);
-            using (var ticker = new ProgressTicker(owner, active, parts, state, paths.State))
+            using (var ticker = new ProgressTicker(owner, active, parts, state, paths.Staging))
             {
                 try
                 {

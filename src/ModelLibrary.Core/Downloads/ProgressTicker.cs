@@ -11,18 +11,18 @@ internal sealed class ProgressTicker : IDisposable
     readonly ActiveDownload active;
     readonly IReadOnlyList<Part> parts;
     readonly ResumeState state;
-    readonly string statePath;
+    readonly StagingFiles staging;
     readonly ProgressMeter meter;
     readonly CancellationTokenSource stop = new();
     readonly Task loop;
 
-    public ProgressTicker(DownloadManager owner, ActiveDownload active, IReadOnlyList<Part> parts, ResumeState state, string statePath)
+    public ProgressTicker(DownloadManager owner, ActiveDownload active, IReadOnlyList<Part> parts, ResumeState state, StagingFiles staging)
     {
         this.owner = owner;
         this.active = active;
         this.parts = parts;
         this.state = state;
-        this.statePath = statePath;
+        this.staging = staging;
         meter = new ProgressMeter(Downloaded());
         Refresh();
         loop = Task.Run(RunAsync);
@@ -46,6 +46,11 @@ internal sealed class ProgressTicker : IDisposable
                     lastPersist = Environment.TickCount64;
                     SaveState();
                     await owner.PersistAsync(active, modelProgress: true);
+                    // Another process (Suspend-/Stop-ModelDownload in another session) may ask this one to stop.
+                    if (StopRequest.TryTake(staging.Request) is { } reason)
+                    {
+                        active.RequestStop(reason);
+                    }
                 }
             }
         }
@@ -75,7 +80,7 @@ internal sealed class ProgressTicker : IDisposable
         state.PartsDone = parts.Select(p => p.Done).ToArray();
         try
         {
-            state.Save(statePath);
+            state.Save(staging.State);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
