@@ -11,22 +11,8 @@ namespace ModelLibrary.PowerShell.ModelFiles;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "ModelMetadata", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(ModelFileMetadata))]
-public sealed class GetModelMetadataCommand : ModelLibraryCmdlet
+public sealed class GetModelMetadataCommand : ModelOrFileCmdlet
 {
-    const string IdSet = "Id";
-    const string PathSet = "Path";
-
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("ModelId")]
-    [ArgumentCompleter(typeof(ModelIdCompleter))]
-    public string[] Id { get; set; } = Array.Empty<string>();
-
-    /// <summary>Model files or model folders; wildcards allowed. Takes FileInfo objects from Get-ChildItem.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName", "PSPath", "LiteralPath")]
-    [SupportsWildcards]
-    public string[] Path { get; set; } = Array.Empty<string>();
-
     protected override void ProcessRecord()
     {
         var reader = new ModelMetadataReader(Service);

@@ -12,22 +12,8 @@ namespace ModelLibrary.PowerShell.ModelFiles;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "LibraryModel", DefaultParameterSetName = IdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ModelValidationResult))]
-public sealed class TestLibraryModelCommand : ModelLibraryCmdlet
+public sealed class TestLibraryModelCommand : ModelOrFileCmdlet
 {
-    const string IdSet = "Id";
-    const string PathSet = "Path";
-
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("ModelId")]
-    [ArgumentCompleter(typeof(ModelIdCompleter))]
-    public string[] Id { get; set; } = Array.Empty<string>();
-
-    /// <summary>Files or model folders to check without touching the library; wildcards allowed.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName", "PSPath", "LiteralPath")]
-    [SupportsWildcards]
-    public string[] Path { get; set; } = Array.Empty<string>();
-
     /// <summary>With -Path: the SHA-256 the file must have (sha256:&lt;hex&gt; or bare hex).</summary>
     [Parameter(ParameterSetName = PathSet)]
     [ValidatePattern("^(sha256:)?[0-9a-fA-F]{64}$")]
