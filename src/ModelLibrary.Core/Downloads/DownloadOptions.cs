@@ -41,6 +41,13 @@ public sealed record DownloadOptions
     /// <summary>Receive buffer per connection (pooled).</summary>
     public int BufferSize { get; init; } = (int)MiB;
 
+    /// <summary>
+    /// Receive buffers a download may hand to its hash instead of reusing them (see <see cref="PrefixHasher"/>):
+    /// at most this many × <see cref="BufferSize"/> of memory, which lets the hash lag this far behind a fast
+    /// connection before it reads bytes back from the file.
+    /// </summary>
+    public int HashBuffers { get; init; } = 16;
+
     /// <summary>How often progress reaches the task store, the model row and the resume state file.</summary>
     public TimeSpan PersistInterval { get; init; } = TimeSpan.FromSeconds(1);
 

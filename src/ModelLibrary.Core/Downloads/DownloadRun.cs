@@ -164,12 +164,12 @@ internal sealed class DownloadRun
 
             state.Save(paths.State);
             var handle = file.SafeFileHandle;
-            await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, cancellationToken);
+            await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, options.HashBuffers, cancellationToken);
             using (var ticker = new ProgressTicker(owner, active, parts, state, paths.Staging))
             {
                 try
                 {
-                    var fetcher = new PartFetcher(owner.Http, state, handle, paths.Partial, stallTimeout, options.BufferSize);
+                    var fetcher = new PartFetcher(owner.Http, state, handle, paths.Partial, stallTimeout, options.BufferSize, hasher);
                     await RunPartsAsync(fetcher, parts, cancellationToken);
                 }
                 finally

@@ -19,8 +19,9 @@ internal sealed class PartFetcher
     readonly string partialPath;
     readonly TimeSpan stallTimeout;
     readonly int bufferSize;
+    readonly PrefixHasher hasher;
 
-    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize)
+    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, PrefixHasher hasher)
     {
         this.http = http;
         this.state = state;
@@ -28,6 +29,7 @@ internal sealed class PartFetcher
         this.partialPath = partialPath;
         this.stallTimeout = stallTimeout;
         this.bufferSize = bufferSize;
+        this.hasher = hasher;
     }
 
     Uri Url => state.Request.Url;
@@ -180,9 +182,15 @@ internal sealed class PartFetcher
                     throw new TransientDownloadException($"The response from {Url.Host} ended at offset {part.Position}, {part.Remaining} bytes early.");
                 }
 
-                Write(buffer.AsSpan(0, read), part.Position);
+                var offset = part.Position;
+                Write(buffer.AsSpan(0, read), offset);
                 part.Advance(read);
                 watch.Touch();
+                if (hasher.TryTake(buffer, offset, read))
+                {
+                    // The hash reads these bytes from this buffer instead of from the file; receive into a new one.
+                    buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+                }
             }
         }
         finally
