@@ -19,7 +19,7 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [int] $SizeMB = 2048,
-    [int] $Repeat = 5,
+    [int] $Repeat = 7,
     [string] $OutFile = (Join-Path $PSScriptRoot '../docs/benchmarks.md')
 )
 
@@ -46,8 +46,7 @@ $url = "$($server.Url)/files/bench.gguf.bin"
 Write-Host "Serving $url"
 
 function Measure-Curl([switch] $Hash) {
-    $target = Join-Path $work 'curl.out'
-    Remove-Item $target -ErrorAction SilentlyContinue
+    $target = Join-Path $work ("curl-" + [guid]::NewGuid().ToString('n').Substring(0, 6) + '.out')
     $timeFile = Join-Path $work 'time.txt'
     $sw = [Diagnostics.Stopwatch]::StartNew()
     & /usr/bin/time -f '%M' -o $timeFile curl -sS -o $target $url
@@ -58,8 +57,7 @@ function Measure-Curl([switch] $Hash) {
     }
     $sw.Stop()
     $peakKb = [long](Get-Content $timeFile | Select-Object -Last 1)
-    Remove-Item $target
-    [pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; PeakMB = $peakKb / 1024 }
+    [pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; PeakMB = $peakKb / 1024; Output = $target }
 }
 
 function Measure-Module {
@@ -82,8 +80,7 @@ if (`$task.Status -ne 'Completed' -or `$task.Checksum -ne 'sha256:$sha') { throw
 "@
     $r = Invoke-ChildPwsh -NoImport -Script $script -Environment @{ MODELS_DIR = $lib }
     if ($r.Output -notmatch 'RESULT (\S+) (\d+)') { throw "module run failed: $($r.Output) $($r.Error)" }
-    Remove-Item $lib -Recurse -Force
-    [pscustomobject]@{ Seconds = [double]$Matches[1]; PeakMB = [long]$Matches[2] / 1024 }
+    [pscustomobject]@{ Seconds = [double]$Matches[1]; PeakMB = [long]$Matches[2] / 1024; Output = $lib }
 }
 
 function Get-Median([double[]] $Values) {
@@ -93,7 +90,7 @@ function Get-Median([double[]] $Values) {
 
 try {
     # Warm the page cache so every contender reads the served file from memory.
-    Measure-Curl | Out-Null
+    $previous = (Measure-Curl).Output
     $runs = @{ curl = @(); 'curl+sha256sum' = @(); module = @() }
     $contenders = @(
         @{ Name = 'curl'; Run = { Measure-Curl } }
@@ -103,16 +100,23 @@ try {
     foreach ($i in 1..$Repeat) {
         Write-Host "Round $i of $Repeat"
         # Rotate who goes first, and write back dirty pages before each run, so no contender always pays for the
-        # writeback of the previous one's 2 GiB.
+        # writeback of the previous one's 2 GiB. The previous run's file is deleted only then, right before the
+        # next run: this VM hands memory that stays free for a few seconds back to its host (virtio-balloon free
+        # page reporting), and whoever touches it next pays the host's page faults, up to 3x the time of a run.
+        # Deleting just before each run gives every contender the same freshly freed memory.
         foreach ($k in 0..2) {
             $c = $contenders[($i + $k) % 3]
             & sync
-            $runs[$c.Name] += & $c.Run
+            Remove-Item $previous -Recurse -Force
+            $result = & $c.Run
+            $runs[$c.Name] += $result
+            $previous = $result.Output
         }
     }
 }
 finally {
     $server | Stop-TestServer
+    Remove-Item $previous -Recurse -Force -ErrorAction SilentlyContinue
     $bytes = (Get-Item $file).Length
     Remove-Item $work -Recurse -Force
 }
@@ -138,7 +142,7 @@ $lines = @(
     ''
     '    dotnet tool restore && dotnet pwsh ./build.ps1 Bench'
     ''
-    "Last run: $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC, $([math]::Round($bytes / 1GB, 2)) GiB, $Repeat rounds (medians; order rotated, sync before each run), $([Environment]::ProcessorCount) cores ($cpu), $((Get-Content /proc/meminfo -TotalCount 1) -replace '\s+', ' ')."
+    "Last run: $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC, $([math]::Round($bytes / 1GB, 2)) GiB, $Repeat rounds (medians; order rotated), $([Environment]::ProcessorCount) cores ($cpu), $((Get-Content /proc/meminfo -TotalCount 1) -replace '\s+', ' ')."
     ''
     '| contender | median wall time (s) | all runs (s) | throughput | peak memory (RSS) |'
     '|---|---|---|---|---|'
@@ -147,11 +151,23 @@ $lines = @(
     ('| Start-ModelDownload (verified) | {0:0.00} | {1} | {2:0} MB/s | {3:0} MB (whole pwsh process) |' -f $m.Seconds, $m.All, ($bytes / 1MB / $m.Seconds), $m.PeakMB)
     ''
     ('Ratios: Start-ModelDownload / curl -o = **{0:0.00}** (target at most 1.1); Start-ModelDownload / (curl -o && sha256sum) = **{1:0.00}** (target below 1).' -f ($m.Seconds / $c.Seconds), ($m.Seconds / $cs.Seconds))
+    ('Per round, Start-ModelDownload / curl -o: {0}.' -f (($(0..($Repeat - 1)) | ForEach-Object { '{0:0.00}' -f ($runs['module'][$_].Seconds / $runs['curl'][$_].Seconds) }) -join ', '))
+    ''
+    'How it is measured: `sync` before each run, then the previous run''s file is deleted, right before the next run.'
+    'This VM hands memory that stays free for a few seconds back to its host (virtio-balloon free page reporting);'
+    'whoever touches that memory next pays the host''s page faults, which made single runs up to 3x slower,'
+    'for whichever contender happened to come after a long pause. Deleting just before each run gives every'
+    'contender the same freshly freed memory. The module''s timing covers the cmdlet call in a warm pwsh session'
+    '(catalog read once before), not the start of pwsh.'
     ''
     'Notes: on loopback, the client, the server and the hash share the same two cores. The engine stays on one'
     'connection when the first one is fast (as here) and adds ranged connections only on slower links; the hash runs'
-    'while the transfer goes on (prefix hashing), which is where the module gains over curl followed by sha256sum.'
-    'Loopback timings on this VM vary by up to 50% between identical runs, so compare the ratios of one run only.'
+    'on another thread while the transfer goes on, from the receive buffers the connection hands over (reading back'
+    'from the file only what arrived out of order or while the hash lagged), which is where the module gains over'
+    'curl followed by sha256sum. curl -o writes 8 KiB at a time; the module receives up to 1 MiB at once and writes'
+    'it in 128 KiB slices (larger writes made ext4 on this kernel allocate large page-cache folios, which was 1.5x'
+    'slower here; see DownloadOptions.WriteSize). The test server reads the file straight into the response pipe''s'
+    'memory, so serving costs the shared cores one copy fewer.'
     'Peak memory of the pwsh process includes the PowerShell runtime itself.'
 )
 $lines | Set-Content $OutFile

@@ -61,6 +61,20 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Receives_are_written_in_slices_of_the_write_size_without_a_byte_out_of_place()
+    {
+        await using var lib = await CreateAsync(connections: 4);
+        // A write size that divides neither the receive buffer nor the parts, over several ranged connections.
+        var options = FastOptions with { WriteSize = 1000, SingleConnectionRate = 0 };
+        var model = lib.GenModel("sliced", 3 * MiB + 77, query: "rate=8388608");
+
+        var task = await lib.NewManager(options).DownloadAsync(model);
+
+        Assert.Equal(model.Checksum, Sha256Of(task.LocalPath!));
+        Assert.Equal(3 * MiB + 77, new FileInfo(task.LocalPath!).Length);
+    }
+
+    [Fact]
     public async Task Large_file_is_fetched_in_parallel_ranged_parts()
     {
         await using var lib = await CreateAsync(connections: 4);

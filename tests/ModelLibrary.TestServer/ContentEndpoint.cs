@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Connections;
@@ -119,79 +118,81 @@ sealed class ContentEndpoint
     {
         var aborted = context.RequestAborted;
         var chunk = faults.Rate is { } rate ? (int)Math.Clamp(rate / 20, 1024, ChunkSize) : ChunkSize;
-        var buffer = ArrayPool<byte>.Shared.Rent(chunk);
+        // Bytes are read from the content straight into the response pipe's memory and sent from there: one copy
+        // fewer than reading into a buffer of our own and writing that, which on loopback is CPU the client
+        // under test would otherwise lose to its own server.
+        var writer = context.Response.BodyWriter;
         var clock = Stopwatch.StartNew();
         var stalled = false;
-        try
+        long sent = 0;
+        while (sent < length)
         {
-            long sent = 0;
-            while (sent < length)
+            var n = (int)Math.Min(chunk, length - sent);
+            if (faultsOn && faults.DropAfter is { } drop && drop < length)
             {
-                var n = (int)Math.Min(chunk, length - sent);
-                if (faultsOn && faults.DropAfter is { } drop && drop < length)
+                if (sent >= drop)
                 {
-                    if (sent >= drop)
-                    {
-                        // Give the transport a moment to put the N bytes on the wire: an abort right after the
-                        // flush can discard them, and the fault would no longer be "N bytes, then the drop".
-                        await context.Response.Body.FlushAsync(aborted);
-                        await Task.Delay(50, aborted);
-                        context.Abort();
-                        return;
-                    }
-
-                    n = (int)Math.Min(n, drop - sent);
+                    // Give the transport a moment to put the N bytes on the wire: an abort right after the
+                    // flush can discard them, and the fault would no longer be "N bytes, then the drop".
+                    await writer.FlushAsync(aborted);
+                    await Task.Delay(50, aborted);
+                    context.Abort();
+                    return;
                 }
 
-                if (faultsOn && !stalled && faults.StallAfter is { } stallAt)
+                n = (int)Math.Min(n, drop - sent);
+            }
+
+            if (faultsOn && !stalled && faults.StallAfter is { } stallAt)
+            {
+                if (sent >= stallAt)
                 {
-                    if (sent >= stallAt)
-                    {
-                        stalled = true;
-                        await context.Response.Body.FlushAsync(aborted);
-                        await Task.Delay(faults.StallMs, aborted);
-                    }
-                    else
-                    {
-                        n = (int)Math.Min(n, stallAt - sent);
-                    }
+                    stalled = true;
+                    await writer.FlushAsync(aborted);
+                    await Task.Delay(faults.StallMs, aborted);
                 }
-
-                var span = buffer.AsSpan(0, n);
-                n = body.Read(start + sent, span);
-                if (n == 0)
+                else
                 {
-                    break;
-                }
-
-                if (faultsOn && faults.Corrupt)
-                {
-                    Corrupt(span[..n], start + sent, body.Length);
-                }
-
-                // Counted before the write for the same reason: the client may finish before the write returns.
-                stats.CountBytes(path, n);
-                if (sent + n == length)
-                {
-                    lastChunk();
-                }
-
-                await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), aborted);
-                sent += n;
-
-                if (faults.Rate is { } bytesPerSecond)
-                {
-                    var due = TimeSpan.FromSeconds((double)sent / bytesPerSecond) - clock.Elapsed;
-                    if (due > TimeSpan.Zero)
-                    {
-                        await Task.Delay(due, aborted);
-                    }
+                    n = (int)Math.Min(n, stallAt - sent);
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            var span = writer.GetSpan(n)[..n];
+            n = body.Read(start + sent, span);
+            if (n == 0)
+            {
+                break;
+            }
+
+            if (faultsOn && faults.Corrupt)
+            {
+                Corrupt(span[..n], start + sent, body.Length);
+            }
+
+            writer.Advance(n);
+            // Counted before the flush for the same reason: the client may finish before the flush returns.
+            stats.CountBytes(path, n);
+            if (sent + n == length)
+            {
+                lastChunk();
+            }
+
+            var flushed = await writer.FlushAsync(aborted);
+            sent += n;
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                // The client went away.
+                return;
+            }
+
+            if (faults.Rate is { } bytesPerSecond)
+            {
+                var due = TimeSpan.FromSeconds((double)sent / bytesPerSecond) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, aborted);
+                }
+            }
         }
     }
 

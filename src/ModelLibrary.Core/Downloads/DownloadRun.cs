@@ -169,7 +169,7 @@ internal sealed class DownloadRun
             {
                 try
                 {
-                    var fetcher = new PartFetcher(owner.Http, state, handle, paths.Partial, stallTimeout, options.BufferSize, hasher);
+                    var fetcher = new PartFetcher(owner.Http, state, handle, paths.Partial, stallTimeout, options.BufferSize, options.WriteSize, hasher);
                     await RunPartsAsync(fetcher, parts, cancellationToken);
                 }
                 finally

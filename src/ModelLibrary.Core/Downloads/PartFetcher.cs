@@ -19,9 +19,10 @@ internal sealed class PartFetcher
     readonly string partialPath;
     readonly TimeSpan stallTimeout;
     readonly int bufferSize;
+    readonly int writeSize;
     readonly PrefixHasher hasher;
 
-    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, PrefixHasher hasher)
+    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher hasher)
     {
         this.http = http;
         this.state = state;
@@ -29,6 +30,7 @@ internal sealed class PartFetcher
         this.partialPath = partialPath;
         this.stallTimeout = stallTimeout;
         this.bufferSize = bufferSize;
+        this.writeSize = writeSize > 0 ? writeSize : int.MaxValue;
         this.hasher = hasher;
     }
 
@@ -204,7 +206,12 @@ internal sealed class PartFetcher
         try
         {
             // Positional writes on one shared handle: each connection writes its own range, no seek, no lock.
-            RandomAccess.Write(file, bytes, offset);
+            // In slices of writeSize (see DownloadOptions.WriteSize), however much one receive brought.
+            for (var done = 0; done < bytes.Length; done += writeSize)
+            {
+                var slice = bytes.Slice(done, Math.Min(writeSize, bytes.Length - done));
+                RandomAccess.Write(file, slice, offset + done);
+            }
         }
         catch (IOException e) when (DiskErrors.IsDiskFull(e))
         {
