@@ -135,4 +135,34 @@ public sealed class ConcurrencyTests
         Assert.False(File.Exists(lib.Staging(model.Id).Partial));
         Assert.False(File.Exists(lib.Staging(model.Id).Request));
     }
+
+    [Fact]
+    public async Task Another_process_pauses_and_cancels_a_download_still_waiting_for_a_slot()
+    {
+        await using var lib = await CreateAsync(connections: 1, maxConcurrent: 1);
+        // Answers within a second or two, or the asker gives up: long before the busy slot frees.
+        var owner = lib.NewManager(FastOptions with { OwnerAnswerTimeout = TimeSpan.FromSeconds(5) });
+        var other = lib.NewManager(FastOptions with { OwnerAnswerTimeout = TimeSpan.FromSeconds(5) });
+        var busy = await owner.StartAsync(lib.GenModel("slot-holder", 4 * MiB, query: "rate=262144"));
+        await WaitUntilAsync(() => owner.GetTaskAsync(busy.TaskId).Result.Status == DownloadStatus.Downloading, what: "the first download to take the slot");
+        var waitingModel = lib.GenModel("waiting", 256 * KiB);
+        var waiting = await owner.StartAsync(waitingModel);
+        Assert.Equal(DownloadStatus.Pending, waiting.Status);
+
+        var paused = await other.SuspendAsync(waiting.TaskId);
+
+        Assert.Equal(DownloadStatus.Paused, paused.Status);
+        Assert.Equal(DownloadStatus.Paused, (await owner.WaitAsync(waiting.TaskId)).Status);
+        Assert.Equal(DownloadStatus.Downloading, (await owner.GetTaskAsync(busy.TaskId)).Status);
+
+        // Resumed, it waits for the slot again; a cancel from the other process reaches it there too.
+        Assert.Equal(DownloadStatus.Pending, (await owner.ResumeAsync(waiting.TaskId, waitingModel)).Status);
+        var cancelled = await other.CancelAsync(waiting.TaskId);
+
+        Assert.Equal(DownloadStatus.Cancelled, cancelled.Status);
+        Assert.Equal(DownloadStatus.Cancelled, (await owner.WaitAsync(waiting.TaskId)).Status);
+        Assert.False(File.Exists(lib.Staging(waitingModel.Id).Request));
+        Assert.Equal(0, lib.PathStats(waitingModel).BytesServed);
+        await owner.CancelAsync(busy.TaskId);
+    }
 }

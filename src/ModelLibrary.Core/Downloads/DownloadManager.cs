@@ -381,7 +381,7 @@ public sealed class DownloadManager : IAsyncDisposable
     {
         try
         {
-            using (await Gate.EnterAsync(active.StopToken))
+            using (await EnterGateAsync(active))
             {
                 active.Update(t =>
                 {
@@ -581,6 +581,27 @@ public sealed class DownloadManager : IAsyncDisposable
     /// Asks the process that runs a task to pause or cancel it (<see cref="StopRequest"/>) and follows the task in the
     /// store until it shows the answer; refuses with DownloadInProgress when the owner does not answer in time.
     /// </summary>
+    /// <summary>
+    /// Waits for a slot. Meanwhile, as the progress ticker does once bytes flow, it takes stop requests that other
+    /// processes leave beside the partial, so a download still Pending here can be paused or cancelled from another
+    /// session too (the asker would otherwise wait in vain for a tick that only a running transfer has).
+    /// </summary>
+    async Task<IDisposable> EnterGateAsync(ActiveDownload active)
+    {
+        var enter = Gate.EnterAsync(active.StopToken);
+        // The delay takes no token: a stop cancels 'enter' itself, which ends the loop, and the slot, if it was
+        // granted at that same moment, still comes back through 'await enter' to be released by the caller.
+        while (await Task.WhenAny(enter, Task.Delay(Options.PersistInterval, CancellationToken.None)) != enter)
+        {
+            if (StopRequest.TryTake(active.Paths.Staging.Request) is { } reason)
+            {
+                active.RequestStop(reason);
+            }
+        }
+
+        return await enter;
+    }
+
     async Task<DownloadTask> AskOwnerAsync(DownloadTask row, StopReason reason, CancellationToken cancellationToken)
     {
         var staging = DownloadPaths.StagingFor(configuration, row.ModelId);
