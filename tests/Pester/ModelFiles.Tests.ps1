@@ -61,6 +61,22 @@ Describe 'Get-ModelMetadata' -Tag ModelFiles {
         (Get-ModelMetadata -Path (Join-Path $Fixtures 'safetensors/*.safetensors')).Count | Should -Be 4
     }
 
+    It 'reads a piped string that names a file, not a model, as a path; an id still means the model' {
+        Push-Location (Join-Path $Fixtures 'gguf')
+        try {
+            $m = 'stories260K.gguf' | Get-ModelMetadata -Verbose 4>&1
+            ($m | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Match "No model has the id 'stories260K.gguf'"
+            ($m | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).ParameterCount | Should -Be 292800
+        }
+        finally { Pop-Location }
+        # A folder named like a catalog model does not hide the model.
+        New-Item -ItemType Directory (Join-Path $outside 'tinyllama-1.1b-chat-q4') | Out-Null
+        Push-Location $outside
+        try { (Get-ModelMetadata tinyllama-1.1b-chat-q4).MetadataSource | Should -Be 'Catalog' }
+        finally { Pop-Location }
+        { 'no-such-file.gguf' | Get-ModelMetadata -ErrorAction Stop } | Should -Throw -ErrorId 'ModelNotFound,*'
+    }
+
     It 'reads the header again when the file changes' {
         $path = Copy-Fixture 'gguf/stories260K.gguf' (Join-Path $outside 'model.bin')
         (Get-ModelMetadata -Path $path).Format | Should -Be 'gguf'
@@ -244,6 +260,13 @@ Describe 'Test-LibraryModel' -Tag ModelFiles {
     It 'writes ModelNotLocal for a model without a file and ModelNotFound for an unknown id' {
         { Test-LibraryModel tinyllama-1.1b-chat-q4 -ErrorAction Stop } | Should -Throw -ErrorId 'ModelNotLocal,ModelLibrary.PowerShell.ModelFiles.TestLibraryModelCommand'
         { Test-LibraryModel no-such-model -ErrorAction Stop } | Should -Throw -ErrorId 'ModelNotFound,ModelLibrary.PowerShell.ModelFiles.TestLibraryModelCommand'
+    }
+
+    It 'checks a piped string that names a file, not a model, as -Path would' {
+        $r = (Join-Path $Fixtures 'gguf/stories260K.gguf') | Test-LibraryModel
+        $r.Passed | Should -BeTrue
+        $r.ModelId | Should -BeNullOrEmpty
+        Test-Path (Join-Path $lib 'quarantine') | Should -BeFalse
     }
 
     It 'checks any file with -Path, optionally against -Checksum, without touching the library' {

@@ -22,6 +22,12 @@ public sealed class GetModelMetadataCommand : ModelOrFileCmdlet
         {
             foreach (var id in Id)
             {
+                if (ExistingPathInsteadOf(id) is { } file)
+                {
+                    Guard(() => WriteObject(Run(ct => Task.FromResult(reader.ReadFile(file, ct, Note)))), file);
+                    continue;
+                }
+
                 Guard(() =>
                 {
                     var metadata = Run(ct => reader.ReadModelAsync(id, ct, Note));

@@ -22,4 +22,38 @@ public abstract class ModelOrFileCmdlet : ModelLibraryCmdlet
     [Alias("FullName", "PSPath", "LiteralPath")]
     [SupportsWildcards]
     public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>
+    /// The full path of an existing file or folder that <paramref name="id"/> names, when no model has that id;
+    /// else null. A plain string piped in binds to -Id, so <c>'./model.gguf' | Get-ModelMetadata</c> would
+    /// otherwise be a ModelNotFound error for what the user plainly meant as a file. Ids win: a model id that is
+    /// also the name of a folder here still means the model.
+    /// </summary>
+    protected string? ExistingPathInsteadOf(string id)
+    {
+        string literal;
+        try
+        {
+            literal = SessionState.Path.GetUnresolvedProviderPathFromPSPath(id, out var provider, out _);
+            if (provider.Name != "FileSystem" || !(File.Exists(literal) || Directory.Exists(literal)))
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or ArgumentException)
+        {
+            return null;
+        }
+
+        try
+        {
+            Run(ct => Service.GetAsync(id, ct));
+            return null;
+        }
+        catch (ModelLibraryException e) when (e.ErrorId == ErrorIds.ModelNotFound)
+        {
+            WriteVerbose($"No model has the id '{id}'; reading it as the path '{literal}'.");
+            return literal;
+        }
+    }
 }

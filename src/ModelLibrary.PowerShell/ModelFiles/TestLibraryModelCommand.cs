@@ -30,6 +30,12 @@ public sealed class TestLibraryModelCommand : ModelOrFileCmdlet
         {
             foreach (var id in Id)
             {
+                if (ExistingPathInsteadOf(id) is { } file)
+                {
+                    Guard(() => Report(Run(ct => tester.TestFileAsync(file, Checksum, ct)), file), file);
+                    continue;
+                }
+
                 Guard(() =>
                 {
                     var result = Run(ct => tester.TestAsync(id, ct));
