@@ -177,7 +177,7 @@ public sealed partial class ModelImporter
 
     /// <summary>
     /// Copies or moves the files and registers the model as Local; returns it as the library now lists it. With
-    /// -Force over a model that had other files, those files are deleted afterwards (see <see cref="DeleteReplacedFiles"/>);
+    /// -Force over a model that had other files, those files are deleted afterwards (see <see cref="ForgetReplacedCopy"/>);
     /// <paramref name="note"/> hears about any that could not be, which never fails the import.
     /// </summary>
     /// <exception cref="ValidationException">ChecksumMismatch when the file is not the catalog model it claims to be; nothing is kept.</exception>
@@ -235,8 +235,30 @@ public sealed partial class ModelImporter
         model.AdditionalProperties["import_source"] = plan.Target;
         model.AdditionalProperties["import_mode"] = plan.Mode.ToString().ToLowerInvariant();
         library.Models.Upsert(model);
-        DeleteReplacedFiles(plan, localFiles, note, cancellationToken);
+        ForgetReplacedCopy(plan, localFiles, note, cancellationToken);
         return await library.GetAsync(plan.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Once the new files are registered: drops the cached headers of the destination and of the replaced copy, and
+    /// deletes the replaced copy's files inside the library.
+    /// </summary>
+    void ForgetReplacedCopy(ImportPlan plan, IReadOnlyList<string> newFiles, Action<string>? note, CancellationToken cancellationToken)
+    {
+        // A copy keeps its source's last-write time, so a file of the same size overwritten at the destination would
+        // still match the stamps of the entry cached for the file it replaced.
+        library.MetadataCache.Remove(plan.LocalPath);
+        if (plan.Existing?.LocalPath is not { } replacedPath || ModelFiles.TryEntryFile(replacedPath) is not { } replacedEntry)
+        {
+            // Nothing was replaced, or a folder holding several models: which files were this model's cannot be told.
+            return;
+        }
+
+        library.MetadataCache.Remove(replacedEntry);
+        if (!library.IsOutsideLibrary(plan.Existing))
+        {
+            DeleteReplacedFiles(plan, replacedEntry, newFiles, note, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -245,24 +267,8 @@ public sealed partial class ModelImporter
     /// kept when the new model uses it, when another registered model names it, or when it is not inside the library
     /// both as written and with links resolved (a file registered in place elsewhere is the user's).
     /// </summary>
-    void DeleteReplacedFiles(ImportPlan plan, IReadOnlyList<string> newFiles, Action<string>? note, CancellationToken cancellationToken)
+    void DeleteReplacedFiles(ImportPlan plan, string replacedEntry, IReadOnlyList<string> newFiles, Action<string>? note, CancellationToken cancellationToken)
     {
-        if (plan.Existing?.LocalPath is not { } replacedPath || library.IsOutsideLibrary(plan.Existing))
-        {
-            return;
-        }
-
-        string replacedEntry;
-        try
-        {
-            replacedEntry = ModelFiles.EntryFile(replacedPath);
-        }
-        catch (ValidationException)
-        {
-            // A folder holding several models: which files were this model's cannot be told, so none is deleted.
-            return;
-        }
-
         var roots = library.Configuration.WritableRoots;
         var otherModelPaths = library.Models.List()
             .Where(m => !string.Equals(m.Id, plan.Id, StringComparison.OrdinalIgnoreCase) && m.LocalPath is not null)

@@ -11,7 +11,7 @@ namespace ModelLibrary.Tests.Validation;
 /// </summary>
 public class ImportTests
 {
-    static async Task<ModelInfo> Import(TestLibrary lib, string path, string? id = null, ImportMode mode = ImportMode.Copy, bool force = false, string? provider = null)
+    internal static async Task<ModelInfo> Import(TestLibrary lib, string path, string? id = null, ImportMode mode = ImportMode.Copy, bool force = false, string? provider = null)
     {
         var importer = new ModelImporter(lib.Service);
         var plan = await importer.PlanAsync(new ImportRequest { Path = path, Id = id, Mode = mode, Force = force, Provider = provider }, CancellationToken.None);
