@@ -75,6 +75,9 @@ sealed class FixedProbe : IProviderHealthProbe
 
     public int Calls => calls;
 
+    /// <summary>Reads no environment, so only the recipe keys the cache.</summary>
+    public string EnvironmentFingerprint(ProviderHealthCheck check) => "";
+
     public async Task<ProviderHealth> ProbeAsync(ProviderCapabilities provider, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref calls);

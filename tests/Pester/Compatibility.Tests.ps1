@@ -353,19 +353,24 @@ foreach ($p in $s.Providers) { "$($p.Name)|$($p.Healthy)|$($p.Status)|$($p.Local
         $r.Output | Should -Match 'total=4'
     }
 
-    It 'reports a provider whose server is down as Unhealthy, filters with -Provider, and caches until -Refresh' {
+    It 'reports a provider whose server is down as Unhealthy, filters with -Provider, checks a changed OLLAMA_HOST at once, and caches an unchanged one until -Refresh' {
         $closed = Get-FreePort
         $r = Invoke-ChildPwsh -Environment @{ MODELS_DIR = $lib; OLLAMA_HOST = "127.0.0.1:$closed" } -Script @"
 `$down = Get-ProviderIntegrationStatus -Provider ollama
 "down=`$(`$down.Providers[0].Healthy)|`$(`$down.Providers[0].Status)|`$(`$down.TotalProviders)|`$(`$down.Providers[0].Message)"
 `$env:OLLAMA_HOST = '127.0.0.1:$($server.Port)'
-"cached=`$((Get-ProviderIntegrationStatus -Provider oll*).Providers[0].Healthy)"
-"refreshed=`$((Get-ProviderIntegrationStatus -Provider ollama -Refresh).Providers[0].Healthy)"
+`$moved = (Get-ProviderIntegrationStatus -Provider oll*).Providers[0]
+"moved=`$(`$moved.Healthy)"
+`$again = (Get-ProviderIntegrationStatus -Provider ollama).Providers[0]
+"cached=`$(`$again.Health.CheckedAt -eq `$moved.Health.CheckedAt)"
+`$refreshed = (Get-ProviderIntegrationStatus -Provider ollama -Refresh).Providers[0]
+"refreshed=`$(`$refreshed.Healthy)|`$(`$refreshed.Health.CheckedAt -gt `$moved.Health.CheckedAt)"
 "@
         $r.Error | Should -BeNullOrEmpty
         $r.Output | Should -Match 'down=False\|Unhealthy\|1\|.*refused'
-        $r.Output | Should -Match 'cached=False'
-        $r.Output | Should -Match 'refreshed=True'
+        $r.Output | Should -Match 'moved=True'
+        $r.Output | Should -Match 'cached=True'
+        $r.Output | Should -Match 'refreshed=True\|True'
     }
 
     It 'finds llama-server on PATH' -Skip:$IsWindows {

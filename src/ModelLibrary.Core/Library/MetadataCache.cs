@@ -7,8 +7,9 @@ namespace ModelLibrary.Library;
 /// <summary>
 /// What model files' headers say, as JSON files under <c>metadata/</c>: one per file, named by a hash of its full path,
 /// holding the size and last-write time of every file of the model (all split parts or shards) when it was read. An
-/// entry whose files changed since is stale and ignored. The cache only saves time: a missing, stale, corrupt or
-/// unwritable entry means the header is read again, never an error.
+/// entry whose files changed since is stale and ignored; one whose files are gone is deleted when it is looked up, and
+/// the library drops a model's entry when it removes the model or replaces its file. The cache only saves time: a
+/// missing, stale, corrupt or unwritable entry means the header is read again, never an error.
 /// </summary>
 public sealed class MetadataCache
 {
@@ -40,10 +41,29 @@ public sealed class MetadataCache
                 return null;
             }
 
+            if (!File.Exists(full))
+            {
+                // Nothing is left to describe; the entry would only take space until a file of that name came back.
+                Delete(entryPath);
+                return null;
+            }
+
             var entry = JsonSerializer.Deserialize<Entry>(File.ReadAllText(entryPath), Json);
             if (entry is null || entry.Version != EntryVersion || entry.Metadata is null
-                || !string.Equals(entry.Path, full, StringComparison.Ordinal) || entry.Files.Length == 0
-                || entry.Files.Any(f => !Stamp.Of(f.Path).Equals(f)))
+                || !string.Equals(entry.Path, full, StringComparison.Ordinal) || entry.Files.Length == 0)
+            {
+                return null;
+            }
+
+            if (entry.Files.Any(f => !File.Exists(f.Path)))
+            {
+                // A split part or shard is gone: the model as cached no longer exists (a part missing when the entry
+                // was written would otherwise match its "missing" stamp for ever).
+                Delete(entryPath);
+                return null;
+            }
+
+            if (entry.Files.Any(f => !Stamp.Of(f.Path).Equals(f)))
             {
                 return null;
             }
@@ -54,6 +74,21 @@ public sealed class MetadataCache
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Drops the entry of a model file (which need not exist any more); a failure to delete it is ignored.</summary>
+    public void Remove(string path) => Delete(EntryPath(path));
+
+    static void Delete(string entryPath)
+    {
+        try
+        {
+            File.Delete(entryPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: an entry left behind is ignored once its file is gone or changed.
         }
     }
 

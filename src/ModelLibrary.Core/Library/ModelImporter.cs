@@ -175,9 +175,13 @@ public sealed partial class ModelImporter
         };
     }
 
-    /// <summary>Copies or moves the files and registers the model as Local; returns it as the library now lists it.</summary>
+    /// <summary>
+    /// Copies or moves the files and registers the model as Local; returns it as the library now lists it. With
+    /// -Force over a model that had other files, those files are deleted afterwards (see <see cref="ForgetReplacedCopy"/>);
+    /// <paramref name="note"/> hears about any that could not be, which never fails the import.
+    /// </summary>
     /// <exception cref="ValidationException">ChecksumMismatch when the file is not the catalog model it claims to be; nothing is kept.</exception>
-    public async Task<ModelInfo> ImportAsync(ImportPlan plan, CancellationToken cancellationToken)
+    public async Task<ModelInfo> ImportAsync(ImportPlan plan, CancellationToken cancellationToken, Action<string>? note = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var checksums = plan.Mode switch
@@ -231,8 +235,73 @@ public sealed partial class ModelImporter
         model.AdditionalProperties["import_source"] = plan.Target;
         model.AdditionalProperties["import_mode"] = plan.Mode.ToString().ToLowerInvariant();
         library.Models.Upsert(model);
+        ForgetReplacedCopy(plan, localFiles, note, cancellationToken);
         return await library.GetAsync(plan.Id, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Once the new files are registered: drops the cached headers of the destination and of the replaced copy, and
+    /// deletes the replaced copy's files inside the library.
+    /// </summary>
+    void ForgetReplacedCopy(ImportPlan plan, IReadOnlyList<string> newFiles, Action<string>? note, CancellationToken cancellationToken)
+    {
+        // A copy keeps its source's last-write time, so a file of the same size overwritten at the destination would
+        // still match the stamps of the entry cached for the file it replaced.
+        library.MetadataCache.Remove(plan.LocalPath);
+        if (plan.Existing?.LocalPath is not { } replacedPath || ModelFiles.TryEntryFile(replacedPath) is not { } replacedEntry)
+        {
+            // Nothing was replaced, or a folder holding several models: which files were this model's cannot be told.
+            return;
+        }
+
+        library.MetadataCache.Remove(replacedEntry);
+        if (!library.IsOutsideLibrary(plan.Existing))
+        {
+            DeleteReplacedFiles(plan, replacedEntry, newFiles, note, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the files of the copy a -Force import replaced, which would otherwise stay behind as an unknown Local
+    /// model. Runs only once the new files are in place and registered, so a failed import loses nothing. A file is
+    /// kept when the new model uses it, when another registered model names it, or when it is not inside the library
+    /// both as written and with links resolved (a file registered in place elsewhere is the user's).
+    /// </summary>
+    void DeleteReplacedFiles(ImportPlan plan, string replacedEntry, IReadOnlyList<string> newFiles, Action<string>? note, CancellationToken cancellationToken)
+    {
+        var roots = library.Configuration.WritableRoots;
+        var otherModelPaths = library.Models.List()
+            .Where(m => !string.Equals(m.Id, plan.Id, StringComparison.OrdinalIgnoreCase) && m.LocalPath is not null)
+            .Select(m => m.LocalPath!).ToList();
+        var replacedFiles = File.Exists(replacedEntry) ? ModelFiles.Parts(replacedEntry, TryInspect(replacedEntry, cancellationToken)) : Array.Empty<string>();
+        foreach (var file in replacedFiles)
+        {
+            if (!File.Exists(file)
+                || newFiles.Any(n => MayBeSameFile(n, file))
+                || otherModelPaths.Any(other => MayBeSameFile(other, file) || PathContainment.IsInside(file, other))
+                || !roots.Any(root => PathContainment.IsInsideAsWritten(file, root))
+                || !PathContainment.IsInsideAny(file, roots))
+            {
+                continue;
+            }
+
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                note?.Invoke($"'{plan.Id}' now uses '{plan.LocalPath}', but its earlier file '{file}' could not be deleted: {e.Message} Delete it by hand.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether two paths may name one file: compared with links resolved and case ignored, since on Windows and macOS
+    /// names differing only in case are one file. Errs towards "same", so a file in doubt is kept rather than deleted.
+    /// </summary>
+    static bool MayBeSameFile(string a, string b) =>
+        string.Equals(PathContainment.RealPath(a), PathContainment.RealPath(b), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// An id from the path: the folder's name for a folder or a file with a generic name (model.safetensors, a shard

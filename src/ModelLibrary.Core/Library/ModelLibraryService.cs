@@ -37,6 +37,7 @@ public sealed class ModelLibraryService
         Providers = new ProviderStore(Database);
         Catalog = new ModelCatalog(Sources, http);
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
+        MetadataCache = new MetadataCache(configuration.MetadataDirectory);
         downloads = new(() => new DownloadManager(Configuration, DownloadStore, DownloadStore, new DownloadOptions
         {
             Validator = new DownloadValidator(() => Configuration),
@@ -56,6 +57,9 @@ public sealed class ModelLibraryService
     public ProviderStore Providers { get; }
     public ModelCatalog Catalog { get; }
     public RegistryDownloadStore DownloadStore { get; }
+
+    /// <summary>Headers read by Get-ModelMetadata, under metadata/; entries go when their model is removed or replaced.</summary>
+    public MetadataCache MetadataCache { get; }
 
     /// <summary>The download engine of this library; created on first use, kept for the life of the service.</summary>
     public DownloadManager Downloads => downloads.Value;
@@ -212,6 +216,8 @@ public sealed class ModelLibraryService
     {
         // Check every path before deleting any, so a refused path leaves everything as it was.
         var paths = PathsToRemove(model);
+        // Told before the files go: for a model folder, which file is the entry is read from the folder.
+        var cachedEntry = model.LocalPath is { } local ? ModelFiles.TryEntryFile(local) : null;
 
         // A download of the model stops first (its partial goes with it); one another process runs is refused there.
         foreach (var task in Tasks.ForModel(model.Id).Where(t => !t.IsFinished))
@@ -229,6 +235,12 @@ public sealed class ModelLibraryService
             {
                 File.Delete(path);
             }
+        }
+
+        // Also when the file stays (registered in place outside the library): reading its header again later is cheap.
+        if (cachedEntry is not null)
+        {
+            MetadataCache.Remove(cachedEntry);
         }
 
         var catalog = await ReadCatalogAsync(cancellationToken).ConfigureAwait(false);

@@ -15,13 +15,9 @@ public sealed class ModelMetadataReader
 
     readonly ModelLibraryService library;
 
-    public ModelMetadataReader(ModelLibraryService library)
-    {
-        this.library = library;
-        Cache = new MetadataCache(library.Configuration.MetadataDirectory);
-    }
+    public ModelMetadataReader(ModelLibraryService library) => this.library = library;
 
-    public MetadataCache Cache { get; }
+    public MetadataCache Cache => library.MetadataCache;
 
     /// <summary>
     /// Reads the header of a model file (or of the model in a folder). <paramref name="note"/> hears about cache
@@ -31,14 +27,15 @@ public sealed class ModelMetadataReader
     public ModelFileMetadata ReadFile(string path, CancellationToken cancellationToken, Action<string>? note = null)
     {
         var entry = ModelFiles.EntryFile(path);
-        if (!File.Exists(entry))
-        {
-            throw ValidationException.InvalidFile(entry, "the file does not exist");
-        }
-
+        // Looked up before the file's existence is checked, so that the entry of a file that is gone is found and dropped.
         if (Cache.TryRead(entry) is { } cached)
         {
             return cached;
+        }
+
+        if (!File.Exists(entry))
+        {
+            throw ValidationException.InvalidFile(entry, "the file does not exist");
         }
 
         var header = ModelFileInspector.Inspect(entry, cancellationToken);
@@ -67,6 +64,12 @@ public sealed class ModelMetadataReader
         if (model.LocalPath is null)
         {
             return FromCatalog(model);
+        }
+
+        if (!File.Exists(model.LocalPath) && !Directory.Exists(model.LocalPath))
+        {
+            // The registered file is gone, which fails below (ModelNotLocal); its cache entry goes on the way.
+            Cache.Remove(model.LocalPath);
         }
 
         var file = ReadFile(LibraryModelTester.LocalFileOf(model), cancellationToken, note);

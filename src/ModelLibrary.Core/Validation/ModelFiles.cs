@@ -66,6 +66,22 @@ public static class ModelFiles
     }
 
     /// <summary>
+    /// <see cref="EntryFile"/>, or null for a folder whose model cannot be told (none, or several): for clean-up that
+    /// must not guess which files were the model's.
+    /// </summary>
+    public static string? TryEntryFile(string path)
+    {
+        try
+        {
+            return EntryFile(path);
+        }
+        catch (ValidationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Every file of the model whose entry file is <paramref name="entry"/>: the split parts or shards the header
     /// names, plus the shard index; without a readable header, the split parts found by name, else the file alone.
     /// </summary>

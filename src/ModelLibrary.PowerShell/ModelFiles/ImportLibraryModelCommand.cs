@@ -68,7 +68,7 @@ public sealed class ImportLibraryModelCommand : ModelLibraryCmdlet
                     return;
                 }
 
-                var model = Run(ct => importer.ImportAsync(plan, ct));
+                var model = Run(ct => importer.ImportAsync(plan, ct, message => Post(() => WriteWarning(message))));
                 WriteVerbose($"Registered '{model.Id}' at '{model.LocalPath}'.");
                 WriteObject(model);
             }, path);

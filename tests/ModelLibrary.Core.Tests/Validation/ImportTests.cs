@@ -11,7 +11,7 @@ namespace ModelLibrary.Tests.Validation;
 /// </summary>
 public class ImportTests
 {
-    static async Task<ModelInfo> Import(TestLibrary lib, string path, string? id = null, ImportMode mode = ImportMode.Copy, bool force = false, string? provider = null)
+    internal static async Task<ModelInfo> Import(TestLibrary lib, string path, string? id = null, ImportMode mode = ImportMode.Copy, bool force = false, string? provider = null)
     {
         var importer = new ModelImporter(lib.Service);
         var plan = await importer.PlanAsync(new ImportRequest { Path = path, Id = id, Mode = mode, Force = force, Provider = provider }, CancellationToken.None);
@@ -57,6 +57,97 @@ public class ImportTests
         Assert.Equal(ErrorKind.ResourceExists, e.Kind);
         var replaced = await Import(lib, source, id: "mine", force: true);
         Assert.Equal(ModelStatus.Local, replaced.Status);
+    }
+
+    /// <summary>The stories fixture with its last byte (tensor data) flipped: a valid GGUF of the same size, another checksum.</summary>
+    static string WriteAlteredStories(TestLibrary lib, string destination)
+    {
+        var bytes = File.ReadAllBytes(Fixtures.File("gguf", "stories260K.gguf"));
+        bytes[^1] ^= 0xFF;
+        return lib.Write(destination, bytes);
+    }
+
+    [Fact]
+    public async Task Force_with_another_file_name_deletes_the_replaced_copy()
+    {
+        using var lib = new TestLibrary();
+        var first = await Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "stories260K.gguf")), id: "mine");
+        var renamed = lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "renamed.gguf"));
+
+        var replaced = await Import(lib, renamed, id: "mine", force: true);
+
+        var folder = Path.Combine(lib.Configuration.LlamaCppModelsDirectory, "mine");
+        Assert.Equal(Path.Combine(folder, "renamed.gguf"), replaced.LocalPath);
+        Assert.Equal(replaced.LocalPath, lib.Service.Models.Get("mine")!.LocalPath);
+        Assert.False(File.Exists(first.LocalPath));
+        Assert.Equal(new[] { "renamed.gguf" }, Directory.GetFiles(folder).Select(Path.GetFileName));
+        Assert.True(File.Exists(renamed)); // the source of a copy stays
+        // No orphan turns up as a model nobody registered.
+        var local = (await lib.Service.ListAsync(CancellationToken.None)).Models.Where(m => m.Status == ModelStatus.Local);
+        Assert.Equal(new[] { "mine" }, local.Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task Force_with_the_same_file_name_keeps_the_new_file()
+    {
+        using var lib = new TestLibrary();
+        var first = await Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "a", "stories260K.gguf")), id: "mine");
+        var altered = WriteAlteredStories(lib, Path.Combine(lib.Outside, "b", "stories260K.gguf"));
+
+        var replaced = await Import(lib, altered, id: "mine", force: true);
+
+        Assert.Equal(first.LocalPath, replaced.LocalPath);
+        Assert.True(File.Exists(replaced.LocalPath));
+        Assert.Equal(File.ReadAllBytes(altered), File.ReadAllBytes(replaced.LocalPath!));
+        Assert.NotEqual(Stories.Checksum, replaced.Checksum);
+        Assert.Equal(ModelStatus.Local, replaced.Status);
+    }
+
+    [Fact]
+    public async Task Force_over_a_file_registered_in_place_outside_the_library_leaves_that_file_alone()
+    {
+        using var lib = new TestLibrary();
+        var kept = lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "kept.gguf"));
+        await Import(lib, kept, id: "mine", mode: ImportMode.InPlace);
+
+        var replaced = await Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "other.gguf")), id: "mine", force: true);
+
+        Assert.True(File.Exists(kept));
+        Assert.Equal(File.ReadAllBytes(Fixtures.File("gguf", "stories260K.gguf")), File.ReadAllBytes(kept));
+        Assert.Equal(Path.Combine(lib.Configuration.LlamaCppModelsDirectory, "mine", "other.gguf"), replaced.LocalPath);
+    }
+
+    [Fact]
+    public async Task Force_keeps_a_replaced_file_that_another_model_still_names()
+    {
+        using var lib = new TestLibrary();
+        var shared = lib.CopyFixture(Stories.Fixture, "llama-cpp/shared/shared.gguf");
+        await Import(lib, shared, id: "first", mode: ImportMode.InPlace);
+        await Import(lib, shared, id: "second", mode: ImportMode.InPlace);
+
+        await Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "other.gguf")), id: "first", force: true);
+
+        Assert.True(File.Exists(shared));
+        Assert.Equal(ModelStatus.Local, (await lib.Service.GetAsync("second", CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task A_failed_Force_import_keeps_the_earlier_file_and_row()
+    {
+        using var lib = new TestLibrary();
+        lib.AddCatalog(new { id = "right", provider = "llama-cpp", download_url = "https://example.org/a.gguf", size = Stories.Size, checksum = Stories.Checksum });
+        var first = await Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "stories260K.gguf")), id: "right");
+        var altered = WriteAlteredStories(lib, Path.Combine(lib.Outside, "altered.gguf"));
+
+        var e = await Assert.ThrowsAsync<ValidationException>(() => Import(lib, altered, id: "right", force: true));
+
+        Assert.Equal(ErrorIds.ChecksumMismatch, e.ErrorId);
+        Assert.True(File.Exists(first.LocalPath));
+        Assert.Equal(Stories.Checksum, await ModelValidator.ComputeSha256Async(first.LocalPath!, CancellationToken.None));
+        var row = lib.Service.Models.Get("right")!;
+        Assert.Equal(first.LocalPath, row.LocalPath);
+        Assert.Equal(ModelStatus.Local, row.Status);
+        Assert.Equal(new[] { "stories260K.gguf" }, Directory.GetFiles(Path.GetDirectoryName(first.LocalPath!)!).Select(Path.GetFileName));
     }
 
     [Fact]

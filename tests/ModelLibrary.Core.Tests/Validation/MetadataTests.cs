@@ -123,6 +123,112 @@ public class MetadataTests
         Assert.Contains("missing", e.Message);
     }
 
+    [Fact]
+    public async Task Removing_a_model_drops_its_cache_entry()
+    {
+        using var lib = new TestLibrary();
+        var model = await ImportTests.Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "stories260K.gguf")), id: "mine");
+        var kept = await ImportTests.Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "kept.gguf")), id: "kept", mode: ImportMode.InPlace);
+        var reader = new ModelMetadataReader(lib.Service);
+        await reader.ReadModelAsync("mine", CancellationToken.None);
+        await reader.ReadModelAsync("kept", CancellationToken.None);
+        Assert.True(File.Exists(reader.Cache.EntryPath(model.LocalPath!)));
+        Assert.True(File.Exists(reader.Cache.EntryPath(kept.LocalPath!)));
+
+        await lib.Service.RemoveAsync(model, CancellationToken.None);
+        await lib.Service.RemoveAsync(kept, CancellationToken.None);
+
+        Assert.False(File.Exists(reader.Cache.EntryPath(model.LocalPath!)));
+        // The file registered in place stays, its entry goes with the model all the same.
+        Assert.True(File.Exists(kept.LocalPath));
+        Assert.False(File.Exists(reader.Cache.EntryPath(kept.LocalPath!)));
+    }
+
+    [Fact]
+    public async Task Replacing_a_models_file_under_another_name_drops_the_old_entry()
+    {
+        using var lib = new TestLibrary();
+        var first = await ImportTests.Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "stories260K.gguf")), id: "mine");
+        var reader = new ModelMetadataReader(lib.Service);
+        await reader.ReadModelAsync("mine", CancellationToken.None);
+        Assert.True(File.Exists(reader.Cache.EntryPath(first.LocalPath!)));
+
+        await ImportTests.Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "renamed.gguf")), id: "mine", force: true);
+
+        Assert.False(File.Exists(reader.Cache.EntryPath(first.LocalPath!)));
+    }
+
+    [Fact]
+    public async Task Replacing_a_models_file_with_one_of_the_same_name_size_and_time_is_read_anew()
+    {
+        using var lib = new TestLibrary();
+        var original = lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "a", "stories260K.gguf"));
+        await ImportTests.Import(lib, original, id: "mine");
+        var reader = new ModelMetadataReader(lib.Service);
+        Assert.Equal("llama", (await reader.ReadModelAsync("mine", CancellationToken.None)).Name);
+
+        // general.name is "llama" in the fixture; a five-letter name keeps the size, the copied time keeps the stamp.
+        var bytes = File.ReadAllBytes(original);
+        var key = System.Text.Encoding.ASCII.GetBytes("general.name");
+        var value = bytes.AsSpan().IndexOf(key) + key.Length + 4 + 8; // after the key: u32 value type, u64 string length
+        Assert.Equal("llama"u8.ToArray(), bytes[value..(value + 5)]);
+        "other"u8.CopyTo(bytes.AsSpan(value));
+        var renamed = lib.Write(Path.Combine(lib.Outside, "b", "stories260K.gguf"), bytes);
+        File.SetLastWriteTimeUtc(renamed, File.GetLastWriteTimeUtc(original));
+
+        await ImportTests.Import(lib, renamed, id: "mine", force: true);
+
+        var metadata = await reader.ReadModelAsync("mine", CancellationToken.None);
+        Assert.False(metadata.FromCache);
+        Assert.Equal("other", metadata.Name);
+    }
+
+    [Fact]
+    public void An_entry_whose_file_is_gone_is_not_served_and_is_deleted()
+    {
+        using var lib = new TestLibrary();
+        var reader = new ModelMetadataReader(lib.Service);
+        var asked = lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "asked.gguf"));
+        var looked = lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "looked-up.gguf"));
+        reader.ReadFile(asked, CancellationToken.None);
+        reader.ReadFile(looked, CancellationToken.None);
+        File.Delete(asked);
+        File.Delete(looked);
+
+        Assert.Equal(ErrorIds.InvalidModelFile, Assert.Throws<ValidationException>(() => reader.ReadFile(asked, CancellationToken.None)).ErrorId);
+        Assert.False(File.Exists(reader.Cache.EntryPath(asked)));
+        Assert.Null(reader.Cache.TryRead(looked));
+        Assert.False(File.Exists(reader.Cache.EntryPath(looked)));
+    }
+
+    [Fact]
+    public async Task A_registered_file_that_is_gone_loses_its_entry_when_its_metadata_is_asked_for()
+    {
+        using var lib = new TestLibrary();
+        var model = await ImportTests.Import(lib, lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "gone.gguf")), id: "gone", mode: ImportMode.InPlace);
+        var reader = new ModelMetadataReader(lib.Service);
+        await reader.ReadModelAsync("gone", CancellationToken.None);
+        File.Delete(model.LocalPath!);
+
+        var e = await Assert.ThrowsAsync<ModelLibraryException>(() => reader.ReadModelAsync("gone", CancellationToken.None));
+        Assert.Equal(ErrorIds.ModelNotLocal, e.ErrorId);
+        Assert.False(File.Exists(reader.Cache.EntryPath(model.LocalPath!)));
+    }
+
+    [Fact]
+    public void An_entry_whose_split_part_is_gone_is_not_served_and_is_deleted()
+    {
+        using var lib = new TestLibrary();
+        var parts = SplitSet.Write(lib.Outside, "split-model", 2);
+        var reader = new ModelMetadataReader(lib.Service);
+        reader.ReadFile(parts[0], CancellationToken.None);
+        Assert.True(reader.ReadFile(parts[0], CancellationToken.None).FromCache);
+        File.Delete(parts[1]);
+
+        Assert.Null(reader.Cache.TryRead(parts[0]));
+        Assert.False(File.Exists(reader.Cache.EntryPath(parts[0])));
+    }
+
     [Theory]
     [InlineData("1.1B", 1_100_000_000L)]
     [InlineData("7B", 7_000_000_000L)]

@@ -4,7 +4,8 @@ namespace ModelLibrary.Compatibility;
 
 /// <summary>
 /// Checks providers in parallel and remembers the results briefly, so that listing status several times in a row
-/// does not wait on the same timeouts again. <c>refresh</c> bypasses the cache.
+/// does not wait on the same timeouts again. A result is reused only for the same recipe and the same endpoint settings;
+/// <c>refresh</c> bypasses the cache.
 /// </summary>
 public sealed class ProviderHealthMonitor
 {
@@ -27,8 +28,9 @@ public sealed class ProviderHealthMonitor
 
     public async Task<ProviderHealth> CheckAsync(ProviderCapabilities provider, bool refresh = false, CancellationToken cancellationToken = default)
     {
-        // The recipe is part of the key: re-registering a provider with another endpoint must not reuse the old answer.
-        var key = provider.Name + "\n" + provider.HealthCheck.CacheKey;
+        // The key holds everything the answer depends on: the recipe (re-registering a provider with another endpoint)
+        // and the environment the probe reads (OLLAMA_HOST changed within the session). Either change is probed anew.
+        var key = provider.Name + "\n" + provider.HealthCheck.CacheKey + "\n" + probe.EnvironmentFingerprint(provider.HealthCheck);
         var now = time.GetUtcNow();
         if (!refresh && cache.TryGetValue(key, out var cached) && cached.Expires > now)
         {
@@ -36,8 +38,19 @@ public sealed class ProviderHealthMonitor
         }
 
         var health = await probe.ProbeAsync(provider, cancellationToken).ConfigureAwait(false);
-        cache[key] = (health, time.GetUtcNow() + cacheDuration);
+        now = time.GetUtcNow();
+        cache[key] = (health, now + cacheDuration);
+        RemoveExpired(now);
         return health;
+    }
+
+    /// <summary>Each endpoint a session tries leaves its own entry; expired ones go so the cache does not grow with them.</summary>
+    void RemoveExpired(DateTimeOffset now)
+    {
+        foreach (var entry in cache.Where(e => e.Value.Expires <= now))
+        {
+            cache.TryRemove(entry);
+        }
     }
 
     public void Clear() => cache.Clear();

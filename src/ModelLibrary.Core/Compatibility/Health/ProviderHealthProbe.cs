@@ -12,6 +12,13 @@ public interface IProviderHealthProbe
 {
     /// <summary>Never throws for an unhealthy provider; the result says what failed.</summary>
     Task<ProviderHealth> ProbeAsync(ProviderCapabilities provider, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The current values of everything outside the recipe that <see cref="ProbeAsync"/> would read for
+    /// <paramref name="check"/> (endpoint variables such as OLLAMA_HOST, PATH), as one text. A cached result is
+    /// reused only while this text is unchanged, so pointing a variable at another server is probed anew.
+    /// </summary>
+    string EnvironmentFingerprint(ProviderHealthCheck check);
 }
 
 /// <summary>
@@ -84,6 +91,22 @@ public sealed class ProviderHealthProbe : IProviderHealthProbe
             ServedModels = outcome.ServedModels ?? Array.Empty<string>(),
         };
     }
+
+    public string EnvironmentFingerprint(ProviderHealthCheck check) =>
+        string.Join("\n", VariablesRead(check).Select(name => name + "=" + environment(name)));
+
+    /// <summary>
+    /// Every environment variable a probe of <paramref name="check"/> may read: <see cref="ResolveEndpoint"/> reads all
+    /// endpoint variables (an earlier one that becomes set takes over), the PATH search reads PATH and PATHEXT. Keep
+    /// in step with the probes below; a test records what a probe reads and compares it with this list.
+    /// </summary>
+    static IEnumerable<string> VariablesRead(ProviderHealthCheck check) => check.Method switch
+    {
+        ProbeMethod.Http => check.EndpointVariables,
+        ProbeMethod.Executable => check.EndpointVariables.Append("PATH").Append("PATHEXT"),
+        ProbeMethod.PythonModule => new[] { "PATH", "PATHEXT" },
+        _ => Array.Empty<string>(),
+    };
 
     sealed record Outcome(bool Healthy, ProbeMethod Method, string? Endpoint, string Message, string[]? ServedModels = null);
 
