@@ -246,6 +246,10 @@ public static class ModelFileInspector
         FormatVersion = scan.Container == PickleContainer.Zip
             ? $"PyTorch zip, pickle protocol {scan.Protocol}"
             : $"pickle protocol {scan.Protocol}",
+        // What the tensor rebuilds say, as the safetensors and GGUF readers report it: unknown stays null.
+        Quantization = scan.Tensors.DominantDType,
+        TensorCount = scan.Tensors.ParameterCount is null ? null : scan.Tensors.TensorCount,
+        ParameterCount = scan.Tensors.ParameterCount,
         Parts = new[] { Path.GetFullPath(path) },
         TotalSize = size,
         Pickle = scan,

@@ -81,15 +81,41 @@ public sealed class PickleStreamResult
     public string? StopReason { get; }
 }
 
+/// <summary>
+/// The tensors a torch checkpoint's pickles rebuild, followed without running anything: how many distinct tensors,
+/// their element count (the parameter count) and the dtype holding most of them. All null with
+/// <see cref="UnknownReason"/> set when the pickles do something the scan does not follow.
+/// </summary>
+public sealed class TorchTensorSummary
+{
+    internal TorchTensorSummary(long? parameterCount, long? tensorCount, string? dominantDType, string? unknownReason)
+    {
+        ParameterCount = parameterCount;
+        TensorCount = tensorCount;
+        DominantDType = dominantDType;
+        UnknownReason = unknownReason;
+    }
+
+    /// <summary>Sum of the distinct tensors' element counts; null when unknown or when there are no tensors.</summary>
+    public long? ParameterCount { get; }
+    public long? TensorCount { get; }
+    /// <summary>The dtype holding most elements, spelled as safetensors spells it (F32, F16, BF16, I64, ...).</summary>
+    public string? DominantDType { get; }
+    /// <summary>Why the tensors could not be counted, or null when they were.</summary>
+    public string? UnknownReason { get; }
+}
+
 /// <summary>Every global the pickles in a file import, each with a verdict, and the overall verdict.</summary>
 public sealed class PickleScanResult
 {
-    internal PickleScanResult(string source, PickleContainer container, IReadOnlyList<PickleStreamResult> streams, IReadOnlyList<PickleGlobal> globals)
+    internal PickleScanResult(string source, PickleContainer container, IReadOnlyList<PickleStreamResult> streams, IReadOnlyList<PickleGlobal> globals,
+        TorchTensorSummary tensors)
     {
         Source = source;
         Container = container;
         Streams = streams;
         Globals = globals;
+        Tensors = tensors;
     }
 
     public string Source { get; }
@@ -103,6 +129,8 @@ public sealed class PickleScanResult
     public int PickleCount => Streams.Sum(s => s.PickleCount);
     /// <summary>The protocol of the first pickle scanned.</summary>
     public int Protocol => Streams.Count > 0 ? Streams[0].Protocol : 0;
+    /// <summary>The tensors torch would rebuild (from <c>data.pkl</c> in a zip archive), counted without loading anything.</summary>
+    public TorchTensorSummary Tensors { get; }
 
     /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) naming the unsafe globals, if any.</summary>
     public void ThrowIfUnsafe()

@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using ModelLibrary.Formats;
+
+namespace ModelLibrary.Tests.Formats;
+
+/// <summary>
+/// Writes pickles opcode by opcode, the zip and tar containers torch puts them in, and torch-style checkpoints whose
+/// tensors the scan should count. Nothing here runs Python; the layouts follow torch/serialization.py.
+/// </summary>
+internal static class PickleBuilder
+{
+    /// <summary>Scans bytes built by a test as if they were a file.</summary>
+    public static PickleScanResult Scan(byte[] bytes) => PickleScanner.Scan(new MemoryStream(bytes), "built.pt");
+
+    /// <summary>Concatenates pickle pieces: strings as Latin-1 bytes, byte arrays as they are, bytes as one byte.</summary>
+    public static byte[] P(params object[] parts)
+    {
+        var bytes = new List<byte>();
+        foreach (var part in parts)
+        {
+            switch (part)
+            {
+                case string s: bytes.AddRange(Encoding.Latin1.GetBytes(s)); break;
+                case byte[] b: bytes.AddRange(b); break;
+                case byte b: bytes.Add(b); break;
+                default: throw new ArgumentException(part.GetType().Name);
+            }
+        }
+        return bytes.ToArray();
+    }
+
+    public static byte[] U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, v); return b; }
+    public static byte[] U64(ulong v) { var b = new byte[8]; BinaryPrimitives.WriteUInt64LittleEndian(b, v); return b; }
+    public static byte[] ShortUnicode(string s) => P((byte)0x8c, (byte)Encoding.UTF8.GetByteCount(s), Encoding.UTF8.GetBytes(s));
+    public static byte[] Unicode(string s) => P("X", U32((uint)Encoding.UTF8.GetByteCount(s)), Encoding.UTF8.GetBytes(s));
+
+    /// <summary>An integer as Python's pickler writes it for protocol 2: BININT1, BININT2, BININT, else LONG1.</summary>
+    public static byte[] Int(long value)
+    {
+        if (value is >= 0 and < 256) return P("K", (byte)value);
+        if (value is >= 0 and < 65536) return P("M", (byte)value, (byte)(value >> 8));
+        if (value is >= int.MinValue and <= int.MaxValue) return P("J", U32(unchecked((uint)(int)value)));
+        var bytes = new List<byte>();
+        long rest = value;
+        do
+        {
+            bytes.Add((byte)rest);
+            rest >>= 8;
+        }
+        while (!(rest == 0 && (bytes[^1] & 0x80) == 0) && !(rest == -1 && (bytes[^1] & 0x80) != 0));
+        return P((byte)0x8a, (byte)bytes.Count, bytes.ToArray());
+    }
+
+    /// <summary>A tuple of integers (a size or a stride), with the short-tuple opcodes the pickler prefers.</summary>
+    public static byte[] IntTuple(IReadOnlyList<long> values) => values.Count switch
+    {
+        0 => P(")"),
+        1 => P(Int(values[0]), (byte)0x85),
+        2 => P(Int(values[0]), Int(values[1]), (byte)0x86),
+        3 => P(Int(values[0]), Int(values[1]), Int(values[2]), (byte)0x87),
+        _ => P("(", values.Select(Int).SelectMany(b => b).ToArray(), "t"),
+    };
+
+    public static byte[] Framed(int protocol, byte[] body) => P("\u0080", (byte)protocol, "\u0095", U64((ulong)body.Length), body);
+
+    /// <summary>One tensor of a checkpoint: its state_dict name, storage type tag, storage key, offset, size and stride.</summary>
+    public sealed record Tensor(string Name, string StorageType, string Key, long[] Size, long Offset = 0, long[]? Stride = null)
+    {
+        public long[] Strides => Stride ?? Contiguous(Size);
+        public long Elements => Size.Aggregate(1L, (a, b) => a * b);
+
+        private static long[] Contiguous(long[] size)
+        {
+            var stride = new long[size.Length];
+            long step = 1;
+            for (int i = size.Length - 1; i >= 0; i--)
+            {
+                stride[i] = step;
+                step *= size[i];
+            }
+            return stride;
+        }
+    }
+
+    /// <summary>
+    /// A state_dict pickled the way torch.save does (protocol 2): an OrderedDict filled by SETITEMS, every value a
+    /// REDUCE of <c>_rebuild_tensor_v2</c> on a BINPERSID storage. <paramref name="legacy"/> writes the legacy
+    /// format's six-item persistent id, with the view given for tensors that have one.
+    /// </summary>
+    public static byte[] StateDict(IReadOnlyList<Tensor> tensors, bool legacy = false, IReadOnlyDictionary<string, (string ViewKey, long ViewOffset)>? views = null)
+    {
+        var body = new List<byte[]> { P("\u0080\u0002ccollections\nOrderedDict\n)R(") };
+        foreach (var t in tensors)
+        {
+            long storageNumel = t.Offset + t.Elements;
+            byte[] viewMetadata = views is not null && views.TryGetValue(t.Name, out var view)
+                ? P(Unicode(view.ViewKey), Int(view.ViewOffset), Int(t.Elements), (byte)0x87)
+                : P("N");
+            body.Add(P(Unicode(t.Name), "ctorch._utils\n_rebuild_tensor_v2\n",
+                "((", Unicode("storage"), "ctorch\n", t.StorageType, "\n", Unicode(t.Key), Unicode("cpu"), Int(storageNumel),
+                legacy ? viewMetadata : Array.Empty<byte>(), "tQ",
+                Int(t.Offset), IntTuple(t.Size), IntTuple(t.Strides), "\u0089ccollections\nOrderedDict\n)Rt", "R"));
+        }
+        body.Add(P("u."));
+        return body.SelectMany(b => b).ToArray();
+    }
+
+    /// <summary>A zip archive with the given entries (stored in the order given), as torch.save and torch.jit.save write them.</summary>
+    public static byte[] Zip(params (string Name, byte[] Data)[] entries)
+    {
+        var stream = new MemoryStream();
+        using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, data) in entries)
+            {
+                using var entry = zip.CreateEntry(name, CompressionLevel.Optimal).Open();
+                entry.Write(data);
+            }
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>A torch.save zip archive: <c>archive/data.pkl</c>, <c>archive/version</c> and one data file per storage key.</summary>
+    public static byte[] TorchZip(byte[] dataPkl, params string[] storageKeys) =>
+        Zip(new[] { ("archive/data.pkl", dataPkl), ("archive/version", "3\n"u8.ToArray()) }
+            .Concat(storageKeys.Select(k => ($"archive/data/{k}", new byte[16])))
+            .ToArray());
+}
