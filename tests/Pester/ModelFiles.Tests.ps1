@@ -229,6 +229,40 @@ Describe 'Test-LibraryModel' -Tag ModelFiles {
         Test-Path (Join-Path $lib 'quarantine/evil') | Should -BeFalse
     }
 
+    It 'finds TorchScript code (UnsafeModelContent), says so, and quarantines it' {
+        # A zip in torch.jit.save's layout, built here: compiled source under code/ beside pickles that import nothing.
+        $path = Join-Path $lib 'transformers/scripted/model.pt'
+        New-Item -ItemType Directory (Split-Path $path) -Force | Out-Null
+        Add-Type -AssemblyName System.IO.Compression
+        $zip = [IO.Compression.ZipArchive]::new([IO.File]::Create($path), [IO.Compression.ZipArchiveMode]::Create)
+        try {
+            $entries = [ordered]@{
+                'model/data.pkl'          = [byte[]](0x80, 2, 0x29, 0x2e)
+                'model/constants.pkl'     = [byte[]](0x80, 2, 0x29, 0x2e)
+                'model/code/__torch__.py' = [Text.Encoding]::UTF8.GetBytes("class M(Module):`n  pass`n")
+            }
+            foreach ($entry in $entries.GetEnumerator()) {
+                $stream = $zip.CreateEntry($entry.Key).Open()
+                $stream.Write($entry.Value, 0, $entry.Value.Length)
+                $stream.Dispose()
+            }
+        }
+        finally { $zip.Dispose() }
+
+        $m = Get-ModelMetadata -Path $path
+        $m.ContainsTorchScript | Should -BeTrue
+        $m.IsSafe | Should -BeFalse
+        $m.UnsafeGlobals | Should -BeNullOrEmpty
+        $m.FormatVersion | Should -Be 'TorchScript zip, pickle protocol 2'
+        ($m | Format-List | Out-String) | Should -Match 'ContainsTorchScript\s*:\s*True'
+
+        $r = Test-LibraryModel scripted -ErrorVariable e -ErrorAction SilentlyContinue
+        ($r.Checks | Where-Object Name -eq 'SecurityScan').Message | Should -Match 'TorchScript code'
+        $e[0].FullyQualifiedErrorId | Should -Be 'UnsafeModelContent,ModelLibrary.PowerShell.ModelFiles.TestLibraryModelCommand'
+        Test-Path (Join-Path $lib 'quarantine/scripted/model.pt') | Should -BeTrue
+        (Get-LibraryModel scripted).Status | Should -Be 'Error'
+    }
+
     It 'finds a truncated GGUF (InvalidModelFile)' {
         $bytes = [IO.File]::ReadAllBytes((Join-Path $Fixtures 'gguf/stories260K.gguf'))
         New-Item -ItemType Directory (Join-Path $lib 'llama-cpp/cut') -Force | Out-Null

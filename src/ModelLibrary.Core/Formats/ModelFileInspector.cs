@@ -146,8 +146,7 @@ public static class ModelFileInspector
         try
         {
             using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            return archive.Entries.Any(e => e.FullName.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase)
-                || e.FullName.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase));
+            return archive.Entries.Any(e => PickleScanner.IsPickleEntry(e.FullName) || PickleScanner.IsTorchScriptEntry(e.FullName));
         }
         catch (InvalidDataException ex)
         {
@@ -243,9 +242,12 @@ public static class ModelFileInspector
         Path = path,
         Format = ModelFileFormat.PyTorch,
         FileSize = size,
-        FormatVersion = scan.Container == PickleContainer.Zip
-            ? $"PyTorch zip, pickle protocol {scan.Protocol}"
-            : $"pickle protocol {scan.Protocol}",
+        FormatVersion = scan.Container switch
+        {
+            PickleContainer.Zip when scan.ContainsTorchScript => scan.PickleCount == 0 ? "TorchScript zip" : $"TorchScript zip, pickle protocol {scan.Protocol}",
+            PickleContainer.Zip => $"PyTorch zip, pickle protocol {scan.Protocol}",
+            _ => $"pickle protocol {scan.Protocol}",
+        },
         // What the tensor rebuilds say, as the safetensors and GGUF readers report it: unknown stays null.
         Quantization = scan.Tensors.DominantDType,
         TensorCount = scan.Tensors.ParameterCount is null ? null : scan.Tensors.TensorCount,

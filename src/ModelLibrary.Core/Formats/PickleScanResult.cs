@@ -82,6 +82,30 @@ public sealed class PickleStreamResult
 }
 
 /// <summary>
+/// TorchScript code in a zip archive (what <c>torch.jit.save</c> writes: Python source under <c>code/</c> and a
+/// <c>constants.pkl</c>). <c>torch.jit.load</c>, and <c>torch.load</c> when it sees <c>constants.pkl</c>, compiles that
+/// code and runs it as the model, so it can do anything the allowlist of globals is there to prevent.
+/// </summary>
+public sealed class TorchScriptCode
+{
+    /// <summary>Entries named in <see cref="Entries"/>; the count covers the rest.</summary>
+    public const int MaxListed = 20;
+
+    internal TorchScriptCode(IReadOnlyList<string> entries, int entryCount)
+    {
+        Entries = entries;
+        EntryCount = entryCount;
+    }
+
+    /// <summary>The archive's code files and <c>constants.pkl</c>, the first <see cref="MaxListed"/> of them.</summary>
+    public IReadOnlyList<string> Entries { get; }
+    public int EntryCount { get; }
+
+    public override string ToString() =>
+        $"TorchScript code, which torch.jit.load compiles and runs ({EntryCount} file(s): {string.Join(", ", Entries)}{(EntryCount > Entries.Count ? ", ..." : "")})";
+}
+
+/// <summary>
 /// The tensors a torch checkpoint's pickles rebuild, followed without running anything: how many distinct tensors,
 /// their element count (the parameter count) and the dtype holding most of them. All null with
 /// <see cref="UnknownReason"/> set when the pickles do something the scan does not follow.
@@ -109,13 +133,14 @@ public sealed class TorchTensorSummary
 public sealed class PickleScanResult
 {
     internal PickleScanResult(string source, PickleContainer container, IReadOnlyList<PickleStreamResult> streams, IReadOnlyList<PickleGlobal> globals,
-        TorchTensorSummary tensors)
+        TorchTensorSummary tensors, TorchScriptCode? torchScript = null)
     {
         Source = source;
         Container = container;
         Streams = streams;
         Globals = globals;
         Tensors = tensors;
+        TorchScript = torchScript;
     }
 
     public string Source { get; }
@@ -124,7 +149,12 @@ public sealed class PickleScanResult
     /// <summary>Distinct globals (per entry, module, name and opcode) in the order first seen.</summary>
     public IReadOnlyList<PickleGlobal> Globals { get; }
     public IEnumerable<PickleGlobal> UnsafeGlobals => Globals.Where(g => !g.IsSafe);
-    public PickleVerdict Verdict => Globals.All(g => g.IsSafe) ? PickleVerdict.Safe : PickleVerdict.Unsafe;
+    /// <summary>The unsafe globals' full names, each once.</summary>
+    public string[] UnsafeGlobalNames => UnsafeGlobals.Select(g => g.FullName).Distinct(StringComparer.Ordinal).ToArray();
+    /// <summary>TorchScript code found in a zip archive, or null. Such a file is unsafe whatever its pickles import.</summary>
+    public TorchScriptCode? TorchScript { get; }
+    public bool ContainsTorchScript => TorchScript is not null;
+    public PickleVerdict Verdict => TorchScript is null && Globals.All(g => g.IsSafe) ? PickleVerdict.Safe : PickleVerdict.Unsafe;
     public bool IsSafe => Verdict == PickleVerdict.Safe;
     public int PickleCount => Streams.Sum(s => s.PickleCount);
     /// <summary>The protocol of the first pickle scanned.</summary>
@@ -132,19 +162,36 @@ public sealed class PickleScanResult
     /// <summary>The tensors torch would rebuild (from <c>data.pkl</c> in a zip archive), counted without loading anything.</summary>
     public TorchTensorSummary Tensors { get; }
 
-    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) naming the unsafe globals, if any.</summary>
+    /// <summary>
+    /// What makes the file unsafe, as a phrase to follow "holds": its TorchScript code and its unsafe globals; null
+    /// when it is safe. Every message about an unsafe pickle says it this way.
+    /// </summary>
+    public string? DescribeUnsafeContent()
+    {
+        var findings = new List<string>();
+        if (TorchScript is not null) findings.Add(TorchScript.ToString());
+        if (UnsafeGlobalNames is { Length: > 0 } offending)
+            findings.Add($"pickled references that can run code when loaded: {string.Join(", ", offending)}");
+        return findings.Count == 0 ? null : string.Join("; and ", findings);
+    }
+
+    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) naming the TorchScript code and the unsafe globals, if any.</summary>
     public void ThrowIfUnsafe()
     {
-        var offending = UnsafeGlobals.Select(g => g.FullName).Distinct(StringComparer.Ordinal).ToArray();
-        if (offending.Length == 0) return;
+        if (DescribeUnsafeContent() is not { } unsafeContent) return;
         throw new SecurityException(
             ErrorIds.UnsafeModelContent,
-            $"'{Source}' holds pickled code references that can run code when loaded: {string.Join(", ", offending)}.",
+            $"'{Source}' holds {unsafeContent}.",
             Source,
-            new Dictionary<string, object?> { ["path"] = Source, ["globals"] = offending },
+            new Dictionary<string, object?>
+            {
+                ["path"] = Source,
+                ["globals"] = UnsafeGlobalNames,
+                ["torchscript_code"] = TorchScript?.Entries.ToArray(),
+            },
             new[]
             {
-                "Do not load this file with torch.load or pickle.",
+                "Do not load this file with torch.load, torch.jit.load or pickle.",
                 "Use a safetensors or GGUF version of the model instead.",
             });
     }

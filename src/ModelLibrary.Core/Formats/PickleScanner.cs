@@ -50,6 +50,25 @@ public static class PickleScanner
     internal static bool IsZip(ReadOnlySpan<byte> start) =>
         start.StartsWith("PK\x03\x04"u8) || start.StartsWith("PK\x05\x06"u8);
 
+    /// <summary>A zip entry that holds a pickle, by its name (torch names them <c>data.pkl</c>, <c>constants.pkl</c>).</summary>
+    internal static bool IsPickleEntry(string entryName) =>
+        entryName.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase) || entryName.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A zip entry of torch.jit.save's layout: a file under <c>code/</c>, or <c>constants.pkl</c> (what torch.load looks
+    /// for to hand a file to torch.jit.load). torch reads both relative to the archive's one top-level folder, so they
+    /// count at the root or one folder down.
+    /// </summary>
+    internal static bool IsTorchScriptEntry(string entryName)
+    {
+        var segments = entryName.Replace('\\', '/').Split('/');
+        if (segments[^1].Length == 0) return false; // a folder entry
+        int depth = segments.Length - 1;
+        return (depth <= 1 && segments[^1] == "constants.pkl")
+            || (depth >= 1 && segments[0] == "code")
+            || (depth >= 2 && segments[1] == "code");
+    }
+
     private static PickleScanResult ScanRaw(Stream stream, long length, string source, CancellationToken cancellationToken)
     {
         var globals = new GlobalCollector();
@@ -64,14 +83,16 @@ public static class PickleScanner
         var globals = new GlobalCollector();
         var tensors = new TorchTensorTally();
         var streams = new List<PickleStreamResult>();
+        TorchScriptCode? torchScriptCode = null;
         try
         {
             using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            var entries = archive.Entries
-                .Where(e => e.FullName.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase)
-                    || e.FullName.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase))
-                .ToList();
-            if (entries.Count == 0) throw new MalformedFileException("the zip archive holds no .pkl entry");
+            var torchScript = archive.Entries.Select(e => e.FullName).Where(IsTorchScriptEntry).ToList();
+            if (torchScript.Count > 0)
+                torchScriptCode = new TorchScriptCode(torchScript.Take(TorchScriptCode.MaxListed).ToList(), torchScript.Count);
+            var entries = archive.Entries.Where(e => IsPickleEntry(e.FullName)).ToList();
+            // TorchScript without pickles (torch 1.0-1.3 wrote model.json instead) is still code that would run.
+            if (entries.Count == 0 && torchScriptCode is null) throw new MalformedFileException("the zip archive holds no .pkl entry");
             foreach (var entry in entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -88,7 +109,7 @@ public static class PickleScanner
         {
             throw new MalformedFileException($"the zip archive is corrupt: {ex.Message}", null, ex);
         }
-        return new PickleScanResult(source, PickleContainer.Zip, streams, globals.Items, tensors.Summarize());
+        return new PickleScanResult(source, PickleContainer.Zip, streams, globals.Items, tensors.Summarize(), torchScriptCode);
     }
 
     /// <summary>Keeps globals distinct per entry, module, name and opcode, in the order first seen.</summary>

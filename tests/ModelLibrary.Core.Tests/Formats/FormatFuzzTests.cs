@@ -71,6 +71,7 @@ public class FormatFuzzTests
         yield return BuiltSeed("state-dict-zip", PickleBuilder.TorchZip(stateDict, "0", "1", "2"));
         yield return BuiltSeed("legacy-views", PickleBuilder.StateDict(new PickleBuilder.Tensor[] { new("w", "FloatStorage", "9", [6, 2]), new("v", "FloatStorage", "9", [4]) },
             legacy: true, views: new Dictionary<string, (string, long)> { ["v"] = ("10", 8) }));
+        yield return BuiltSeed("torchscript", PickleBuilder.TorchScriptZip());
     }
 
     /// <summary>A summary is either known and consistent, or unknown with a reason: never half of each.</summary>

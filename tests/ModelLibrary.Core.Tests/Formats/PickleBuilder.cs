@@ -122,6 +122,21 @@ internal static class PickleBuilder
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// What torch.jit.save writes for a module with one F32 parameter of <paramref name="elements"/> elements: the module
+    /// object in data.pkl (a <c>__torch__</c> class, as TorchScript names compiled classes), constants.pkl (here
+    /// <paramref name="constantsPkl"/>, else an empty tuple), and the compiled source under code/ with its debug pickle.
+    /// </summary>
+    public static byte[] TorchScriptZip(int elements = 6, byte[]? constantsPkl = null, byte[]? dataPkl = null) => Zip(
+        ("model/data.pkl", dataPkl ?? P("\u0080\u0002c__torch__\nMyModule\n)\u0081}(", Unicode("weight"), "ctorch._utils\n_rebuild_tensor_v2\n((",
+            Unicode("storage"), "ctorch\nFloatStorage\n", Unicode("0"), Unicode("cpu"), Int(elements), "tQ", Int(0), IntTuple([elements]), IntTuple([1]),
+            "\u0089ccollections\nOrderedDict\n)RtRub.")),
+        ("model/code/__torch__.py", "class MyModule(Module):\n  weight : Tensor\n  def forward(self: __torch__.MyModule, x: Tensor) -> Tensor:\n    return x\n"u8.ToArray()),
+        ("model/code/__torch__.py.debug_pkl", P("\u0080\u0002).")),
+        ("model/constants.pkl", constantsPkl ?? P("\u0080\u0002).")),
+        ("model/data/0", new byte[4 * elements]),
+        ("model/version", "3\n"u8.ToArray()));
+
     /// <summary>A torch.save zip archive: <c>archive/data.pkl</c>, <c>archive/version</c> and one data file per storage key.</summary>
     public static byte[] TorchZip(byte[] dataPkl, params string[] storageKeys) =>
         Zip(new[] { ("archive/data.pkl", dataPkl), ("archive/version", "3\n"u8.ToArray()) }
