@@ -5,7 +5,7 @@ public enum ModelFileFormat
     Unknown,
     Gguf,
     Safetensors,
-    /// <summary>Pickle-based: torch zip archives, torch's legacy format, and plain pickles.</summary>
+    /// <summary>Pickle-based: torch zip archives (TorchScript ones too), torch's legacy formats (raw pickles, the first tar), and plain pickles.</summary>
     PyTorch,
 }
 

@@ -12,6 +12,8 @@ public enum PickleContainer
     Raw,
     /// <summary>A zip archive (torch's current format) whose <c>*.pkl</c> entries were scanned.</summary>
     Zip,
+    /// <summary>The tar archive of torch's first releases, whose <c>sys_info</c>, <c>pickle</c>, <c>tensors</c> and <c>storages</c> members were scanned.</summary>
+    LegacyTar,
 }
 
 /// <summary>One global a pickle imports, and whether that is safe.</summary>
@@ -43,9 +45,9 @@ public sealed class PickleGlobal
     public string Opcode { get; }
     /// <summary>False when a STACK_GLOBAL's operands were not constant strings (such a global is always unsafe).</summary>
     public bool IsResolved { get; }
-    /// <summary>The zip entry the pickle came from, or null for a raw pickle file.</summary>
+    /// <summary>The zip entry or tar member the pickle came from, or null for a raw pickle file.</summary>
     public string? Entry { get; }
-    /// <summary>Byte offset of the opcode (within the zip entry for zip files).</summary>
+    /// <summary>Byte offset of the opcode (within the zip entry or tar member for archives).</summary>
     public long Offset { get; }
     public PickleVerdict Verdict { get; }
     public bool IsSafe => Verdict == PickleVerdict.Safe;
@@ -54,7 +56,7 @@ public sealed class PickleGlobal
     public override string ToString() => $"{FullName} [{Opcode}] {Verdict}";
 }
 
-/// <summary>The walk of one pickle stream: a raw file, or one zip entry.</summary>
+/// <summary>The walk of one pickle stream: a raw file, one zip entry, or one tar member.</summary>
 public sealed class PickleStreamResult
 {
     internal PickleStreamResult(string? entry, int pickleCount, int protocol, long length, long? stoppedAt, string? stopReason)

@@ -9,11 +9,14 @@ namespace ModelLibrary.Formats;
 /// <c>pickletools.genops</c> does, resolving GLOBAL and INST from their arguments and STACK_GLOBAL from the two
 /// values below it on the stack (constant string pushes, followed through PUT/MEMOIZE and GET). Raw files may hold
 /// several pickles one after another (torch's legacy format); the walk stops cleanly where the data stops being a
-/// pickle, after at least one complete one. Zip files (torch's current format) have every <c>*.pkl</c> entry scanned.
+/// pickle, after at least one complete one. Zip files (torch's current format) have every <c>*.pkl</c> entry scanned,
+/// and TorchScript code found; tar files (torch's first format) have their pickle members scanned, following the
+/// layout of the members that mix pickles with raw data. Alongside, a <see cref="PickleStackMachine"/> counts the
+/// tensors the pickles rebuild.
 /// </summary>
-public static class PickleScanner
+public static partial class PickleScanner
 {
-    /// <summary>A torch data.pkl holds only structure and is a few MB even for huge models.</summary>
+    /// <summary>A torch data.pkl (or a legacy tar's pickle member) holds only structure and is a few MB even for huge models.</summary>
     public const long MaxZipEntryLength = 1L << 30;
 
     public static PickleScanResult Scan(string path, CancellationToken cancellationToken = default)
@@ -29,13 +32,13 @@ public static class PickleScanner
         return FormatIO.Parse(sourceName, () =>
         {
             if (length == 0) throw new MalformedFileException("the file is empty");
-            Span<byte> start = stackalloc byte[4];
+            Span<byte> start = stackalloc byte[TarBlockSize];
             long origin = stream.Position;
-            int read = stream.ReadAtLeast(start, 4, throwOnEndOfStream: false);
+            int read = stream.ReadAtLeast(start, TarBlockSize, throwOnEndOfStream: false);
             stream.Position = origin;
-            return IsZip(start[..read])
-                ? ScanZip(stream, sourceName, cancellationToken)
-                : ScanRaw(stream, length, sourceName, cancellationToken);
+            if (IsZip(start[..read])) return ScanZip(stream, sourceName, cancellationToken);
+            if (IsTar(start[..read])) return ScanTar(stream, sourceName, cancellationToken);
+            return ScanRaw(stream, length, sourceName, cancellationToken);
         });
     }
 
@@ -137,7 +140,8 @@ public static class PickleScanner
     /// Walks the opcodes of the pickles in one stream, reporting every import to <paramref name="globals"/>; with a
     /// <paramref name="tensors"/> tally it also runs a <see cref="PickleStackMachine"/> over them to count tensors.
     /// </summary>
-    private sealed class Walker(BoundedReader reader, string? entry, GlobalCollector globals, TorchTensorTally? tensors, CancellationToken cancellationToken)
+    private sealed class Walker(BoundedReader reader, string? entry, GlobalCollector globals, TorchTensorTally? tensors, CancellationToken cancellationToken,
+        string entryKind = "zip entry")
     {
         // Module and class names are short; a longer string can never resolve to an allowed global, so it is skipped
         // rather than kept, which bounds memory whatever the pickle declares.
@@ -149,7 +153,7 @@ public static class PickleScanner
         private static readonly StackValue Unknown = StackValue.Other("<unknown stack value>");
 
         private readonly Dictionary<long, StackValue> _memo = new();
-        private readonly PickleStackMachine? _machine = tensors is null ? null : new PickleStackMachine(tensors, entry);
+        private readonly PickleStackMachine? _machine = tensors is null ? null : new PickleStackMachine(tensors, entry, entryKind);
         // Only the two topmost stack values matter (STACK_GLOBAL's operands); anything that is not a plain push makes them unknown.
         private StackValue _top = Unknown;
         private StackValue _second = Unknown;
@@ -177,12 +181,21 @@ public static class PickleScanner
                 }
                 catch (MalformedFileException ex)
                 {
-                    string where = entry is null ? "" : $"zip entry '{entry}': ";
-                    string seen = globals.Items.Count == 0 ? "" : $"; globals seen before the error: {string.Join(", ", globals.Items.Select(g => g.FullName))}";
-                    throw new MalformedFileException($"{where}not a complete pickle: {ex.Message}{seen}", null, ex);
+                    throw Failure("not a complete pickle", ex);
                 }
             }
             return new PickleStreamResult(entry, complete, protocol, reader.Length, null, null);
+        }
+
+        /// <summary>
+        /// The error for a stream that cannot be walked, naming where and the globals met before it: an import seen
+        /// before the data broke off is worth knowing even though the file is invalid.
+        /// </summary>
+        public MalformedFileException Failure(string what, MalformedFileException ex)
+        {
+            string where = entry is null ? "" : $"{entryKind} '{entry}': ";
+            string seen = globals.Items.Count == 0 ? "" : $"; globals seen before the error: {string.Join(", ", globals.Items.Select(g => g.FullName))}";
+            return new MalformedFileException($"{where}{what}: {ex.Message}{seen}", null, ex);
         }
 
         /// <summary>The value the last complete pickle built, as far as the stack machine follows it (null without one).</summary>

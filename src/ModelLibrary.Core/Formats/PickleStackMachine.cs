@@ -40,7 +40,7 @@ internal sealed record StorageValue(string Identity, string? DType) : PickleValu
 /// the tally is told why, and the machine stops modelling until the next pickle. Memory is bounded by the budget
 /// whatever the pickle declares: every value it keeps, every tuple item and every stack slot is counted.
 /// </remarks>
-internal sealed class PickleStackMachine(TorchTensorTally tally, string? entry)
+internal sealed class PickleStackMachine(TorchTensorTally tally, string? entry, string entryKind = "zip entry")
 {
     /// <summary>Units of kept data per pickle (one per value or tuple item, one per 8 characters of text): about 100 000 tensors.</summary>
     internal const int MaxUnits = 4_000_000;
@@ -227,7 +227,7 @@ internal sealed class PickleStackMachine(TorchTensorTally tally, string? entry)
         _stopped = true;
         Result = null;
         _pending.Clear();
-        tally.MarkUnknown(entry is null ? reason : $"zip entry '{entry}': {reason}");
+        tally.MarkUnknown(entry is null ? reason : $"{entryKind} '{entry}': {reason}");
     }
 
     private bool RecordTensor(PickleValue arguments)

@@ -72,6 +72,7 @@ public class FormatFuzzTests
         yield return BuiltSeed("legacy-views", PickleBuilder.StateDict(new PickleBuilder.Tensor[] { new("w", "FloatStorage", "9", [6, 2]), new("v", "FloatStorage", "9", [4]) },
             legacy: true, views: new Dictionary<string, (string, long)> { ["v"] = ("10", 8) }));
         yield return BuiltSeed("torchscript", PickleBuilder.TorchScriptZip());
+        yield return BuiltSeed("legacy-tar", PickleBuilder.LegacyTarCheckpoint());
     }
 
     /// <summary>A summary is either known and consistent, or unknown with a reason: never half of each.</summary>
@@ -102,6 +103,7 @@ public class FormatFuzzTests
                 FixtureSeed("pickle/new_pytorch_model.bin", 747),
                 FixtureSeed("pickle/pytorch_model.bin", 8102),
                 FixtureSeed("pickle/malicious1_v0.pkl", 48),
+                BuiltSeed("legacy-tar", PickleBuilder.LegacyTarCheckpoint()),
                 BuiltSeed("state-dict-zip", PickleBuilder.TorchZip(PickleBuilder.StateDict(new PickleBuilder.Tensor[] { new("w", "HalfStorage", "0", [4, 8]) }), "0")),
                 BuiltSeed("every-type-be", EveryTypeGguf(bigEndian: true)),
             },

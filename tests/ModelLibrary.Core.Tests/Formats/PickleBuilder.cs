@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using ModelLibrary.Formats;
@@ -7,7 +8,8 @@ namespace ModelLibrary.Tests.Formats;
 
 /// <summary>
 /// Writes pickles opcode by opcode, the zip and tar containers torch puts them in, and torch-style checkpoints whose
-/// tensors the scan should count. Nothing here runs Python; the layouts follow torch/serialization.py.
+/// tensors the scan should count. Nothing here runs Python; the layouts follow torch/serialization.py (the tar
+/// members follow the _save of torch's first releases and the legacy_load torch.load still has).
 /// </summary>
 internal static class PickleBuilder
 {
@@ -136,6 +138,65 @@ internal static class PickleBuilder
         ("model/constants.pkl", constantsPkl ?? P("\u0080\u0002).")),
         ("model/data/0", new byte[4 * elements]),
         ("model/version", "3\n"u8.ToArray()));
+
+    /// <summary>A tar archive (PAX, as Python's tarfile writes for torch) holding the members in the order given.</summary>
+    public static byte[] Tar(params (string Name, byte[] Data)[] members) => Tar(TarEntryFormat.Pax, members);
+
+    public static byte[] Tar(TarEntryFormat format, params (string Name, byte[] Data)[] members)
+    {
+        var stream = new MemoryStream();
+        using (var tar = new TarWriter(stream, format, leaveOpen: true))
+        {
+            foreach (var (name, data) in members)
+            {
+                TarEntry entry = format switch
+                {
+                    TarEntryFormat.V7 => new V7TarEntry(TarEntryType.V7RegularFile, name),
+                    TarEntryFormat.Ustar => new UstarTarEntry(TarEntryType.RegularFile, name),
+                    _ => new PaxTarEntry(TarEntryType.RegularFile, name),
+                };
+                entry.DataStream = new MemoryStream(data);
+                tar.WriteEntry(entry);
+            }
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>The legacy tar's sys_info pickle: protocol version 1000, little-endian, the C type sizes.</summary>
+    public static readonly byte[] LegacySysInfo = P("\u0080\u0002}(", Unicode("protocol_version"), Int(1000), Unicode("little_endian"), "\u0088",
+        Unicode("type_sizes"), "}(", Unicode("short"), Int(2), Unicode("int"), Int(4), Unicode("long"), Int(8), "uu.");
+
+    /// <summary>The legacy tar's pickle member: an OrderedDict of name to tensor, each tensor a BINPERSID of its key as text.</summary>
+    public static byte[] LegacyObjectPickle(params (string Name, long Key)[] tensors) => P("\u0080\u0002ccollections\nOrderedDict\n)R(",
+        tensors.SelectMany(t => P(Unicode(t.Name), Unicode(t.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)), "Q")).ToArray(), "u.");
+
+    /// <summary>One storage's pickled (key, location, storage_type), as the storages member writes it before the data.</summary>
+    public static byte[] LegacyStorageArgs(long key, string storageType) => P("\u0080\u0002(", Int(key), Unicode("cpu"), "ctorch\n", storageType, "\ntq\u0000.");
+
+    /// <summary>One tensor's pickled (key, storage_id, tensor_type), as the tensors member writes it before the sizes.</summary>
+    public static byte[] LegacyTensorArgs(long key, long storageKey, string tensorType) => P("\u0080\u0002", Int(key), Int(storageKey), "ctorch\n", tensorType, "\n\u0087q\u0000.");
+
+    /// <summary>The storages member: the count, each storage's arguments, element count and raw elements, then the views.</summary>
+    public static byte[] LegacyStorages(byte[]? views = null, params (byte[] Args, long Elements, int ElementSize)[] storages) => P(
+        P("\u0080\u0002", Int(storages.Length), "."),
+        storages.SelectMany(s => P(s.Args, U64((ulong)s.Elements), new byte[s.Elements * s.ElementSize])).ToArray(),
+        views ?? P("\u0080\u0002]."));
+
+    /// <summary>The tensors member: the count, then each tensor's arguments, ndim (8 bytes), sizes, contiguous strides and offset 0.</summary>
+    public static byte[] LegacyTensors(params (byte[] Args, long[] Size)[] tensors) => P(
+        P("\u0080\u0002", Int(tensors.Length), "."),
+        tensors.SelectMany(t => P(t.Args, U64((ulong)t.Size.Length), t.Size.SelectMany(d => U64((ulong)d)).ToArray(),
+            new Tensor("", "", "", t.Size).Strides.SelectMany(d => U64((ulong)d)).ToArray(), U64(0))).ToArray());
+
+    /// <summary>
+    /// A legacy tar checkpoint of two tensors, w (F32 [3, 4] on storage 11) and b (F16 [10] on storage 12), with any
+    /// member replaced by the test's own bytes.
+    /// </summary>
+    public static byte[] LegacyTarCheckpoint(byte[]? pickle = null, byte[]? tensors = null, byte[]? storages = null, string pickleName = "pickle") => Tar(
+        ("sys_info", LegacySysInfo),
+        (pickleName, pickle ?? LegacyObjectPickle(("w", 1), ("b", 2))),
+        ("tensors", tensors ?? LegacyTensors((LegacyTensorArgs(1, 11, "FloatTensor"), [3, 4]), (LegacyTensorArgs(2, 12, "HalfTensor"), [10]))),
+        ("storages", storages ?? LegacyStorages(null, (LegacyStorageArgs(11, "FloatStorage"), 12, 4), (LegacyStorageArgs(12, "HalfStorage"), 10, 2))));
 
     /// <summary>A torch.save zip archive: <c>archive/data.pkl</c>, <c>archive/version</c> and one data file per storage key.</summary>
     public static byte[] TorchZip(byte[] dataPkl, params string[] storageKeys) =>

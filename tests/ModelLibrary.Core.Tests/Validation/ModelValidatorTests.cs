@@ -162,6 +162,21 @@ public class ModelValidatorTests
     }
 
     [Fact]
+    public async Task A_legacy_tar_checkpoint_is_validated_like_any_torch_file()
+    {
+        using var lib = new TestLibrary();
+        var good = await Validate(lib, lib.Write("transformers/old/model.pt", PickleBuilder.LegacyTarCheckpoint()));
+        Assert.True(good.Passed, string.Join("; ", good.Checks));
+        Assert.Contains("PyTorch legacy tar", good["Format"]!.Message);
+        Assert.Equal(ValidationOutcome.Passed, good["SecurityScan"]!.Outcome);
+
+        var evil = await Validate(lib, lib.Write("transformers/old-evil/model.pt",
+            PickleBuilder.LegacyTarCheckpoint(pickle: PickleBuilder.P("\u0080\u0002cos\nsystem\n)R."))));
+        Assert.Equal(ErrorIds.UnsafeModelContent, evil["SecurityScan"]!.ErrorId);
+        Assert.Contains("os.system", evil["SecurityScan"]!.Message);
+    }
+
+    [Fact]
     public async Task A_benign_torch_file_passes_the_scan()
     {
         using var lib = new TestLibrary();
