@@ -2,7 +2,8 @@
 # Import-LibraryModel, and Remove-LibraryModel of quarantined and in-place models.
 # Real files (written by other tools, from shared/fixtures): gguf/stories260K.gguf and gguf/ggml-vocab-phi-3.gguf
 # (llama.cpp), safetensors/model.safetensors (safetensors.torch), pickle/malicious1.zip, pickle/malicious0.pkl
-# (picklescan's malicious test pickles) and pickle/candle/test.pt (torch.save).
+# (picklescan's malicious test pickles), pickle/pytorch_model.bin (picklescan's legacy torch.save checkpoint) and
+# pickle/candle/test.pt (torch.save).
 # Built by the tests: truncated and zero-byte copies, text files, catalogs (JSON), and symbolic links.
 
 BeforeAll {
@@ -52,6 +53,26 @@ Describe 'Get-ModelMetadata' -Tag ModelFiles {
         $m.FromCache | Should -BeFalse
         (Get-ChildItem (Join-Path $lib 'metadata') -Filter *.json).Count | Should -Be 1
         (Get-ModelMetadata -Path (Join-Path $Fixtures 'gguf/stories260K.gguf')).FromCache | Should -BeTrue
+    }
+
+    It 'reads the parameter count and dtype of PyTorch checkpoints, legacy and zip, and estimates memory from them' {
+        # pytorch_model.bin (legacy format): 38 F32 tensors whose storages take (244862 - 8102 - 38 * 8) / 4 = 59114 floats.
+        $legacy = Get-ModelMetadata -Path (Join-Path $Fixtures 'pickle/pytorch_model.bin')
+        $legacy.Format | Should -Be 'pytorch'
+        $legacy.ParameterCount | Should -Be 59114
+        $legacy.Parameters | Should -Be '59.1K'
+        $legacy.Quantization | Should -Be 'F32'
+        $legacy.TensorCount | Should -Be 38
+        $zip = Get-ModelMetadata -Path (Join-Path $Fixtures 'pickle/candle/test.pt')
+        $zip.ParameterCount | Should -Be 8
+        $zip.Quantization | Should -Be 'I64'
+
+        $model = Import-LibraryModel (Copy-Fixture 'pickle/pytorch_model.bin' (Join-Path $outside 'distil/pytorch_model.bin'))
+        $model.Metadata.ParameterCount | Should -Be 59114
+        $estimate = (Test-ProviderCompatibility $model.Id -Provider transformers).Requirements.MemoryEstimate
+        $estimate.Method | Should -Be 'Parameters'
+        $estimate.ParameterCount | Should -Be 59114
+        $estimate.BitsPerWeight | Should -Be 32
     }
 
     It 'takes FileInfo objects from Get-ChildItem and wildcards' {
@@ -222,6 +243,40 @@ Describe 'Test-LibraryModel' -Tag ModelFiles {
         Remove-LibraryModel evil -Force
         Get-LibraryModel evil -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         Test-Path (Join-Path $lib 'quarantine/evil') | Should -BeFalse
+    }
+
+    It 'finds TorchScript code (UnsafeModelContent), says so, and quarantines it' {
+        # A zip in torch.jit.save's layout, built here: compiled source under code/ beside pickles that import nothing.
+        $path = Join-Path $lib 'transformers/scripted/model.pt'
+        New-Item -ItemType Directory (Split-Path $path) -Force | Out-Null
+        Add-Type -AssemblyName System.IO.Compression
+        $zip = [IO.Compression.ZipArchive]::new([IO.File]::Create($path), [IO.Compression.ZipArchiveMode]::Create)
+        try {
+            $entries = [ordered]@{
+                'model/data.pkl'          = [byte[]](0x80, 2, 0x29, 0x2e)
+                'model/constants.pkl'     = [byte[]](0x80, 2, 0x29, 0x2e)
+                'model/code/__torch__.py' = [Text.Encoding]::UTF8.GetBytes("class M(Module):`n  pass`n")
+            }
+            foreach ($entry in $entries.GetEnumerator()) {
+                $stream = $zip.CreateEntry($entry.Key).Open()
+                $stream.Write($entry.Value, 0, $entry.Value.Length)
+                $stream.Dispose()
+            }
+        }
+        finally { $zip.Dispose() }
+
+        $m = Get-ModelMetadata -Path $path
+        $m.ContainsTorchScript | Should -BeTrue
+        $m.IsSafe | Should -BeFalse
+        $m.UnsafeGlobals | Should -BeNullOrEmpty
+        $m.FormatVersion | Should -Be 'TorchScript zip, pickle protocol 2'
+        ($m | Format-List | Out-String) | Should -Match 'ContainsTorchScript\s*:\s*True'
+
+        $r = Test-LibraryModel scripted -ErrorVariable e -ErrorAction SilentlyContinue
+        ($r.Checks | Where-Object Name -eq 'SecurityScan').Message | Should -Match 'TorchScript code'
+        $e[0].FullyQualifiedErrorId | Should -Be 'UnsafeModelContent,ModelLibrary.PowerShell.ModelFiles.TestLibraryModelCommand'
+        Test-Path (Join-Path $lib 'quarantine/scripted/model.pt') | Should -BeTrue
+        (Get-LibraryModel scripted).Status | Should -Be 'Error'
     }
 
     It 'finds a truncated GGUF (InvalidModelFile)' {

@@ -5,7 +5,7 @@ public enum ModelFileFormat
     Unknown,
     Gguf,
     Safetensors,
-    /// <summary>Pickle-based: torch zip archives, torch's legacy format, and plain pickles.</summary>
+    /// <summary>Pickle-based: torch zip archives (TorchScript ones too), torch's legacy formats (raw pickles, the first tar), and plain pickles.</summary>
     PyTorch,
 }
 
@@ -30,7 +30,10 @@ public sealed class ModelFileInfo
     public string? Name { get; init; }
     /// <summary>The raw <c>general.file_type</c> of a GGUF file.</summary>
     public uint? FileType { get; init; }
-    /// <summary>GGUF: the file type's quantization name (or the dominant tensor type); safetensors: the dominant dtype.</summary>
+    /// <summary>
+    /// GGUF: the file type's quantization name (or the dominant tensor type); safetensors: the dominant dtype; PyTorch:
+    /// the dtype of the storages holding most elements, spelled as safetensors spells it (F32, F16, BF16).
+    /// </summary>
     public string? Quantization { get; init; }
     public long? ContextLength { get; init; }
     public long? EmbeddingLength { get; init; }
@@ -45,7 +48,7 @@ public sealed class ModelFileInfo
 
     /// <summary>Tensors across all parts or shards.</summary>
     public long? TensorCount { get; init; }
-    /// <summary>Sum of the tensors' element counts across all parts or shards.</summary>
+    /// <summary>Sum of the tensors' element counts across all parts or shards; for PyTorch, null when the pickles could not be followed.</summary>
     public long? ParameterCount { get; init; }
     /// <summary>GGUF: where the first part's tensor data starts.</summary>
     public long? DataOffset { get; init; }

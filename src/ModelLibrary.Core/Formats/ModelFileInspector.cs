@@ -9,7 +9,9 @@ namespace ModelLibrary.Formats;
 /// </summary>
 public static class ModelFileInspector
 {
-    private const int SniffLength = 64;
+    // A tar header is one 512-byte block; the other formats show themselves in the first 64 bytes.
+    private const int SniffLength = PickleScanner.TarBlockSize;
+    private const int MagicLength = 64;
 
     private enum Kind { Unknown, Gguf, Safetensors, SafetensorsIndex, Pickle, MaybePickle }
 
@@ -121,8 +123,9 @@ public static class ModelFileInspector
         using var stream = FormatIO.OpenRead(path);
         long size = stream.Length;
         if (size == 0) throw ValidationException.InvalidFile(path, "the file is empty");
-        Span<byte> start = stackalloc byte[SniffLength];
-        start = start[..stream.ReadAtLeast(start, SniffLength, throwOnEndOfStream: false)];
+        Span<byte> block = stackalloc byte[SniffLength];
+        block = block[..stream.ReadAtLeast(block, SniffLength, throwOnEndOfStream: false)];
+        var start = block[..Math.Min(block.Length, MagicLength)];
 
         if (GgufReader.HasMagic(start)) return (Kind.Gguf, size);
         if (SafetensorsReader.LooksLikeSafetensors(start, size)) return (Kind.Safetensors, size);
@@ -130,6 +133,12 @@ public static class ModelFileInspector
         {
             stream.Position = 0;
             return (ZipHoldsPickle(stream, path) ? Kind.Pickle : Kind.Unknown, size);
+        }
+        // torch's first format: a tar archive with a 'pickle' member.
+        if (PickleScanner.IsTar(block))
+        {
+            stream.Position = 0;
+            return (PickleScanner.IsTorchTar(stream, path) ? Kind.Pickle : Kind.Unknown, size);
         }
         // Protocol 2+ pickles open with PROTO; torch's legacy format starts with one too.
         if (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5) return (Kind.Pickle, size);
@@ -146,8 +155,7 @@ public static class ModelFileInspector
         try
         {
             using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            return archive.Entries.Any(e => e.FullName.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase)
-                || e.FullName.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase));
+            return archive.Entries.Any(e => PickleScanner.IsPickleEntry(e.FullName) || PickleScanner.IsTorchScriptEntry(e.FullName));
         }
         catch (InvalidDataException ex)
         {
@@ -243,9 +251,17 @@ public static class ModelFileInspector
         Path = path,
         Format = ModelFileFormat.PyTorch,
         FileSize = size,
-        FormatVersion = scan.Container == PickleContainer.Zip
-            ? $"PyTorch zip, pickle protocol {scan.Protocol}"
-            : $"pickle protocol {scan.Protocol}",
+        FormatVersion = scan.Container switch
+        {
+            PickleContainer.Zip when scan.ContainsTorchScript => scan.PickleCount == 0 ? "TorchScript zip" : $"TorchScript zip, pickle protocol {scan.Protocol}",
+            PickleContainer.Zip => $"PyTorch zip, pickle protocol {scan.Protocol}",
+            PickleContainer.LegacyTar => $"PyTorch legacy tar, pickle protocol {scan.Protocol}",
+            _ => $"pickle protocol {scan.Protocol}",
+        },
+        // What the tensor rebuilds say, as the safetensors and GGUF readers report it: unknown stays null.
+        Quantization = scan.Tensors.DominantDType,
+        TensorCount = scan.Tensors.ParameterCount is null ? null : scan.Tensors.TensorCount,
+        ParameterCount = scan.Tensors.ParameterCount,
         Parts = new[] { Path.GetFullPath(path) },
         TotalSize = size,
         Pickle = scan,

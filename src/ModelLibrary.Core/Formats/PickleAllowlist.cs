@@ -20,6 +20,9 @@ namespace ModelLibrary.Formats;
 /// <item><c>torch._utils._rebuild_tensor</c>, <c>_rebuild_tensor_v2</c>, <c>_rebuild_parameter</c>,
 /// <c>_rebuild_parameter_with_state</c>: what torch.save writes to turn a storage into a tensor or Parameter; they
 /// take a storage, sizes and strides. (Backward hooks they may receive would themselves be globals, checked here.)</item>
+/// <item><c>torch.*Tensor</c> and <c>torch.cuda.*Tensor</c> legacy tensor types (FloatTensor, HalfTensor, ...; the
+/// ten of <c>torch._tensor_classes</c>): the tar format of the first torch releases tags every tensor with its type
+/// this way, and torch's own weights-only loader allows exactly these.</item>
 /// <item><c>torch.Size</c>, <c>torch.device</c> and torch dtype singletons such as <c>torch.float16</c>: plain
 /// value types that appear in saved metadata.</item>
 /// <item><c>numpy.core.multiarray._reconstruct</c> / <c>numpy._core.multiarray._reconstruct</c> (numpy 2 renamed the
@@ -56,6 +59,13 @@ public static partial class PickleAllowlist
         "float8_e4m3fn", "float8_e5m2",
     };
 
+    // torch._tensor_classes: the legacy tensor types, and no others (torch.Tensor itself is not needed by model files).
+    private static readonly HashSet<string> LegacyTensorTypes = new(StringComparer.Ordinal)
+    {
+        "DoubleTensor", "FloatTensor", "HalfTensor", "BFloat16Tensor", "LongTensor",
+        "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+    };
+
     [GeneratedRegex("^[A-Za-z0-9]+Storage$", RegexOptions.CultureInvariant)]
     private static partial Regex StorageName();
 
@@ -72,6 +82,11 @@ public static partial class PickleAllowlist
         if (module is ("torch" or "torch.cuda") && StorageName().IsMatch(name))
         {
             reason = "a torch storage type tag";
+            return true;
+        }
+        if (module is ("torch" or "torch.cuda") && LegacyTensorTypes.Contains(name))
+        {
+            reason = "a legacy torch tensor type tag";
             return true;
         }
         if (module == "torch" && TorchDTypes.Contains(name))

@@ -12,6 +12,8 @@ public enum PickleContainer
     Raw,
     /// <summary>A zip archive (torch's current format) whose <c>*.pkl</c> entries were scanned.</summary>
     Zip,
+    /// <summary>The tar archive of torch's first releases, whose <c>sys_info</c>, <c>pickle</c>, <c>tensors</c> and <c>storages</c> members were scanned.</summary>
+    LegacyTar,
 }
 
 /// <summary>One global a pickle imports, and whether that is safe.</summary>
@@ -43,9 +45,9 @@ public sealed class PickleGlobal
     public string Opcode { get; }
     /// <summary>False when a STACK_GLOBAL's operands were not constant strings (such a global is always unsafe).</summary>
     public bool IsResolved { get; }
-    /// <summary>The zip entry the pickle came from, or null for a raw pickle file.</summary>
+    /// <summary>The zip entry or tar member the pickle came from, or null for a raw pickle file.</summary>
     public string? Entry { get; }
-    /// <summary>Byte offset of the opcode (within the zip entry for zip files).</summary>
+    /// <summary>Byte offset of the opcode (within the zip entry or tar member for archives).</summary>
     public long Offset { get; }
     public PickleVerdict Verdict { get; }
     public bool IsSafe => Verdict == PickleVerdict.Safe;
@@ -54,7 +56,7 @@ public sealed class PickleGlobal
     public override string ToString() => $"{FullName} [{Opcode}] {Verdict}";
 }
 
-/// <summary>The walk of one pickle stream: a raw file, or one zip entry.</summary>
+/// <summary>The walk of one pickle stream: a raw file, one zip entry, or one tar member.</summary>
 public sealed class PickleStreamResult
 {
     internal PickleStreamResult(string? entry, int pickleCount, int protocol, long length, long? stoppedAt, string? stopReason)
@@ -81,15 +83,66 @@ public sealed class PickleStreamResult
     public string? StopReason { get; }
 }
 
+/// <summary>
+/// TorchScript code in a zip archive (what <c>torch.jit.save</c> writes: Python source under <c>code/</c> and a
+/// <c>constants.pkl</c>). <c>torch.jit.load</c>, and <c>torch.load</c> when it sees <c>constants.pkl</c>, compiles that
+/// code and runs it as the model, so it can do anything the allowlist of globals is there to prevent.
+/// </summary>
+public sealed class TorchScriptCode
+{
+    /// <summary>Entries named in <see cref="Entries"/>; the count covers the rest.</summary>
+    public const int MaxListed = 20;
+
+    internal TorchScriptCode(IReadOnlyList<string> entries, int entryCount)
+    {
+        Entries = entries;
+        EntryCount = entryCount;
+    }
+
+    /// <summary>The archive's code files and <c>constants.pkl</c>, the first <see cref="MaxListed"/> of them.</summary>
+    public IReadOnlyList<string> Entries { get; }
+    public int EntryCount { get; }
+
+    public override string ToString() =>
+        $"TorchScript code, which torch.jit.load compiles and runs ({EntryCount} file(s): {string.Join(", ", Entries)}{(EntryCount > Entries.Count ? ", ..." : "")})";
+}
+
+/// <summary>
+/// The tensors a torch checkpoint's pickles rebuild, followed without running anything: how many distinct tensors,
+/// their element count (the parameter count) and the dtype holding most of them. All null with
+/// <see cref="UnknownReason"/> set when the pickles do something the scan does not follow.
+/// </summary>
+public sealed class TorchTensorSummary
+{
+    internal TorchTensorSummary(long? parameterCount, long? tensorCount, string? dominantDType, string? unknownReason)
+    {
+        ParameterCount = parameterCount;
+        TensorCount = tensorCount;
+        DominantDType = dominantDType;
+        UnknownReason = unknownReason;
+    }
+
+    /// <summary>Sum of the distinct tensors' element counts; null when unknown or when there are no tensors.</summary>
+    public long? ParameterCount { get; }
+    public long? TensorCount { get; }
+    /// <summary>The dtype holding most elements, spelled as safetensors spells it (F32, F16, BF16, I64, ...).</summary>
+    public string? DominantDType { get; }
+    /// <summary>Why the tensors could not be counted, or null when they were.</summary>
+    public string? UnknownReason { get; }
+}
+
 /// <summary>Every global the pickles in a file import, each with a verdict, and the overall verdict.</summary>
 public sealed class PickleScanResult
 {
-    internal PickleScanResult(string source, PickleContainer container, IReadOnlyList<PickleStreamResult> streams, IReadOnlyList<PickleGlobal> globals)
+    internal PickleScanResult(string source, PickleContainer container, IReadOnlyList<PickleStreamResult> streams, IReadOnlyList<PickleGlobal> globals,
+        TorchTensorSummary tensors, TorchScriptCode? torchScript = null)
     {
         Source = source;
         Container = container;
         Streams = streams;
         Globals = globals;
+        Tensors = tensors;
+        TorchScript = torchScript;
     }
 
     public string Source { get; }
@@ -98,25 +151,49 @@ public sealed class PickleScanResult
     /// <summary>Distinct globals (per entry, module, name and opcode) in the order first seen.</summary>
     public IReadOnlyList<PickleGlobal> Globals { get; }
     public IEnumerable<PickleGlobal> UnsafeGlobals => Globals.Where(g => !g.IsSafe);
-    public PickleVerdict Verdict => Globals.All(g => g.IsSafe) ? PickleVerdict.Safe : PickleVerdict.Unsafe;
+    /// <summary>The unsafe globals' full names, each once.</summary>
+    public string[] UnsafeGlobalNames => UnsafeGlobals.Select(g => g.FullName).Distinct(StringComparer.Ordinal).ToArray();
+    /// <summary>TorchScript code found in a zip archive, or null. Such a file is unsafe whatever its pickles import.</summary>
+    public TorchScriptCode? TorchScript { get; }
+    public bool ContainsTorchScript => TorchScript is not null;
+    public PickleVerdict Verdict => TorchScript is null && Globals.All(g => g.IsSafe) ? PickleVerdict.Safe : PickleVerdict.Unsafe;
     public bool IsSafe => Verdict == PickleVerdict.Safe;
     public int PickleCount => Streams.Sum(s => s.PickleCount);
     /// <summary>The protocol of the first pickle scanned.</summary>
     public int Protocol => Streams.Count > 0 ? Streams[0].Protocol : 0;
+    /// <summary>The tensors torch would rebuild (from <c>data.pkl</c> in a zip archive), counted without loading anything.</summary>
+    public TorchTensorSummary Tensors { get; }
 
-    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) naming the unsafe globals, if any.</summary>
+    /// <summary>
+    /// What makes the file unsafe, as a phrase to follow "holds": its TorchScript code and its unsafe globals; null
+    /// when it is safe. Every message about an unsafe pickle says it this way.
+    /// </summary>
+    public string? DescribeUnsafeContent()
+    {
+        var findings = new List<string>();
+        if (TorchScript is not null) findings.Add(TorchScript.ToString());
+        if (UnsafeGlobalNames is { Length: > 0 } offending)
+            findings.Add($"pickled references that can run code when loaded: {string.Join(", ", offending)}");
+        return findings.Count == 0 ? null : string.Join("; and ", findings);
+    }
+
+    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) naming the TorchScript code and the unsafe globals, if any.</summary>
     public void ThrowIfUnsafe()
     {
-        var offending = UnsafeGlobals.Select(g => g.FullName).Distinct(StringComparer.Ordinal).ToArray();
-        if (offending.Length == 0) return;
+        if (DescribeUnsafeContent() is not { } unsafeContent) return;
         throw new SecurityException(
             ErrorIds.UnsafeModelContent,
-            $"'{Source}' holds pickled code references that can run code when loaded: {string.Join(", ", offending)}.",
+            $"'{Source}' holds {unsafeContent}.",
             Source,
-            new Dictionary<string, object?> { ["path"] = Source, ["globals"] = offending },
+            new Dictionary<string, object?>
+            {
+                ["path"] = Source,
+                ["globals"] = UnsafeGlobalNames,
+                ["torchscript_code"] = TorchScript?.Entries.ToArray(),
+            },
             new[]
             {
-                "Do not load this file with torch.load or pickle.",
+                "Do not load this file with torch.load, torch.jit.load or pickle.",
                 "Use a safetensors or GGUF version of the model instead.",
             });
     }

@@ -9,11 +9,14 @@ namespace ModelLibrary.Formats;
 /// <c>pickletools.genops</c> does, resolving GLOBAL and INST from their arguments and STACK_GLOBAL from the two
 /// values below it on the stack (constant string pushes, followed through PUT/MEMOIZE and GET). Raw files may hold
 /// several pickles one after another (torch's legacy format); the walk stops cleanly where the data stops being a
-/// pickle, after at least one complete one. Zip files (torch's current format) have every <c>*.pkl</c> entry scanned.
+/// pickle, after at least one complete one. Zip files (torch's current format) have every <c>*.pkl</c> entry scanned,
+/// and TorchScript code found; tar files (torch's first format) have their pickle members scanned, following the
+/// layout of the members that mix pickles with raw data. Alongside, a <see cref="PickleStackMachine"/> counts the
+/// tensors the pickles rebuild.
 /// </summary>
-public static class PickleScanner
+public static partial class PickleScanner
 {
-    /// <summary>A torch data.pkl holds only structure and is a few MB even for huge models.</summary>
+    /// <summary>A torch data.pkl (or a legacy tar's pickle member) holds only structure and is a few MB even for huge models.</summary>
     public const long MaxZipEntryLength = 1L << 30;
 
     public static PickleScanResult Scan(string path, CancellationToken cancellationToken = default)
@@ -29,13 +32,13 @@ public static class PickleScanner
         return FormatIO.Parse(sourceName, () =>
         {
             if (length == 0) throw new MalformedFileException("the file is empty");
-            Span<byte> start = stackalloc byte[4];
+            Span<byte> start = stackalloc byte[TarBlockSize];
             long origin = stream.Position;
-            int read = stream.ReadAtLeast(start, 4, throwOnEndOfStream: false);
+            int read = stream.ReadAtLeast(start, TarBlockSize, throwOnEndOfStream: false);
             stream.Position = origin;
-            return IsZip(start[..read])
-                ? ScanZip(stream, sourceName, cancellationToken)
-                : ScanRaw(stream, length, sourceName, cancellationToken);
+            if (IsZip(start[..read])) return ScanZip(stream, sourceName, cancellationToken);
+            if (IsTar(start[..read])) return ScanTar(stream, sourceName, cancellationToken);
+            return ScanRaw(stream, length, sourceName, cancellationToken);
         });
     }
 
@@ -50,33 +53,58 @@ public static class PickleScanner
     internal static bool IsZip(ReadOnlySpan<byte> start) =>
         start.StartsWith("PK\x03\x04"u8) || start.StartsWith("PK\x05\x06"u8);
 
+    /// <summary>A zip entry that holds a pickle, by its name (torch names them <c>data.pkl</c>, <c>constants.pkl</c>).</summary>
+    internal static bool IsPickleEntry(string entryName) =>
+        entryName.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase) || entryName.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A zip entry of torch.jit.save's layout: a file under <c>code/</c>, or <c>constants.pkl</c> (what torch.load looks
+    /// for to hand a file to torch.jit.load). torch reads both relative to the archive's one top-level folder, so they
+    /// count at the root or one folder down.
+    /// </summary>
+    internal static bool IsTorchScriptEntry(string entryName)
+    {
+        var segments = entryName.Replace('\\', '/').Split('/');
+        if (segments[^1].Length == 0) return false; // a folder entry
+        int depth = segments.Length - 1;
+        return (depth <= 1 && segments[^1] == "constants.pkl")
+            || (depth >= 1 && segments[0] == "code")
+            || (depth >= 2 && segments[1] == "code");
+    }
+
     private static PickleScanResult ScanRaw(Stream stream, long length, string source, CancellationToken cancellationToken)
     {
         var globals = new GlobalCollector();
-        var walker = new Walker(new BoundedReader(stream, length), entry: null, globals, cancellationToken);
+        var tensors = new TorchTensorTally();
+        var walker = new Walker(new BoundedReader(stream, length), entry: null, globals, tensors, cancellationToken);
         var streamResult = walker.WalkStream();
-        return new PickleScanResult(source, PickleContainer.Raw, new[] { streamResult }, globals.Items);
+        return new PickleScanResult(source, PickleContainer.Raw, new[] { streamResult }, globals.Items, tensors.Summarize());
     }
 
     private static PickleScanResult ScanZip(Stream stream, string source, CancellationToken cancellationToken)
     {
         var globals = new GlobalCollector();
+        var tensors = new TorchTensorTally();
         var streams = new List<PickleStreamResult>();
+        TorchScriptCode? torchScriptCode = null;
         try
         {
             using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            var entries = archive.Entries
-                .Where(e => e.FullName.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase)
-                    || e.FullName.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase))
-                .ToList();
-            if (entries.Count == 0) throw new MalformedFileException("the zip archive holds no .pkl entry");
+            var torchScript = archive.Entries.Select(e => e.FullName).Where(IsTorchScriptEntry).ToList();
+            if (torchScript.Count > 0)
+                torchScriptCode = new TorchScriptCode(torchScript.Take(TorchScriptCode.MaxListed).ToList(), torchScript.Count);
+            var entries = archive.Entries.Where(e => IsPickleEntry(e.FullName)).ToList();
+            // TorchScript without pickles (torch 1.0-1.3 wrote model.json instead) is still code that would run.
+            if (entries.Count == 0 && torchScriptCode is null) throw new MalformedFileException("the zip archive holds no .pkl entry");
             foreach (var entry in entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (entry.Length > MaxZipEntryLength)
                     throw new MalformedFileException($"zip entry '{entry.FullName}' is {entry.Length} bytes, over the limit of {MaxZipEntryLength}");
                 using var entryStream = entry.Open();
-                var walker = new Walker(new BoundedReader(entryStream, entry.Length), entry.FullName, globals, cancellationToken);
+                // torch.load unpickles data.pkl; other pickles in the archive are scanned but hold no tensors of the model.
+                bool holdsTensors = entry.Name.Equals("data.pkl", StringComparison.Ordinal);
+                var walker = new Walker(new BoundedReader(entryStream, entry.Length), entry.FullName, globals, holdsTensors ? tensors : null, cancellationToken);
                 streams.Add(walker.WalkStream());
             }
         }
@@ -84,7 +112,7 @@ public static class PickleScanner
         {
             throw new MalformedFileException($"the zip archive is corrupt: {ex.Message}", null, ex);
         }
-        return new PickleScanResult(source, PickleContainer.Zip, streams, globals.Items);
+        return new PickleScanResult(source, PickleContainer.Zip, streams, globals.Items, tensors.Summarize(), torchScriptCode);
     }
 
     /// <summary>Keeps globals distinct per entry, module, name and opcode, in the order first seen.</summary>
@@ -108,7 +136,12 @@ public static class PickleScanner
         public string Display => Text ?? Description;
     }
 
-    private sealed class Walker(BoundedReader reader, string? entry, GlobalCollector globals, CancellationToken cancellationToken)
+    /// <summary>
+    /// Walks the opcodes of the pickles in one stream, reporting every import to <paramref name="globals"/>; with a
+    /// <paramref name="tensors"/> tally it also runs a <see cref="PickleStackMachine"/> over them to count tensors.
+    /// </summary>
+    private sealed class Walker(BoundedReader reader, string? entry, GlobalCollector globals, TorchTensorTally? tensors, CancellationToken cancellationToken,
+        string entryKind = "zip entry")
     {
         // Module and class names are short; a longer string can never resolve to an allowed global, so it is skipped
         // rather than kept, which bounds memory whatever the pickle declares.
@@ -120,6 +153,7 @@ public static class PickleScanner
         private static readonly StackValue Unknown = StackValue.Other("<unknown stack value>");
 
         private readonly Dictionary<long, StackValue> _memo = new();
+        private readonly PickleStackMachine? _machine = tensors is null ? null : new PickleStackMachine(tensors, entry, entryKind);
         // Only the two topmost stack values matter (STACK_GLOBAL's operands); anything that is not a plain push makes them unknown.
         private StackValue _top = Unknown;
         private StackValue _second = Unknown;
@@ -147,18 +181,31 @@ public static class PickleScanner
                 }
                 catch (MalformedFileException ex)
                 {
-                    string where = entry is null ? "" : $"zip entry '{entry}': ";
-                    string seen = globals.Items.Count == 0 ? "" : $"; globals seen before the error: {string.Join(", ", globals.Items.Select(g => g.FullName))}";
-                    throw new MalformedFileException($"{where}not a complete pickle: {ex.Message}{seen}", null, ex);
+                    throw Failure("not a complete pickle", ex);
                 }
             }
             return new PickleStreamResult(entry, complete, protocol, reader.Length, null, null);
         }
 
+        /// <summary>
+        /// The error for a stream that cannot be walked, naming where and the globals met before it: an import seen
+        /// before the data broke off is worth knowing even though the file is invalid.
+        /// </summary>
+        public MalformedFileException Failure(string what, MalformedFileException ex)
+        {
+            string where = entry is null ? "" : $"{entryKind} '{entry}': ";
+            string seen = globals.Items.Count == 0 ? "" : $"; globals seen before the error: {string.Join(", ", globals.Items.Select(g => g.FullName))}";
+            return new MalformedFileException($"{where}{what}: {ex.Message}{seen}", null, ex);
+        }
+
+        /// <summary>The value the last complete pickle built, as far as the stack machine follows it (null without one).</summary>
+        public PickleValue? LastValue => _machine?.Result;
+
         /// <summary>Walks one pickle up to and including STOP; returns its protocol.</summary>
-        private int WalkOne()
+        public int WalkOne()
         {
             _memo.Clear();
+            _machine?.Reset();
             _top = _second = Unknown;
             int protocol = 0;
             bool first = true;
@@ -171,6 +218,7 @@ public static class PickleScanner
                 switch (op)
                 {
                     case (byte)'.': // STOP
+                        _machine?.Stop();
                         return protocol;
 
                     case 0x80: // PROTO
@@ -183,25 +231,26 @@ public static class PickleScanner
                         if (frame > (ulong)reader.Remaining) throw new MalformedFileException($"a FRAME of {frame} bytes runs past the end", at);
                         break;
 
-                    // Values that are not strings: only their description matters.
-                    case (byte)'N': Push(StackValue.Other("<non-string NONE>")); break;
-                    case 0x88: Push(StackValue.Other("<non-string NEWTRUE>")); break;
-                    case 0x89: Push(StackValue.Other("<non-string NEWFALSE>")); break;
-                    case (byte)'}': Push(StackValue.Other("<non-string EMPTY_DICT>")); break;
-                    case (byte)']': Push(StackValue.Other("<non-string EMPTY_LIST>")); break;
-                    case (byte)')': Push(StackValue.Other("<non-string EMPTY_TUPLE>")); break;
-                    case 0x8f: Push(StackValue.Other("<non-string EMPTY_SET>")); break;
-                    case 0x97: Push(StackValue.Other("<non-string NEXT_BUFFER>")); break;
-                    case (byte)'J': Push(StackValue.Other($"<non-string BININT {reader.ReadInt32()}>")); break;
-                    case (byte)'K': Push(StackValue.Other($"<non-string BININT1 {reader.ReadByte()}>")); break;
-                    case (byte)'M': Push(StackValue.Other($"<non-string BININT2 {reader.ReadUInt16()}>")); break;
-                    case (byte)'G': reader.Skip(8, "BINFLOAT"); Push(StackValue.Other("<non-string BINFLOAT>")); break;
+                    // Values that are not strings: only their description matters to the import scan; the stack
+                    // machine keeps integers (sizes, strides, offsets, counts) and the empty tuple (a scalar's size).
+                    case (byte)'N': PushOther("<non-string NONE>"); break;
+                    case 0x88: PushOther("<non-string NEWTRUE>"); break;
+                    case 0x89: PushOther("<non-string NEWFALSE>"); break;
+                    case (byte)'}': PushOther("<non-string EMPTY_DICT>"); break;
+                    case (byte)']': PushOther("<non-string EMPTY_LIST>"); break;
+                    case (byte)')': Push(StackValue.Other("<non-string EMPTY_TUPLE>")); _machine?.Tuple(0); break;
+                    case 0x8f: PushOther("<non-string EMPTY_SET>"); break;
+                    case 0x97: PushOther("<non-string NEXT_BUFFER>"); break;
+                    case (byte)'J': PushInteger(reader.ReadInt32(), "BININT"); break;
+                    case (byte)'K': PushInteger(reader.ReadByte(), "BININT1"); break;
+                    case (byte)'M': PushInteger(reader.ReadUInt16(), "BININT2"); break;
+                    case (byte)'G': reader.Skip(8, "BINFLOAT"); PushOther("<non-string BINFLOAT>"); break;
                     case (byte)'I': PushNumberLine("INT", at); break;
                     case (byte)'L': PushNumberLine("LONG", at); break;
                     case (byte)'F': PushNumberLine("FLOAT", at); break;
                     case (byte)'P': PushLine("PERSID"); break;
-                    case 0x8a: SkipCounted(reader.ReadByte(), "LONG1"); break;
-                    case 0x8b: SkipCounted(reader.ReadInt32(), "LONG4"); break;
+                    case 0x8a: PushLong(reader.ReadByte(), "LONG1"); break;
+                    case 0x8b: PushLong(reader.ReadInt32(), "LONG4"); break;
                     case (byte)'C': SkipCounted(reader.ReadByte(), "SHORT_BINBYTES"); break;
                     case (byte)'B': SkipCounted(reader.ReadUInt32(), "BINBYTES"); break;
                     case 0x8e: SkipCounted(ToLength(reader.ReadUInt64(), "BINBYTES8"), "BINBYTES8"); break;
@@ -221,9 +270,9 @@ public static class PickleScanner
                     case (byte)'q': Memoize(reader.ReadByte(), at); break;
                     case (byte)'r': Memoize(reader.ReadUInt32(), at); break;
                     case 0x94: Memoize(_memo.Count, at); break;
-                    case (byte)'g': Push(Recall(ReadDecimalLine("GET"))); break;
-                    case (byte)'h': Push(Recall(reader.ReadByte())); break;
-                    case (byte)'j': Push(Recall(reader.ReadUInt32())); break;
+                    case (byte)'g': Recall(ReadDecimalLine("GET")); break;
+                    case (byte)'h': Recall(reader.ReadByte()); break;
+                    case (byte)'j': Recall(reader.ReadUInt32()); break;
 
                     // Imports.
                     case (byte)'c': // GLOBAL
@@ -231,6 +280,7 @@ public static class PickleScanner
                         var (module, name) = ReadGlobalLines();
                         globals.Add(module, name, "GLOBAL", resolved: true, entry, at);
                         Push(StackValue.Other($"<global {module}.{name}>"));
+                        _machine?.Global(module, name);
                         break;
                     }
                     case (byte)'i': // INST
@@ -238,11 +288,13 @@ public static class PickleScanner
                         var (module, name) = ReadGlobalLines();
                         globals.Add(module, name, "INST", resolved: true, entry, at);
                         Clobber();
+                        _machine?.CollapseMark();
                         break;
                     }
                     case 0x93: // STACK_GLOBAL
                         globals.Add(_second.Display, _top.Display, "STACK_GLOBAL", _second.Text is not null && _top.Text is not null, entry, at);
                         Clobber();
+                        _machine?.StackGlobal();
                         break;
                     case 0x82: Extension(reader.ReadByte(), "EXT1", at); break;
                     case 0x83: Extension(reader.ReadUInt16(), "EXT2", at); break;
@@ -250,36 +302,35 @@ public static class PickleScanner
 
                     case (byte)'2': // DUP
                         _second = _top;
+                        _machine?.Dup();
                         break;
                     case 0x98: // READONLY_BUFFER replaces the top value
                         _top = StackValue.Other("<non-string READONLY_BUFFER>");
+                        _machine?.ReplaceWithOpaque(1);
                         break;
 
                     // Everything else pops, builds or calls: the top of the stack is no longer a known constant.
-                    case (byte)'(': // MARK
-                    case (byte)'0': // POP
-                    case (byte)'1': // POP_MARK
-                    case (byte)'Q': // BINPERSID
-                    case (byte)'R': // REDUCE
-                    case (byte)'b': // BUILD
-                    case (byte)'o': // OBJ
-                    case 0x81:      // NEWOBJ
-                    case 0x92:      // NEWOBJ_EX
-                    case (byte)'a': // APPEND
-                    case (byte)'e': // APPENDS
-                    case (byte)'s': // SETITEM
-                    case (byte)'u': // SETITEMS
-                    case (byte)'d': // DICT
-                    case (byte)'l': // LIST
-                    case (byte)'t': // TUPLE
-                    case 0x85:      // TUPLE1
-                    case 0x86:      // TUPLE2
-                    case 0x87:      // TUPLE3
-                    case 0x90:      // ADDITEMS
-                    case 0x91:      // FROZENSET
-                        Clobber();
-                        break;
-
+                    case (byte)'(': Clobber(); _machine?.Mark(); break;
+                    case (byte)'0': Clobber(); _machine?.Pop(); break;
+                    case (byte)'1': Clobber(); _machine?.PopMark(); break;
+                    case (byte)'Q': Clobber(); _machine?.PersistentId(); break;
+                    case (byte)'R': Clobber(); _machine?.Reduce(); break;
+                    case (byte)'b': Clobber(); _machine?.Consume(1); break; // BUILD
+                    case (byte)'o': Clobber(); _machine?.CollapseMark(); break; // OBJ
+                    case 0x81: Clobber(); _machine?.ReplaceWithOpaque(2); break; // NEWOBJ
+                    case 0x92: Clobber(); _machine?.ReplaceWithOpaque(3); break; // NEWOBJ_EX
+                    case (byte)'a': Clobber(); _machine?.Consume(1); break; // APPEND
+                    case (byte)'e': Clobber(); _machine?.ConsumeToMark(); break; // APPENDS
+                    case (byte)'s': Clobber(); _machine?.Consume(2); break; // SETITEM
+                    case (byte)'u': Clobber(); _machine?.ConsumeToMark(); break; // SETITEMS
+                    case 0x90: Clobber(); _machine?.ConsumeToMark(); break; // ADDITEMS
+                    case (byte)'d': Clobber(); _machine?.CollapseMark(); break; // DICT
+                    case (byte)'l': Clobber(); _machine?.CollapseMark(); break; // LIST
+                    case 0x91: Clobber(); _machine?.CollapseMark(); break; // FROZENSET
+                    case (byte)'t': Clobber(); _machine?.Tuple(null); break; // TUPLE
+                    case 0x85: Clobber(); _machine?.Tuple(1); break; // TUPLE1
+                    case 0x86: Clobber(); _machine?.Tuple(2); break; // TUPLE2
+                    case 0x87: Clobber(); _machine?.Tuple(3); break; // TUPLE3
                     default:
                         throw new MalformedFileException($"unknown pickle opcode 0x{op:X2}", at);
                 }
@@ -293,6 +344,19 @@ public static class PickleScanner
             _top = value;
         }
 
+        /// <summary>A value that is neither a string nor anything the stack machine models.</summary>
+        private void PushOther(string description)
+        {
+            Push(StackValue.Other(description));
+            _machine?.Push(PickleValue.Opaque);
+        }
+
+        private void PushInteger(long value, string opcode)
+        {
+            Push(StackValue.Other($"<non-string {opcode} {value}>"));
+            _machine?.PushInt(value);
+        }
+
         private void Clobber()
         {
             _top = Unknown;
@@ -303,16 +367,20 @@ public static class PickleScanner
         {
             if (index < 0) throw new MalformedFileException("a negative memo index", at);
             if (_memo.Count < MaxMemoEntries || _memo.ContainsKey(index)) _memo[index] = _top;
+            _machine?.Put(index);
         }
 
-        private StackValue Recall(long index) =>
-            _memo.TryGetValue(index, out var value) ? value : StackValue.Other($"<memo[{index}] never stored>");
+        private void Recall(long index)
+        {
+            Push(_memo.TryGetValue(index, out var value) ? value : StackValue.Other($"<memo[{index}] never stored>"));
+            _machine?.Get(index);
+        }
 
         private void Extension(long code, string opcode, long at)
         {
             // copyreg's extension registry maps the code to a global chosen by whoever loads the file: never resolvable here.
             globals.Add("<copyreg extension>", code.ToString(CultureInfo.InvariantCulture), opcode, resolved: false, entry, at);
-            Push(StackValue.Other($"<non-string {opcode} {code}>"));
+            PushOther($"<non-string {opcode} {code}>");
         }
 
         private (string Module, string Name) ReadGlobalLines() => (ReadNameLine(), ReadNameLine());
@@ -329,7 +397,7 @@ public static class PickleScanner
         private void PushLine(string opcode)
         {
             reader.ReadLine(0, out _);
-            Push(StackValue.Other($"<non-string {opcode}>"));
+            PushOther($"<non-string {opcode}>");
         }
 
         // INT, LONG and FLOAT take a decimal line; checking it keeps ordinary text files from passing as protocol-0 pickles.
@@ -342,7 +410,10 @@ public static class PickleScanner
                 ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _) || text is "nan" or "inf" or "-inf"
                 : text.Length > 0 && text.TrimStart('-', '+').Length > 0 && text.TrimStart('-', '+').All(char.IsAsciiDigit));
             if (!valid) throw new MalformedFileException($"{opcode} has an argument that is not a number", at);
-            Push(StackValue.Other($"<non-string {opcode} {text}>"));
+            if (opcode != "FLOAT" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+                PushInteger(value, opcode);
+            else
+                PushOther($"<non-string {opcode} {text}>");
         }
 
         private long ReadDecimalLine(string opcode)
@@ -358,7 +429,30 @@ public static class PickleScanner
         {
             if (length < 0) throw new MalformedFileException($"{opcode} has a negative length", reader.Position);
             reader.Skip(length, opcode);
-            Push(StackValue.Other($"<non-string {opcode}>"));
+            PushOther($"<non-string {opcode}>");
+        }
+
+        /// <summary>LONG1 and LONG4: little-endian two's complement; up to 8 bytes is a long, anything longer is skipped.</summary>
+        private void PushLong(long length, string opcode)
+        {
+            if (length is < 0 or > 8)
+            {
+                SkipCounted(length, opcode);
+                return;
+            }
+            reader.CheckLength(length, 8, opcode);
+            var bytes = reader.Take((int)length);
+            long value = 0;
+            for (int i = bytes.Length - 1; i >= 0; i--) value = (value << 8) | bytes[i];
+            // Sign-extend from the highest byte written.
+            if (bytes.Length is > 0 and < 8 && (bytes[^1] & 0x80) != 0) value -= 1L << (8 * bytes.Length);
+            PushInteger(value, opcode);
+        }
+
+        private void PushString(string text)
+        {
+            Push(StackValue.String(text));
+            _machine?.PushText(text);
         }
 
         private static long ToLength(ulong length, string opcode) =>
@@ -372,10 +466,10 @@ public static class PickleScanner
             if (length > MaxKeptString)
             {
                 reader.Skip(length, opcode);
-                Push(StackValue.Other($"<{opcode} of {length} bytes>"));
+                PushOther($"<{opcode} of {length} bytes>");
                 return;
             }
-            Push(StackValue.String(Decode(reader.ReadBytes(length, MaxKeptString, opcode), encoding, at)));
+            PushString(Decode(reader.ReadBytes(length, MaxKeptString, opcode), encoding, at));
         }
 
         private void PushQuotedString()
@@ -384,14 +478,15 @@ public static class PickleScanner
             byte[] line = reader.ReadLine(MaxKeptString + 2, out bool clipped);
             if (clipped)
             {
-                Push(StackValue.Other("<long STRING>"));
+                PushOther("<long STRING>");
                 return;
             }
             if (line.Length < 2 || line[0] != line[^1] || (line[0] != '\'' && line[0] != '"'))
                 throw new MalformedFileException("STRING argument is not quoted", at);
             var body = line.AsSpan(1, line.Length - 2);
             // Escapes would need Python's escape_decode; a name spelled with escapes is reported as unresolvable instead.
-            Push(body.Contains((byte)'\\') ? StackValue.Other("<escaped STRING>") : StackValue.String(Encoding.Latin1.GetString(body)));
+            if (body.Contains((byte)'\\')) PushOther("<escaped STRING>");
+            else PushString(Encoding.Latin1.GetString(body));
         }
 
         private void PushRawUnicodeLine()
@@ -399,9 +494,9 @@ public static class PickleScanner
             byte[] line = reader.ReadLine(MaxKeptString, out bool clipped);
             // raw-unicode-escape: bytes are Latin-1 except \uXXXX and \UXXXXXXXX escapes, which are left unresolved.
             bool escaped = line.AsSpan().IndexOf("\\u"u8) >= 0 || line.AsSpan().IndexOf("\\U"u8) >= 0;
-            Push(clipped ? StackValue.Other("<long UNICODE>")
-                : escaped ? StackValue.Other("<escaped UNICODE>")
-                : StackValue.String(Encoding.Latin1.GetString(line)));
+            if (clipped) PushOther("<long UNICODE>");
+            else if (escaped) PushOther("<escaped UNICODE>");
+            else PushString(Encoding.Latin1.GetString(line));
         }
 
         private static string Decode(byte[] bytes, Encoding encoding, long at)

@@ -64,9 +64,11 @@ public sealed class ModelFileMetadata
     public long? TotalSize { get; set; }
     public string[] Parts { get; set; } = Array.Empty<string>();
     public int PartCount => Parts.Length;
-    /// <summary>False for a pickle that imports globals off the allowlist (read, never loaded).</summary>
+    /// <summary>False for a pickle that imports globals off the allowlist, or holds TorchScript code (read, never loaded).</summary>
     public bool IsSafe { get; set; } = true;
     public string[] UnsafeGlobals { get; set; } = Array.Empty<string>();
+    /// <summary>True for a TorchScript archive (torch.jit.save): its code would be compiled and run when loaded.</summary>
+    public bool ContainsTorchScript { get; set; }
     /// <summary>safetensors <c>__metadata__</c> of the first shard.</summary>
     public Dictionary<string, string>? HeaderMetadata { get; set; }
     public DateTime? LastWriteTimeUtc { get; set; }

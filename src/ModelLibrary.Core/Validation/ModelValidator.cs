@@ -414,10 +414,8 @@ public static class ModelValidator
             }
         }
 
-        var unsafeGlobals = scan.UnsafeGlobals.Select(g => g.FullName).Distinct(StringComparer.Ordinal).ToArray();
-        return unsafeGlobals.Length == 0
-            ? new ValidationCheck(name, ValidationOutcome.Passed, $"Pickle scan: {scan.Globals.Count} import(s), all on the allowlist.")
-            : new ValidationCheck(name, ValidationOutcome.Failed,
-                $"'{entry}' holds pickled references that can run code when loaded: {string.Join(", ", unsafeGlobals)}.", ErrorIds.UnsafeModelContent);
+        return scan.DescribeUnsafeContent() is { } unsafeContent
+            ? new ValidationCheck(name, ValidationOutcome.Failed, $"'{entry}' holds {unsafeContent}.", ErrorIds.UnsafeModelContent)
+            : new ValidationCheck(name, ValidationOutcome.Passed, $"Pickle scan: {scan.Globals.Count} import(s), all on the allowlist.");
     }
 }

@@ -53,8 +53,43 @@ public class FormatFuzzTests
             .Select(p => Path.GetRelativePath(Fixtures.Root, p).Replace('\\', '/'))
             .Order(StringComparer.Ordinal)
             .Select(p => FixtureSeed(p, p.EndsWith("pytorch_model.bin") ? 8102 : 4096))
+            .Concat(BuiltPickleSeeds())
             .ToArray(),
-        (bytes, ct) => PickleScanner.Scan(new MemoryStream(bytes), "fuzz.pkl", ct));
+        (bytes, ct) => CheckTensorSummary(PickleScanner.Scan(new MemoryStream(bytes), "fuzz.pkl", ct)));
+
+    /// <summary>Checkpoints whose tensors the stack machine follows, so that mutations reach it (the raw ones unzipped).</summary>
+    private static IEnumerable<Seed> BuiltPickleSeeds()
+    {
+        var stateDict = PickleBuilder.StateDict(new PickleBuilder.Tensor[]
+        {
+            new("a.weight", "HalfStorage", "0", [4, 8]),
+            new("a.tied", "HalfStorage", "0", [4, 8]),
+            new("b", "BFloat16Storage", "1", [3_000_000_000L, 2], Offset: 5),
+            new("c", "FloatStorage", "2", []),
+        });
+        yield return BuiltSeed("state-dict-raw", stateDict);
+        yield return BuiltSeed("state-dict-zip", PickleBuilder.TorchZip(stateDict, "0", "1", "2"));
+        yield return BuiltSeed("legacy-views", PickleBuilder.StateDict(new PickleBuilder.Tensor[] { new("w", "FloatStorage", "9", [6, 2]), new("v", "FloatStorage", "9", [4]) },
+            legacy: true, views: new Dictionary<string, (string, long)> { ["v"] = ("10", 8) }));
+        yield return BuiltSeed("torchscript", PickleBuilder.TorchScriptZip());
+        yield return BuiltSeed("legacy-tar", PickleBuilder.LegacyTarCheckpoint());
+    }
+
+    /// <summary>A summary is either known and consistent, or unknown with a reason: never half of each.</summary>
+    private static void CheckTensorSummary(PickleScanResult result)
+    {
+        var tensors = result.Tensors;
+        if (tensors.UnknownReason is not null)
+        {
+            Assert.Null(tensors.ParameterCount);
+            Assert.Null(tensors.TensorCount);
+        }
+        else
+        {
+            Assert.NotNull(tensors.TensorCount);
+            Assert.True(tensors.ParameterCount is null ? tensors.TensorCount == 0 : tensors.ParameterCount >= 0 && tensors.TensorCount > 0);
+        }
+    }
 
     [Fact]
     public async Task InspectorSurvivesMutations()
@@ -68,6 +103,8 @@ public class FormatFuzzTests
                 FixtureSeed("pickle/new_pytorch_model.bin", 747),
                 FixtureSeed("pickle/pytorch_model.bin", 8102),
                 FixtureSeed("pickle/malicious1_v0.pkl", 48),
+                BuiltSeed("legacy-tar", PickleBuilder.LegacyTarCheckpoint()),
+                BuiltSeed("state-dict-zip", PickleBuilder.TorchZip(PickleBuilder.StateDict(new PickleBuilder.Tensor[] { new("w", "HalfStorage", "0", [4, 8]) }), "0")),
                 BuiltSeed("every-type-be", EveryTypeGguf(bigEndian: true)),
             },
             (bytes, ct) =>

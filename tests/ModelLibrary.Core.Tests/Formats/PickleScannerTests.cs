@@ -1,7 +1,6 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Text;
 using ModelLibrary.Formats;
+using static ModelLibrary.Tests.Formats.PickleBuilder;
 
 namespace ModelLibrary.Tests.Formats;
 
@@ -12,29 +11,6 @@ namespace ModelLibrary.Tests.Formats;
 /// </summary>
 public class PickleScannerTests
 {
-    /// <summary>Concatenates pickle pieces: strings as Latin-1 bytes, byte arrays as they are, bytes as one byte.</summary>
-    private static byte[] P(params object[] parts)
-    {
-        var bytes = new List<byte>();
-        foreach (var part in parts)
-        {
-            switch (part)
-            {
-                case string s: bytes.AddRange(Encoding.Latin1.GetBytes(s)); break;
-                case byte[] b: bytes.AddRange(b); break;
-                case byte b: bytes.Add(b); break;
-                default: throw new ArgumentException(part.GetType().Name);
-            }
-        }
-        return bytes.ToArray();
-    }
-
-    private static byte[] U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, v); return b; }
-    private static byte[] U64(ulong v) { var b = new byte[8]; BinaryPrimitives.WriteUInt64LittleEndian(b, v); return b; }
-    private static byte[] ShortUnicode(string s) => P((byte)0x8c, (byte)Encoding.UTF8.GetByteCount(s), Encoding.UTF8.GetBytes(s));
-
-    private static PickleScanResult Scan(byte[] bytes) => PickleScanner.Scan(new MemoryStream(bytes), "built.pkl");
-
     private static string[] Globals(PickleScanResult result) => result.Globals.Select(g => $"{g.FullName} [{g.Opcode}]").ToArray();
 
     // Benign pickles as Python writes them for each protocol.
@@ -46,8 +22,6 @@ public class PickleScannerTests
     private static readonly byte[] Protocol5 = Framed(5, P(
         ShortUnicode("numpy._core.multiarray"), "\u0094", ShortUnicode("_reconstruct"), "\u0094\u0093\u0094",
         "\u0096", U64(3), "abc\u0097\u0098\u0086", "\u0088\u0089N\u008f\u0090", "\u008d", U64(2), "ok.", Array.Empty<byte>()));
-
-    private static byte[] Framed(int protocol, byte[] body) => P("\u0080", (byte)protocol, "\u0095", U64((ulong)body.Length), body);
 
     [Fact]
     public void EveryProtocolWithItsProtocolNumber()
@@ -191,20 +165,6 @@ public class PickleScannerTests
 
     // ---- zip archives (torch's format), built here ----
 
-    private static byte[] Zip(params (string Name, byte[] Data)[] entries)
-    {
-        var stream = new MemoryStream();
-        using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (name, data) in entries)
-            {
-                using var entry = zip.CreateEntry(name, CompressionLevel.Optimal).Open();
-                entry.Write(data);
-            }
-        }
-        return stream.ToArray();
-    }
-
     [Fact]
     public void TorchStyleZipIsScannedEntryByEntry()
     {
@@ -318,6 +278,9 @@ public class PickleScannerTests
     [InlineData("torch", "Size")]
     [InlineData("torch", "device")]
     [InlineData("torch", "bfloat16")]
+    [InlineData("torch", "FloatTensor")]
+    [InlineData("torch", "LongTensor")]
+    [InlineData("torch.cuda", "HalfTensor")]
     [InlineData("numpy.core.multiarray", "_reconstruct")]
     [InlineData("numpy._core.multiarray", "_reconstruct")]
     [InlineData("numpy", "dtype")]
@@ -334,6 +297,9 @@ public class PickleScannerTests
     [InlineData("torch.storage", "_load_from_bytes")]
     [InlineData("torch._tensor", "_rebuild_from_type_v2")]
     [InlineData("torch", "Storage")]
+    [InlineData("torch", "Tensor")]
+    [InlineData("torch", "ComplexFloatTensor")]
+    [InlineData("torch.nn", "FloatTensor")]
     [InlineData("torch", "FloatStorage.__init__")]
     [InlineData("collections", "OrderedDict.fromkeys")]
     [InlineData("collections.OrderedDict", "__init__")]

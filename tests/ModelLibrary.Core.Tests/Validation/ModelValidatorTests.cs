@@ -7,7 +7,7 @@ namespace ModelLibrary.Tests.Validation;
 /// <summary>
 /// ModelValidator's checks. Real files: stories260K.gguf (llama.cpp's llama2c converter), the picklescan test pickles
 /// and candle's torch.save files (shared/fixtures). Built here: truncated and empty copies, text files, GGUF split sets
-/// (GgufBuilder), and symbolic links.
+/// (GgufBuilder), TorchScript archives (PickleBuilder), and symbolic links.
 /// </summary>
 public class ModelValidatorTests
 {
@@ -135,6 +135,45 @@ public class ModelValidatorTests
         var e = Assert.Throws<SecurityException>(() => ModelValidator.ThrowIfFailed(result));
         Assert.Equal(ErrorIds.UnsafeModelContent, e.ErrorId);
         Assert.Equal("SecurityError", e.ErrorInfo.Type);
+    }
+
+    [Fact]
+    public async Task A_TorchScript_archive_fails_the_security_scan_with_UnsafeModelContent_and_is_quarantined()
+    {
+        using var lib = new TestLibrary();
+        var path = lib.Write("transformers/scripted/model.pt", PickleBuilder.TorchScriptZip());
+        var result = await Validate(lib, path);
+        Assert.Equal(ValidationOutcome.Passed, result["Format"]!.Outcome);
+        Assert.Contains("TorchScript zip", result["Format"]!.Message);
+        var scan = result["SecurityScan"]!;
+        Assert.Equal(ValidationOutcome.Failed, scan.Outcome);
+        Assert.Equal(ErrorIds.UnsafeModelContent, scan.ErrorId);
+        Assert.Contains("TorchScript code", scan.Message);
+        Assert.Equal(ErrorIds.UnsafeModelContent, Assert.Throws<SecurityException>(() => ModelValidator.ThrowIfFailed(result)).ErrorId);
+
+        lib.Service.Models.Upsert(new ModelInfo { Id = "scripted", Name = "scripted", Provider = "transformers", Status = ModelStatus.Local, LocalPath = path, Source = "imported" });
+        var tester = new LibraryModelTester(lib.Service);
+        var tested = await tester.QuarantineAsync(await tester.TestAsync("scripted", CancellationToken.None), CancellationToken.None);
+        Assert.Equal(Path.Combine(lib.Configuration.QuarantineDirectory, "scripted", "model.pt"), tested.QuarantinePath);
+        Assert.False(File.Exists(path));
+        var row = lib.Service.Models.Get("scripted")!;
+        Assert.Equal(ModelStatus.Error, row.Status);
+        Assert.Contains("TorchScript", row.StatusMessage);
+    }
+
+    [Fact]
+    public async Task A_legacy_tar_checkpoint_is_validated_like_any_torch_file()
+    {
+        using var lib = new TestLibrary();
+        var good = await Validate(lib, lib.Write("transformers/old/model.pt", PickleBuilder.LegacyTarCheckpoint()));
+        Assert.True(good.Passed, string.Join("; ", good.Checks));
+        Assert.Contains("PyTorch legacy tar", good["Format"]!.Message);
+        Assert.Equal(ValidationOutcome.Passed, good["SecurityScan"]!.Outcome);
+
+        var evil = await Validate(lib, lib.Write("transformers/old-evil/model.pt",
+            PickleBuilder.LegacyTarCheckpoint(pickle: PickleBuilder.P("\u0080\u0002cos\nsystem\n)R."))));
+        Assert.Equal(ErrorIds.UnsafeModelContent, evil["SecurityScan"]!.ErrorId);
+        Assert.Contains("os.system", evil["SecurityScan"]!.Message);
     }
 
     [Fact]
