@@ -101,9 +101,10 @@ try {
         Write-Host "Round $i of $Repeat"
         # Rotate who goes first, and write back dirty pages before each run, so no contender always pays for the
         # writeback of the previous one's 2 GiB. The previous run's file is deleted only then, right before the
-        # next run: this VM hands memory that stays free for a few seconds back to its host (virtio-balloon free
-        # page reporting), and whoever touches it next pays the host's page faults, up to 3x the time of a run.
-        # Deleting just before each run gives every contender the same freshly freed memory.
+        # next run: runs after a pause were up to 3x slower, most likely because this VM hands memory that stays
+        # free for a few seconds back to its host (virtio-balloon free page reporting) and whoever touches it next
+        # pays the host's page faults. Deleting just before each run gives every contender the same freshly freed
+        # memory.
         foreach ($k in 0..2) {
             $c = $contenders[($i + $k) % 3]
             & sync
@@ -154,9 +155,9 @@ $lines = @(
     ('Per round, Start-ModelDownload / curl -o: {0}.' -f (($(0..($Repeat - 1)) | ForEach-Object { '{0:0.00}' -f ($runs['module'][$_].Seconds / $runs['curl'][$_].Seconds) }) -join ', '))
     ''
     'How it is measured: `sync` before each run, then the previous run''s file is deleted, right before the next run.'
-    'This VM hands memory that stays free for a few seconds back to its host (virtio-balloon free page reporting);'
-    'whoever touches that memory next pays the host''s page faults, which made single runs up to 3x slower,'
-    'for whichever contender happened to come after a long pause. Deleting just before each run gives every'
+    'Runs that followed a pause were up to 3x slower, most likely because this VM hands memory that stays free'
+    'for a few seconds back to its host (virtio-balloon free page reporting is on) and whoever touches it next'
+    'pays the host''s page faults. Deleting just before each run gives every'
     'contender the same freshly freed memory. The module''s timing covers the cmdlet call in a warm pwsh session'
     '(catalog read once before), not the start of pwsh.'
     ''
