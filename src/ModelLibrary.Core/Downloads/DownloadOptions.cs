@@ -45,8 +45,8 @@ public sealed record DownloadOptions
     /// Largest single write to the partial file. A receive can bring most of <see cref="BufferSize"/> at once, but
     /// on Linux 6.x a write that large makes ext4 back the page cache with large folios, whose allocation is slow
     /// when free memory is fragmented or was handed back to a hypervisor: writing 700 KiB receives whole made the
-    /// 2 GiB benchmark 1.5x slower than in 128 KiB slices, the size coreutils (cp, cat) settled on for the same
-    /// reasons. Each slice is one pwrite, so the cost in system calls stays small.
+    /// 2 GiB benchmark 1.5x slower than in 128 KiB slices (the I/O size coreutils' cp and cat use too). Each slice is
+    /// one pwrite, so the cost in system calls stays small.
     /// </summary>
     public int WriteSize { get; init; } = 128 * 1024;
 

@@ -74,11 +74,11 @@ internal sealed class PrefixHasher : IAsyncDisposable
 
             held.Enqueue(new Chunk(buffer, offset, count));
             heldEnd = offset + count;
-        }
-
-        if (wake.CurrentCount == 0)
-        {
-            wake.Release();
+            // Under the lock: not closed yet means the semaphore is not disposed yet either.
+            if (wake.CurrentCount == 0)
+            {
+                wake.Release();
+            }
         }
 
         return true;
