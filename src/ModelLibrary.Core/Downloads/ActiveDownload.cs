@@ -46,6 +46,15 @@ internal sealed class ActiveDownload
     /// <summary>Why it failed, when it did; <see cref="DownloadManager.WaitAsync"/> throws this very exception.</summary>
     public ModelLibraryException? Failure { get; set; }
 
+    /// <summary>Honours a pause or cancel request another process left beside the partial (see <see cref="StopRequest"/>).</summary>
+    public void TakeStopRequest()
+    {
+        if (StopRequest.TryTake(Paths.Staging.Request) is { } reason)
+        {
+            RequestStop(reason);
+        }
+    }
+
     public DownloadTask Snapshot()
     {
         lock (sync)

@@ -593,10 +593,7 @@ public sealed class DownloadManager : IAsyncDisposable
         // granted at that same moment, still comes back through 'await enter' to be released by the caller.
         while (await Task.WhenAny(enter, Task.Delay(Options.PersistInterval, CancellationToken.None)) != enter)
         {
-            if (StopRequest.TryTake(active.Paths.Staging.Request) is { } reason)
-            {
-                active.RequestStop(reason);
-            }
+            active.TakeStopRequest();
         }
 
         return await enter;

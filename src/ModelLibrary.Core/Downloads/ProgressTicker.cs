@@ -47,10 +47,7 @@ internal sealed class ProgressTicker : IDisposable
                     SaveState();
                     await owner.PersistAsync(active, modelProgress: true);
                     // Another process (Suspend-/Stop-ModelDownload in another session) may ask this one to stop.
-                    if (StopRequest.TryTake(staging.Request) is { } reason)
-                    {
-                        active.RequestStop(reason);
-                    }
+                    active.TakeStopRequest();
                 }
             }
         }

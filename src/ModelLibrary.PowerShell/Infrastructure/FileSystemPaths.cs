@@ -14,8 +14,7 @@ internal static class FileSystemPaths
     {
         try
         {
-            var literal = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var literalProvider, out _);
-            if (literalProvider.Name == "FileSystem" && (File.Exists(literal) || Directory.Exists(literal)))
+            if (ExistingLiteral(cmdlet, path) is { } literal)
             {
                 return new[] { literal };
             }
@@ -33,6 +32,21 @@ internal static class FileSystemPaths
         {
             cmdlet.WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
             return Array.Empty<string>();
+        }
+    }
+
+    /// <summary>The full path of the file or folder <paramref name="path"/> names as written, when it exists on the file system; else null.</summary>
+    public static string? ExistingLiteral(PSCmdlet cmdlet, string path)
+    {
+        try
+        {
+            var literal = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+            return provider.Name == "FileSystem" && (File.Exists(literal) || Directory.Exists(literal)) ? literal : null;
+        }
+        catch (Exception e) when (e is System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or ArgumentException)
+        {
+            // Not a path at all (a model id with a colon, say): nothing exists under that name.
+            return null;
         }
     }
 }

@@ -31,16 +31,7 @@ public abstract class ModelOrFileCmdlet : ModelLibraryCmdlet
     /// </summary>
     protected string? ExistingPathInsteadOf(string id)
     {
-        string literal;
-        try
-        {
-            literal = SessionState.Path.GetUnresolvedProviderPathFromPSPath(id, out var provider, out _);
-            if (provider.Name != "FileSystem" || !(File.Exists(literal) || Directory.Exists(literal)))
-            {
-                return null;
-            }
-        }
-        catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or ArgumentException)
+        if (FileSystemPaths.ExistingLiteral(this, id) is not { } literal)
         {
             return null;
         }
