@@ -1,6 +1,6 @@
 # End-to-end download tests against the built module and the loopback test server (tests/ModelLibrary.TestServer),
 # which serves real files and injects faults through query parameters (rate, dropAfter, ignoreRange, status, ...).
-# Real file used: shared/fixtures/gguf/stories260K.gguf (written by llama.cpp's llama2c converter), served as is.
+# Real file used: tests/fixtures/gguf/stories260K.gguf (written by llama.cpp's llama2c converter), served as is.
 # Built here: catalogs pointing at the server, and generated content (/gen/<size>/<seed>, deterministic bytes).
 
 BeforeAll {

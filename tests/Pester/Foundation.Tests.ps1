@@ -1,7 +1,7 @@
 # End-to-end tests of the foundation against the built module: import, configuration, registry, catalog
 # sources, Get-LibraryModel, Remove-LibraryModel, views and completion.
-# Real files used: shared/fixtures/gguf/stories260K.gguf (written by llama.cpp's llama2c converter) and
-# shared/fixtures/safetensors/model.safetensors (written by safetensors.torch). Catalog JSON files are built here.
+# Real files used: tests/fixtures/gguf/stories260K.gguf (written by llama.cpp's llama2c converter) and
+# tests/fixtures/safetensors/model.safetensors (written by safetensors.torch). Catalog JSON files are built here.
 
 BeforeAll {
     Import-Module $env:MODELLIBRARY_TEST_MODULE -Force

@@ -1,6 +1,6 @@
 # End-to-end tests of the model-file cmdlets against the built module: Get-ModelMetadata, Test-LibraryModel,
 # Import-LibraryModel, and Remove-LibraryModel of quarantined and in-place models.
-# Real files (written by other tools, from shared/fixtures): gguf/stories260K.gguf and gguf/ggml-vocab-phi-3.gguf
+# Real files (written by other tools, from tests/fixtures): gguf/stories260K.gguf and gguf/ggml-vocab-phi-3.gguf
 # (llama.cpp), safetensors/model.safetensors (safetensors.torch), pickle/malicious1.zip, pickle/malicious0.pkl
 # (picklescan's malicious test pickles), pickle/pytorch_model.bin (picklescan's legacy torch.save checkpoint) and
 # pickle/candle/test.pt (torch.save).

@@ -57,14 +57,10 @@ function Invoke-ChildPwsh {
 Export-ModuleMember -Function New-TestLibrary, Invoke-ChildPwsh, New-PwshStartInfo
 
 function Get-FixturesDirectory {
-    <# The shared/fixtures folder beside the repository (CI lays shared/ beside its clone). #>
-    $dir = $PSScriptRoot
-    while ($dir) {
-        $candidate = Join-Path $dir 'shared/fixtures'
-        if (Test-Path $candidate) { return (Resolve-Path $candidate).Path }
-        $dir = Split-Path $dir -Parent
-    }
-    throw "shared/fixtures was not found above $PSScriptRoot."
+    <# The repository's tests/fixtures folder (real third-party files, provenance in its MANIFEST.md). #>
+    $candidate = Join-Path $PSScriptRoot '../fixtures'
+    if (-not (Test-Path (Join-Path $candidate 'MANIFEST.md'))) { throw "tests/fixtures/MANIFEST.md was not found beside $PSScriptRoot." }
+    (Resolve-Path $candidate).Path
 }
 
 Export-ModuleMember -Function Get-FixturesDirectory

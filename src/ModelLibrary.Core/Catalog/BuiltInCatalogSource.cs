@@ -4,7 +4,7 @@ using ModelLibrary.Registry;
 namespace ModelLibrary.Catalog;
 
 /// <summary>
-/// The catalog shipped inside the module, built from <c>shared/data/catalog-seed.json</c>: real models, with null
+/// The catalog shipped inside the module, built from the product design seed catalog (<c>Catalog/catalog-seed.json</c>): real models, with null
 /// wherever a fact is unknown. Its fields are mapped to the contract's (<c>url</c> → DownloadUrl,
 /// <c>sha256</c> → Checksum <c>sha256:&lt;hex&gt;</c>); md5 and provenance are kept as additional properties.
 /// </summary>

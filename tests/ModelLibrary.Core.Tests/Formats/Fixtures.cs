@@ -1,9 +1,8 @@
 namespace ModelLibrary.Tests.Formats;
 
 /// <summary>
-/// Locates the real third-party fixtures described in shared/fixtures/MANIFEST.md. The repository's clone has
-/// <c>shared/</c> beside it (locally /work/shared next to /work/wt-*; in CI next to the checkout), so the folder is
-/// found by walking up from the test binaries.
+/// Locates the real third-party fixtures described in tests/fixtures/MANIFEST.md (kept in the repository, with their
+/// provenance), found by walking up from the test binaries to the repository's <c>tests/fixtures</c>.
 /// </summary>
 internal static class Fixtures
 {
@@ -17,12 +16,12 @@ internal static class Fixtures
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, "shared", "fixtures");
+            string candidate = Path.Combine(dir.FullName, "tests", "fixtures");
             if (System.IO.File.Exists(Path.Combine(candidate, "MANIFEST.md"))) return candidate;
         }
         throw new InvalidOperationException(
-            $"Cannot find shared/fixtures/MANIFEST.md in any folder above {AppContext.BaseDirectory}. " +
-            "The fixtures live in a 'shared' folder beside the repository's root; check it out next to the clone.");
+            $"Cannot find tests/fixtures/MANIFEST.md in any folder above {AppContext.BaseDirectory}; " +
+            "the tests run from the repository's own tests/ folder.");
     }
 }
 

@@ -5,7 +5,7 @@ using ModelLibrary.Formats;
 namespace ModelLibrary.Tests.Formats;
 
 /// <summary>
-/// Mutation fuzzing with fixed seeds: valid headers (the real fixtures in shared/fixtures, plus files built with
+/// Mutation fuzzing with fixed seeds: valid headers (the real fixtures in tests/fixtures, plus files built with
 /// <see cref="GgufBuilder"/> and <see cref="SafetensorsBuilder"/>) get random bit flips, interesting integers,
 /// truncations, insertions and deletions. Every read must either succeed or throw ValidationException
 /// (InvalidModelFile), and finish well within a per-read time limit.

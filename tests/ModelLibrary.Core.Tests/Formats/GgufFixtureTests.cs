@@ -3,8 +3,8 @@ using ModelLibrary.Formats;
 namespace ModelLibrary.Tests.Formats;
 
 /// <summary>
-/// GGUF reader against real files (all in shared/fixtures/gguf/, written by llama.cpp's converters; none built here).
-/// Every expected value is a fact stated in shared/fixtures/MANIFEST.md.
+/// GGUF reader against real files (all in tests/fixtures/gguf/, written by llama.cpp's converters; none built here).
+/// Every expected value is a fact stated in tests/fixtures/MANIFEST.md.
 /// </summary>
 public class GgufFixtureTests
 {

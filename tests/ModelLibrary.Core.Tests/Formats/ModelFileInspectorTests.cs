@@ -4,7 +4,7 @@ namespace ModelLibrary.Tests.Formats;
 
 /// <summary>
 /// The entry point: format detection by content, the ModelMetadata it fills, and the parameter label. Uses copies
-/// of real fixtures (shared/fixtures) under misleading names, and small files built here.
+/// of real fixtures (tests/fixtures) under misleading names, and small files built here.
 /// </summary>
 public class ModelFileInspectorTests
 {

@@ -3,7 +3,7 @@ using ModelLibrary.Formats;
 namespace ModelLibrary.Tests.Formats;
 
 /// <summary>
-/// Pickle scanner against every real pickle fixture in shared/fixtures/pickle/ (from picklescan's test data, and
+/// Pickle scanner against every real pickle fixture in tests/fixtures/pickle/ (from picklescan's test data, and
 /// candle/ from huggingface/candle's torch.save output); none is built here. Globals, opcodes, protocols, pickle
 /// counts and verdicts are the facts MANIFEST.md records from pickletools.genops and picklescan's tests.
 /// </summary>

@@ -7,7 +7,7 @@ namespace ModelLibrary.Tests.Formats;
 
 /// <summary>
 /// Parameter count and dtype of PyTorch checkpoints, read by following the pickles' tensor rebuilds without running
-/// them. Real files: the torch.save outputs in shared/fixtures/pickle (picklescan's pytorch_model.bin and
+/// them. Real files: the torch.save outputs in tests/fixtures/pickle (picklescan's pytorch_model.bin and
 /// new_pytorch_model.bin, candle's test.pt); built here: state dicts in every shape torch writes, and pickles the
 /// bounded stack machine must give up on (unknown, never a crash or a wrong count).
 /// </summary>

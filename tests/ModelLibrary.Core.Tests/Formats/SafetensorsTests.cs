@@ -5,7 +5,7 @@ namespace ModelLibrary.Tests.Formats;
 
 /// <summary>
 /// safetensors reader. Real files (written by the official safetensors library; MANIFEST.md gives their facts):
-/// shared/fixtures/safetensors/mel_filters, voices, mixed and model.safetensors. Built here with
+/// tests/fixtures/safetensors/mel_filters, voices, mixed and model.safetensors. Built here with
 /// <see cref="SafetensorsBuilder"/>: sharded models with an index, and every hostile header.
 /// </summary>
 public class SafetensorsTests

@@ -6,7 +6,7 @@ namespace ModelLibrary.Tests.Validation;
 
 /// <summary>
 /// Import-LibraryModel's Core (ModelImporter). Real files: stories260K.gguf, model.safetensors and the picklescan
-/// pickles (shared/fixtures). Built here: truncated copies, sharded safetensors folders (SafetensorsBuilder) with
+/// pickles (tests/fixtures). Built here: truncated copies, sharded safetensors folders (SafetensorsBuilder) with
 /// their index, GGUF split sets, and catalogs.
 /// </summary>
 public class ImportTests

@@ -5,7 +5,7 @@ namespace ModelLibrary.Tests.Validation;
 
 /// <summary>
 /// Get-ModelMetadata's Core: the metadata cache and the catalog/file merge. Real files: stories260K.gguf and
-/// model.safetensors (shared/fixtures); catalogs, rows and a blocked cache folder are built here.
+/// model.safetensors (tests/fixtures); catalogs, rows and a blocked cache folder are built here.
 /// </summary>
 public class MetadataTests
 {

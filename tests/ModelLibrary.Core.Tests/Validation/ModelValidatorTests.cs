@@ -6,7 +6,7 @@ namespace ModelLibrary.Tests.Validation;
 
 /// <summary>
 /// ModelValidator's checks. Real files: stories260K.gguf (llama.cpp's llama2c converter), the picklescan test pickles
-/// and candle's torch.save files (shared/fixtures). Built here: truncated and empty copies, text files, GGUF split sets
+/// and candle's torch.save files (tests/fixtures). Built here: truncated and empty copies, text files, GGUF split sets
 /// (GgufBuilder), TorchScript archives (PickleBuilder), and symbolic links.
 /// </summary>
 public class ModelValidatorTests

@@ -4,7 +4,7 @@ namespace ModelLibrary.Tests.Validation;
 
 /// <summary>
 /// Quarantine and Test-LibraryModel's Core (LibraryModelTester). Real files: stories260K.gguf and the picklescan
-/// malicious pickles (shared/fixtures); registry rows, split sets and links are built here.
+/// malicious pickles (tests/fixtures); registry rows, split sets and links are built here.
 /// </summary>
 public class QuarantineTests
 {

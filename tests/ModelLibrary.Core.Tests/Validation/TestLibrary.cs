@@ -9,7 +9,7 @@ namespace ModelLibrary.Tests.Validation;
 
 /// <summary>
 /// A library in a temporary folder for validation tests: its configuration, its service, and helpers that place the
-/// real fixtures (shared/fixtures, written by other tools) or files the tests build into it.
+/// real fixtures (tests/fixtures, written by other tools) or files the tests build into it.
 /// </summary>
 internal sealed class TestLibrary : IDisposable
 {
@@ -65,7 +65,7 @@ internal sealed class TestLibrary : IDisposable
     public void Dispose() => Directory.Dispose();
 }
 
-/// <summary>Facts about the real fixtures, from shared/fixtures/MANIFEST.md.</summary>
+/// <summary>Facts about the real fixtures, from tests/fixtures/MANIFEST.md.</summary>
 internal static class Stories
 {
     public const string Fixture = "gguf/stories260K.gguf";
