@@ -18,7 +18,7 @@ Describe 'A clone of the repository stands alone' -Tag 'Repository' {
             if ($file -match '\.(md|txt)$') { continue }
             $path = Join-Path $repoRoot $file
             if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { continue }
-            if ((Get-Item -LiteralPath $path).Length -gt 2MB) { continue }
+            if ((Get-Item -LiteralPath $path -Force).Length -gt 2MB) { continue }
             $hits = Select-String -LiteralPath $path -Pattern $pattern -ErrorAction SilentlyContinue
             foreach ($hit in $hits) { "${file}:$($hit.LineNumber): $($hit.Line.Trim())" }
         }
