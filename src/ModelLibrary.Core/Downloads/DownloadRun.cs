@@ -7,13 +7,18 @@ namespace ModelLibrary.Downloads;
 /// One attempt to bring a model's file home, from the first request to the registry row: probe, space check,
 /// ranged transfer into the partial file with the hash following, verification, validation, atomic move.
 /// Stopping (pause, cancel, timeout) arrives as cancellation of the token; the caller decides what it means.
+/// It gets what it needs and no more: the task it runs, the connection pool and retry pipeline, the options and
+/// configuration, and the <see cref="TaskLifecycle"/> to record progress and the move to Verifying. Completing the
+/// task (the model's row Local) is the caller's, with the file this run returns.
 /// </summary>
 internal sealed class DownloadRun
 {
     const int MaxRestarts = 3;
 
-    readonly DownloadManager owner;
     readonly ActiveDownload active;
+    readonly HttpClient http;
+    readonly Polly.ResiliencePipeline pipeline;
+    readonly TaskLifecycle lifecycle;
     readonly DownloadOptions options;
     readonly DownloadRequest request;
     readonly DownloadPaths paths;
@@ -21,14 +26,16 @@ internal sealed class DownloadRun
     readonly TimeSpan stallTimeout;
     readonly bool validate;
 
-    public DownloadRun(DownloadManager owner, ActiveDownload active)
+    public DownloadRun(ActiveDownload active, HttpClient http, Polly.ResiliencePipeline pipeline, DownloadOptions options,
+        ModelLibrary.Configuration.LibraryConfiguration configuration, TaskLifecycle lifecycle)
     {
-        this.owner = owner;
         this.active = active;
-        options = owner.Options;
+        this.http = http;
+        this.pipeline = pipeline;
+        this.options = options;
+        this.lifecycle = lifecycle;
         request = active.Request;
         paths = active.Paths;
-        var configuration = owner.Configuration;
         connections = configuration.DownloadConnections;
         stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
         validate = configuration.EnableModelValidation;
@@ -36,7 +43,8 @@ internal sealed class DownloadRun
 
     bool Abandoned => active.StopReason == StopReason.Abandon;
 
-    public async Task ExecuteAsync(CancellationToken cancellationToken)
+    /// <summary>Brings the file home; returns it as it now lies in its provider folder.</summary>
+    public async Task<LocalModelFile> ExecuteAsync(CancellationToken cancellationToken)
     {
         // A request left by an asker that gave up is not for this run.
         File.Delete(paths.Staging.Request);
@@ -53,7 +61,7 @@ internal sealed class DownloadRun
         {
             try
             {
-                var remote = await RemoteFile.ProbeAsync(owner.Http, owner.Pipeline, request.Url, request.ModelId, cancellationToken);
+                var remote = await RemoteFile.ProbeAsync(http, pipeline, request.Url, request.ModelId, cancellationToken);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.
@@ -66,8 +74,7 @@ internal sealed class DownloadRun
                 Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
 
                 var (digest, length) = await TransferAsync(state, cancellationToken);
-                await FinishAsync(digest, length, cancellationToken);
-                return;
+                return await FinishAsync(digest, length, cancellationToken);
             }
             catch (RestartDownloadException e) when (restarts < MaxRestarts && !cancellationToken.IsCancellationRequested)
             {
@@ -165,11 +172,11 @@ internal sealed class DownloadRun
             state.Save(paths.State);
             var handle = file.SafeFileHandle;
             await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, options.HashBuffers, cancellationToken);
-            using (var ticker = new ProgressTicker(owner, active, parts, state, paths.Staging))
+            using (var ticker = new ProgressTicker(lifecycle, options, active, parts, state, paths.Staging))
             {
                 try
                 {
-                    var fetcher = new PartFetcher(owner.Http, state, handle, paths.Partial, stallTimeout, options.BufferSize, options.WriteSize, hasher);
+                    var fetcher = new PartFetcher(http, state, handle, paths.Partial, stallTimeout, options.BufferSize, options.WriteSize, hasher);
                     await RunPartsAsync(fetcher, parts, cancellationToken);
                 }
                 finally
@@ -187,16 +194,7 @@ internal sealed class DownloadRun
                 state.Save(paths.State);
             }
 
-            active.Update(t =>
-            {
-                t.Status = DownloadStatus.Verifying;
-                t.TotalSize = length;
-                t.DownloadedSize = length;
-                t.Progress = 1;
-                t.EstimatedTimeRemaining = 0;
-            });
-            await owner.PersistAsync(active, modelProgress: true);
-            owner.Publish(active);
+            await lifecycle.ToVerifyingAsync(active, length);
             digest = await hasher.CompleteAsync(length);
         }
 
@@ -317,7 +315,7 @@ internal sealed class DownloadRun
     /// </summary>
     async Task FetchPartAsync(PartFetcher fetcher, Part part, CancellationToken cancellationToken)
     {
-        await owner.Pipeline.ExecuteAsync(async token =>
+        await pipeline.ExecuteAsync(async token =>
         {
             while (!part.IsComplete)
             {
@@ -333,8 +331,8 @@ internal sealed class DownloadRun
         }, cancellationToken);
     }
 
-    /// <summary>Checksum, validation, move into the provider folder, registry row Local.</summary>
-    async Task FinishAsync(byte[] digest, long length, CancellationToken cancellationToken)
+    /// <summary>Checksum, validation, move into the provider folder.</summary>
+    async Task<LocalModelFile> FinishAsync(byte[] digest, long length, CancellationToken cancellationToken)
     {
         var actual = Sha256Checksum.Format(digest);
         active.Update(t => t.Checksum = actual);
@@ -374,8 +372,6 @@ internal sealed class DownloadRun
         // From here on the file is good: finish even if asked to stop, so it never sits verified but unregistered.
         await FileMover.MoveIntoPlaceAsync(paths.Partial, paths.Target, CancellationToken.None);
         File.Delete(paths.State);
-        var local = new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
-        await owner.Models.MarkLocalAsync(request.ModelId, local, CancellationToken.None);
-        active.Update(t => t.LocalPath = paths.Target);
+        return new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
     }
 }
