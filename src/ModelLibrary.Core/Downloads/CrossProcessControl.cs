@@ -74,9 +74,15 @@ internal sealed class CrossProcessControl
             }
             catch (Exception e) when (e is ModelLibraryException or IOException or UnauthorizedAccessException)
             {
-                // The library cannot be written: nothing runs it all the same, and a reader must not be refused.
+                // The library cannot be written (a reader of someone else's library): it is shown as it stands, and
+                // as Paused when no one holds its lock, without recording it.
+                var staging = StagingFor(row.ModelId);
                 var shown = row.Clone();
-                TaskTransitions.ToPaused(shown, StagingFor(row.ModelId).Partial);
+                if (DownloadLock.IsHeld(staging.Lock) == false)
+                {
+                    TaskTransitions.ToPaused(shown, staging.Partial);
+                }
+
                 result.Add(shown);
             }
         }

@@ -93,6 +93,9 @@ public sealed partial class ModelImporter
             throw ValidationException.InvalidFile(full, "it does not exist");
         }
 
+        // Refused before anything opens it: a FIFO would hang the import, a device never ends.
+        FileKinds.EnsureNotSpecial(full);
+
         var isFolder = Directory.Exists(full);
         var entry = ModelFiles.EntryFile(full);
 
@@ -100,6 +103,11 @@ public sealed partial class ModelImporter
         if (!CatalogJson.IsValidId(id))
         {
             throw ValidationErrors.InvalidModelId(id);
+        }
+
+        if (request.Provider is { } requested && !CatalogJson.IsValidProviderName(requested))
+        {
+            throw ValidationErrors.InvalidProviderName(requested);
         }
 
         var catalog = await library.ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
@@ -133,6 +141,10 @@ public sealed partial class ModelImporter
 
         var sourceRoot = isFolder ? full : Path.GetDirectoryName(entry)!;
         var sourceFiles = isFolder ? FolderFiles(full) : ModelFiles.Parts(entry, header);
+        foreach (var file in sourceFiles)
+        {
+            FileKinds.EnsureNotSpecial(file);
+        }
         var mode = request.Mode;
         string? targetDirectory = null;
         var localPath = entry;
@@ -184,6 +196,8 @@ public sealed partial class ModelImporter
     public async Task<ModelInfo> ImportAsync(ImportPlan plan, CancellationToken cancellationToken, Action<string>? note = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        // A library this session may only read: say so before a byte is copied.
+        library.Database.EnsureWritable();
         var checksums = plan.Mode switch
         {
             ImportMode.InPlace => await HashAllAsync(plan, cancellationToken).ConfigureAwait(false),
@@ -210,7 +224,8 @@ public sealed partial class ModelImporter
         model.LocalPath = plan.LocalPath;
         model.FileName = Path.GetFileName(plan.LocalPath);
         model.Format = plan.Header?.Format is { } f && f != ModelFileFormat.Unknown ? plan.Header.FormatName : CatalogJson.FormatFromFileName(plan.LocalPath) ?? model.Format;
-        model.DiskUsage = localFiles.Where(File.Exists).Sum(p => new FileInfo(p).Length);
+        // Links followed: a model imported in place from the Hub cache is a link into its blobs/.
+        model.DiskUsage = localFiles.Where(File.Exists).Sum(FileKinds.Length);
         model.Size ??= plan.Header?.TotalSize ?? model.DiskUsage;
         model.DownloadDate = DateTimeOffset.UtcNow;
         if (plan.Header is not null)

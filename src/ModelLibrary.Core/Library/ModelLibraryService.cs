@@ -18,6 +18,7 @@ public sealed class ModelLibraryService
 
     readonly object cacheLock = new();
     (DateTimeOffset At, CatalogListing Listing)? catalogCache;
+    CatalogListing? warnedFor;
     readonly Lazy<ProviderRegistry> providerRegistry;
     readonly Lazy<CompatibilityService> compatibility;
 
@@ -131,7 +132,16 @@ public sealed class ModelLibraryService
     {
         var catalog = await ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
         var rows = Models.List().ToDictionary(m => m.Id, StringComparer.OrdinalIgnoreCase);
-        var activeTasks = Tasks.List().Where(t => !t.IsFinished).GroupBy(t => t.ModelId, StringComparer.OrdinalIgnoreCase)
+        IReadOnlyList<DownloadTask> unfinished = Tasks.List().Where(t => !t.IsFinished).ToList();
+        if (unfinished.Any(t => t.Status != DownloadStatus.Paused))
+        {
+            // A task whose process died is settled Paused here too, so this listing agrees with Get-ModelDownload.
+            unfinished = await Downloads.SettleOrphansAsync(unfinished, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Only a task that moves makes its model Downloading; a paused one leaves it as it was (Available, or Local
+        // during a -Force download), with a note of where it stopped.
+        var activeTasks = unfinished.GroupBy(t => t.ModelId, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.UpdatedAt).First(), StringComparer.OrdinalIgnoreCase);
 
         var models = new List<ModelInfo>();
@@ -158,7 +168,7 @@ public sealed class ModelLibraryService
             DeriveState(model, activeTasks.GetValueOrDefault(model.Id));
         }
 
-        return new ModelListing(models, catalog.Warnings);
+        return new ModelListing(models, catalog.Warnings.Distinct(StringComparer.Ordinal).ToList()) { Catalog = catalog };
     }
 
     /// <summary>The models that match; an exact id (no wildcard) that matches nothing is an error.</summary>
@@ -195,7 +205,8 @@ public sealed class ModelLibraryService
             .Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
         foreach (var path in existing)
         {
-            PathContainment.EnsureInside(path, Configuration.WritableRoots);
+            // A link in the library that leads out is removed as a link: the file it leads to stays untouched.
+            PathContainment.EnsureRemovable(path, Configuration.WritableRoots);
         }
 
         return existing;
@@ -216,6 +227,8 @@ public sealed class ModelLibraryService
     {
         // Check every path before deleting any, so a refused path leaves everything as it was.
         var paths = PathsToRemove(model);
+        // A library this session may only read: say so before anything is touched.
+        Database.EnsureWritable();
         // Told before the files go: for a model folder, which file is the entry is read from the folder.
         var cachedEntry = model.LocalPath is { } local ? ModelFiles.TryEntryFile(local) : null;
 
@@ -267,6 +280,25 @@ public sealed class ModelLibraryService
         return (await ListAsync(cancellationToken).ConfigureAwait(false)).Models.First(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>
+    /// The warnings of a listing that the user has not been told yet: once per read of the sources. A listing served
+    /// from the cache of the same read has said them already (a bad entry warned at every Get-LibraryModel).
+    /// </summary>
+    public IReadOnlyList<string> WarningsOnce(ModelListing listing)
+    {
+        lock (cacheLock)
+        {
+            if (listing.Catalog is null || ReferenceEquals(warnedFor, listing.Catalog))
+            {
+                return listing.Catalog is null ? listing.Warnings : Array.Empty<string>();
+            }
+
+            warnedFor = listing.Catalog;
+        }
+
+        return listing.Warnings;
+    }
+
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
     {
         var model = entry.Clone();
@@ -305,7 +337,8 @@ public sealed class ModelLibraryService
                 if (byId.TryGetValue(found.SuggestedId, out var catalogModel) && catalogModel.LocalPath is null &&
                     IsAtOrInside(found.Path, ModelDirectory(catalogModel)))
                 {
-                    catalogModel.Status = ModelStatus.Local;
+                    catalogModel.Status = found.Problem is null ? ModelStatus.Local : ModelStatus.Error;
+                    catalogModel.StatusMessage = found.Problem;
                     catalogModel.LocalPath = found.Path;
                     catalogModel.DiskUsage = found.Bytes;
                     continue;
@@ -323,7 +356,9 @@ public sealed class ModelLibraryService
                     Name = Path.GetFileName(found.Path),
                     Provider = found.Provider,
                     Size = found.Bytes,
-                    Status = ModelStatus.Local,
+                    // A file that fails its header check is no model to use: listed, with the reason.
+                    Status = found.Problem is null ? ModelStatus.Local : ModelStatus.Error,
+                    StatusMessage = found.Problem,
                     LocalPath = found.Path,
                     DiskUsage = found.Bytes,
                     Format = found.Format,
@@ -340,16 +375,21 @@ public sealed class ModelLibraryService
     static bool IsAtOrInside(string path, string folder) =>
         string.Equals(Path.GetFullPath(path), Path.GetFullPath(folder), StringComparison.Ordinal) || PathContainment.IsInside(path, folder);
 
-    static void DeriveState(ModelInfo model, DownloadTask? activeTask)
+    static void DeriveState(ModelInfo model, DownloadTask? task)
     {
-        if (activeTask is not null)
+        if (task is { Status: DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying })
         {
             model.Status = ModelStatus.Downloading;
-            model.DownloadProgress = activeTask.Progress;
+            model.DownloadProgress = task.Progress;
             return;
         }
 
         model.DownloadProgress = null;
+        if (task is { Status: DownloadStatus.Paused })
+        {
+            model.StatusMessage ??= $"Download paused at {task.Progress:P0}; continue it with Resume-ModelDownload -TaskId {task.TaskId}.";
+        }
+
         if (model.Status == ModelStatus.Downloading)
         {
             // A row left 'downloading' with no task behind it would lie; nothing is being downloaded.
@@ -365,4 +405,8 @@ public sealed class ModelLibraryService
 }
 
 /// <summary>The models of one listing and the catalog warnings met on the way.</summary>
-public sealed record ModelListing(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings);
+public sealed record ModelListing(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The read of the sources this listing came from (see <see cref="ModelLibraryService.WarningsOnce"/>).</summary>
+    public CatalogListing? Catalog { get; init; }
+}

@@ -42,7 +42,7 @@ public sealed class GetLibraryModelCommand : ModelLibraryCmdlet
         {
             // One read of catalogs, registry and disk per call, however many ids come down the pipeline.
             listing = Run(ct => Service.ListAsync(ct));
-            WriteWarnings(listing.Warnings);
+            WriteWarnings(Service.WarningsOnce(listing));
         }
 
         var query = new ModelQuery { Id = Id, Name = Name, Provider = Provider, Status = Status, Capability = Capability, Source = Source };
