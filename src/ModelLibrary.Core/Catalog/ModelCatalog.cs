@@ -58,14 +58,8 @@ public sealed class ModelCatalog
         var (normalizedUri, resolvedType) = Classify(name, uri, type);
         if (resolvedType == HttpType)
         {
-            var parsed = new Uri(normalizedUri);
-            if (parsed.Scheme == Uri.UriSchemeHttp && !allowInsecureHttp && !RegisteredCatalogSource.IsLoopback(parsed))
-            {
-                throw new SecurityException(ErrorIds.InsecureSource,
-                    $"The model source '{name}' uses plain http to '{parsed.Host}', which is not a loopback host.", name,
-                    new Dictionary<string, object?> { ["source"] = name, ["uri"] = normalizedUri },
-                    new[] { "Use an https:// URI.", "Or, if you trust the network path, register it with -AllowInsecureHttp." });
-            }
+            // The rule every request of this source is held to, on every redirect hop (see Net.RedirectHandler).
+            Net.HttpPolicy.ForSource(name, allowInsecureHttp).Ensure(new Uri(normalizedUri));
         }
 
         var record = new SourceRecord(name, normalizedUri, resolvedType, allowInsecureHttp, DateTimeOffset.UtcNow);
@@ -88,7 +82,11 @@ public sealed class ModelCatalog
     {
         if (string.Equals(name, BuiltInCatalogSource.SourceName, StringComparison.OrdinalIgnoreCase))
         {
-            throw Invalid(name, "the built-in catalog cannot be unregistered");
+            throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidOperation,
+                $"The built-in catalog '{BuiltInCatalogSource.SourceName}' is part of the module and cannot be unregistered.",
+                new Dictionary<string, object?> { ["source"] = name },
+                new[] { "Run Get-ModelSource to see the sources you registered; only those can be unregistered.", "To list models of one source only, use Get-LibraryModel -Source <name>." },
+                name);
         }
 
         if (!store.Remove(name))

@@ -1,4 +1,4 @@
-using System.Net;
+using ModelLibrary.Net;
 
 namespace ModelLibrary.Catalog;
 
@@ -48,39 +48,47 @@ public sealed class RegisteredCatalogSource : IModelSource
 
     async Task<string> FetchAsync(CancellationToken cancellationToken)
     {
+        var uri = new Uri(Info.Uri);
+        var shown = SafeUrl.Masked(uri);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(FetchTimeout);
         try
         {
-            using var response = await http.GetAsync(Info.Uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri).With(HttpPolicy.ForSource(Name, Info.AllowInsecureHttp));
+            request.Headers.Accept.ParseAdd("application/json");
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                throw Unavailable($"{Info.Uri} answered HTTP {(int)response.StatusCode} ({response.ReasonPhrase})");
+                throw Unavailable($"{shown} answered HTTP {(int)response.StatusCode} ({response.ReasonPhrase})");
             }
 
-            if (response.Content.Headers.ContentLength > MaxCatalogBytes)
+            if (BoundedBody.IsHtml(response.Content))
             {
-                throw Unavailable($"{Info.Uri} serves more than {MaxCatalogBytes / (1024 * 1024)} MB");
+                throw Unavailable($"{shown} answered with a web page (text/html), not a catalog JSON; the URL may need a login or point to a page about the catalog");
             }
 
-            return await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+            // Counted on the bytes read: a chunked body has no Content-Length, and an endless one would fill memory.
+            var body = await BoundedBody.ReadAsync(response.Content, MaxCatalogBytes, timeout.Token).ConfigureAwait(false)
+                ?? throw Unavailable($"{shown} serves more than {MaxCatalogBytes / (1024 * 1024)} MB; reading stopped there");
+            return System.Text.Encoding.UTF8.GetString(body);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Unavailable($"{Info.Uri} did not answer within {FetchTimeout.TotalSeconds:0} seconds", e);
+            throw Unavailable($"{shown} did not answer within {FetchTimeout.TotalSeconds:0} seconds", e);
         }
         catch (HttpRequestException e)
         {
-            throw Unavailable($"{Info.Uri} cannot be reached ({e.Message})", e);
+            throw Unavailable($"{shown} cannot be reached ({SafeUrl.MaskText(e.Message)})", e);
+        }
+        catch (IOException e)
+        {
+            throw Unavailable($"the connection to {shown} broke ({SafeUrl.MaskText(e.Message)})", e);
         }
     }
 
     ModelLibraryException Unavailable(string why, Exception? inner = null) => new(
         ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable, $"Model source '{Name}' is unavailable: {why}.",
-        new Dictionary<string, object?> { ["source"] = Name, ["uri"] = Info.Uri },
+        new Dictionary<string, object?> { ["source"] = Name, ["uri"] = SafeUrl.MaskText(Info.Uri) },
         new[] { "Check the source's URI and the network.", $"Remove the source with Unregister-ModelSource -Name {Name}." },
         Name, inner);
-
-    internal static bool IsLoopback(Uri uri) =>
-        uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
 }

@@ -43,9 +43,9 @@ public class ModelLibraryException : Exception
 public sealed class NetworkException : ModelLibraryException
 {
     public NetworkException(string message, int? httpStatus = null, object? target = null, Exception? inner = null,
-        IReadOnlyDictionary<string, object?>? details = null)
+        IReadOnlyDictionary<string, object?>? details = null, IReadOnlyList<string>? resolutionSteps = null)
         : base(ErrorIds.NetworkFailure, ErrorKind.ConnectionError, message, details,
-            new[] { "Check the network connection and the download URL.", "Run Resume-ModelDownload to continue from the bytes already on disk." },
+            resolutionSteps ?? new[] { "Check the network connection and the download URL.", "Run Resume-ModelDownload to continue from the bytes already on disk." },
             target, inner)
     {
         HttpStatus = httpStatus;
