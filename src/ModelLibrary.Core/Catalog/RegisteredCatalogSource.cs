@@ -8,7 +8,12 @@ public sealed class RegisteredCatalogSource : IModelSource
     /// <summary>A catalog larger than this is refused rather than read into memory.</summary>
     const long MaxCatalogBytes = 32L * 1024 * 1024;
 
-    static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// A server that has not begun to answer by then is taken as not answering (the listing goes on without it);
+    /// one that answers has <see cref="BodyTimeout"/> to send the catalog.
+    /// </summary>
+    static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
+    static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
 
     readonly HttpClient http;
 
@@ -51,12 +56,15 @@ public sealed class RegisteredCatalogSource : IModelSource
         var uri = new Uri(Info.Uri);
         var shown = SafeUrl.Masked(uri);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(FetchTimeout);
+        timeout.CancelAfter(AnswerTimeout);
+        var answered = false;
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri).With(HttpPolicy.ForSource(Name, Info.AllowInsecureHttp));
             request.Headers.Accept.ParseAdd("application/json");
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            answered = true;
+            timeout.CancelAfter(BodyTimeout);
             if (!response.IsSuccessStatusCode)
             {
                 throw Unavailable($"{shown} answered HTTP {(int)response.StatusCode} ({response.ReasonPhrase})");
@@ -74,7 +82,9 @@ public sealed class RegisteredCatalogSource : IModelSource
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Unavailable($"{shown} did not answer within {FetchTimeout.TotalSeconds:0} seconds", e);
+            throw Unavailable(answered
+                ? $"{shown} did not send its catalog within {BodyTimeout.TotalSeconds:0} seconds"
+                : $"{shown} did not answer within {AnswerTimeout.TotalSeconds:0} seconds", e);
         }
         catch (HttpRequestException e)
         {

@@ -60,7 +60,7 @@ internal sealed class DownloadRun
         {
             // Before the first request, so that a pause this early can still be resumed by task id alone: the state
             // says what to download. It plans nothing (no partial yet), so the probe below makes a fresh plan.
-            Directory.CreateDirectory(paths.DownloadsDirectory);
+            Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
             new ResumeState { TaskId = active.TaskId, Request = request, SingleStream = true }.Save(paths.State);
         }
 
@@ -198,7 +198,7 @@ internal sealed class DownloadRun
 
     async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(paths.DownloadsDirectory);
+        Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
         var parts = BuildParts(state);
         long length;
         byte[] digest;

@@ -45,7 +45,9 @@ public sealed class RegistryDatabase
         var connection = new SqliteConnection(connectionString);
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            Configuration.PrivateFiles.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            // Created user-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+            Configuration.PrivateFiles.CreateFile(Path);
             connection.Open();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteException)
