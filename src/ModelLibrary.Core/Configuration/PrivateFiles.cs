@@ -11,9 +11,32 @@ public static class PrivateFiles
     const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>Creates the directory and any missing parent, each user-only where the platform allows.</summary>
-    public static DirectoryInfo CreateDirectory(string path) => OperatingSystem.IsWindows()
-        ? Directory.CreateDirectory(path)
-        : Directory.CreateDirectory(path, DirectoryMode);
+    public static DirectoryInfo CreateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows() || Directory.Exists(path))
+        {
+            return Directory.CreateDirectory(path);
+        }
+
+        // .NET gives the mode to the last folder only; the missing parents (llama-cpp/ above <id>/) are made here.
+        var missing = new Stack<string>();
+        for (var current = Path.GetFullPath(path); !Directory.Exists(current); current = Path.GetDirectoryName(current)!)
+        {
+            missing.Push(current);
+            if (Path.GetDirectoryName(current) is null)
+            {
+                break;
+            }
+        }
+
+        DirectoryInfo created = null!;
+        while (missing.TryPop(out var folder))
+        {
+            created = Directory.CreateDirectory(folder, DirectoryMode);
+        }
+
+        return created;
+    }
 
     /// <summary>Creates an empty file user-only unless it exists; true when it was created.</summary>
     public static bool CreateFile(string path)

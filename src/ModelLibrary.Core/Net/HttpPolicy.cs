@@ -49,14 +49,15 @@ public sealed record HttpPolicy
             throw NetErrors.UnsupportedScheme(this, url, redirectedFrom);
         }
 
-        if (!PlainHttpRule.Allows(url, AllowInsecureHttp, TrustedPlainHttpHost))
-        {
-            throw NetErrors.PlainHttp(this, url, redirectedFrom);
-        }
-
+        // Said first: allowing plain http (-AllowInsecureHttp) would still not let credentials travel over it.
         if (SafeUrl.HasUserInfo(url) && !PlainHttpRule.MaySendCredentials(url))
         {
             throw NetErrors.CredentialsOverPlainHttp(this, url);
+        }
+
+        if (!PlainHttpRule.Allows(url, AllowInsecureHttp, TrustedPlainHttpHost))
+        {
+            throw NetErrors.PlainHttp(this, url, redirectedFrom);
         }
     }
 
