@@ -74,6 +74,17 @@ public sealed class DiskSpaceException : ModelLibraryException
         AvailableSpace = availableSpace;
     }
 
+    /// <summary>The volume filled up under SQLite (registry.db): nothing was saved of the change.</summary>
+    public DiskSpaceException(string path, long availableSpace, Exception inner)
+        : base(ErrorIds.InsufficientDiskSpace, ErrorKind.ResourceUnavailable,
+            $"The disk holding the library registry '{path}' is full ({availableSpace} bytes available); the change was not saved.",
+            new Dictionary<string, object?> { ["required_space"] = null, ["available_space"] = availableSpace, ["model_id"] = null, ["path"] = path },
+            new[] { "Free up disk space on that volume (a failed download's partial file in downloads/ may be large).", "Then run the command again." },
+            path, inner)
+    {
+        AvailableSpace = availableSpace;
+    }
+
     public long RequiredSpace { get; }
     public long AvailableSpace { get; }
     protected override string SeedTypeName => "DiskSpaceError";
