@@ -206,5 +206,6 @@ Describe 'Get-LibraryModel -Verbose' -Tag Network {
         $text | Should -Match "Source 'builtin'"
         $text | Should -Match "Source 'remote' \(http://\*\*\*@127\.0\.0\.1:\d+/catalog\.json\): \d+ models \(\d+ ms\)"
         $text | Should -Not -Match 'Sup3rS3cret'
+        (Get-ModelSource remote).Uri | Should -Match '^http://\*\*\*@127\.0\.0\.1'
     }
 }

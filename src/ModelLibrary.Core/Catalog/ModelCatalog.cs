@@ -179,10 +179,10 @@ public sealed class ModelCatalog
         bool slow;
         lock (state)
         {
-            if (state.Uri != info.Uri)
+            if (state.Uri != info.FetchUri)
             {
                 // Re-registered elsewhere: what was known of the old URI says nothing about the new one.
-                state.Reset(info.Uri);
+                state.Reset(info.FetchUri);
             }
 
             if (state.InFlight is { IsCompletedSuccessfully: true } done)

@@ -35,7 +35,7 @@ public sealed class RegisteredCatalogSource : IModelSource
 
     async Task<string> ReadFileAsync(CancellationToken cancellationToken)
     {
-        var path = ModelCatalog.FilePath(Info.Uri);
+        var path = ModelCatalog.FilePath(Info.FetchUri);
         try
         {
             if (new FileInfo(path).Length > MaxCatalogBytes)
@@ -53,7 +53,7 @@ public sealed class RegisteredCatalogSource : IModelSource
 
     async Task<string> FetchAsync(CancellationToken cancellationToken)
     {
-        var uri = new Uri(Info.Uri);
+        var uri = new Uri(Info.FetchUri);
         var shown = SafeUrl.Masked(uri);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(AnswerTimeout);
