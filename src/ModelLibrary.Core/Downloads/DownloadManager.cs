@@ -444,7 +444,7 @@ public sealed class DownloadManager : IAsyncDisposable
             {
                 t.Status = DownloadStatus.Failed;
                 t.ErrorId = failure.ErrorId;
-                t.ErrorMessage = failure.Message;
+                t.ErrorMessage = Net.SafeUrl.MaskText(failure.Message);
                 t.EndTime = DateTimeOffset.UtcNow;
                 t.BytesPerSecond = null;
                 t.EstimatedTimeRemaining = null;

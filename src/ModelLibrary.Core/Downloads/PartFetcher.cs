@@ -147,7 +147,7 @@ internal sealed class PartFetcher
 
         if (response.IsSuccessStatusCode)
         {
-            throw new NetworkException($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Url}.", (int)status, ModelId);
+            throw new NetworkException($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Net.SafeUrl.Masked(Url)}.", (int)status, ModelId);
         }
 
         throw DownloadHttp.ForStatus(response, Url, ModelId);
