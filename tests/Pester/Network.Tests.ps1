@@ -89,6 +89,18 @@ Describe 'Hostile download servers' -Tag Network {
         $task = Get-ModelDownload -ModelId flaky
         $task.Status | Should -Be 'Completed'
     }
+
+    It 'puts the retries of a background download in its job''s verbose stream' {
+        $lib = Use-TestCatalog @(Entry flaky-job "$($Server.Url)/files/stories260K.gguf?status=503&failFirst=2")
+        $job = Start-ModelDownload flaky-job -AsJob
+        $job | Wait-Job -Timeout 60 | Out-Null
+        $verbose = $job.Verbose.Message -join "`n"   # before Receive-Job, which drains the streams
+        $task = $job | Receive-Job
+        $task.Status | Should -Be 'Completed'
+        $task.Retries | Should -BeGreaterOrEqual 1
+        $verbose | Should -Match 'HTTP 503.*retry \d of \d+ in [\d.]+ s'
+        $job | Remove-Job -Force
+    }
 }
 
 Describe 'Passwords in URLs' -Tag Network {

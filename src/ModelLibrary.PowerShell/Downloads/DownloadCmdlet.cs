@@ -166,13 +166,29 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
         var job = new ModelDownloadJob(MyInvocation.Line, $"Download {task.ModelId}", task.ModelId, async (job, ct) =>
         {
             var progress = new InlineProgress<DownloadTask>(job.Report);
-            while (true)
+            // What the engine says about this task (retries, waits, connections) goes to the job's verbose stream.
+            EventHandler<DownloadMessage> verbose = (_, m) =>
             {
-                var result = await downloads.WaitAsync(taskId, progress, ct).ConfigureAwait(false);
-                if (result.Status != DownloadStatus.Paused || !await job.WaitWhileSuspendedAsync(ct).ConfigureAwait(false))
+                if (m.TaskId == taskId)
                 {
-                    return result;
+                    job.Verbose.Add(new VerboseRecord($"[{m.ModelId}] {m.Text}"));
                 }
+            };
+            downloads.Message += verbose;
+            try
+            {
+                while (true)
+                {
+                    var result = await downloads.WaitAsync(taskId, progress, ct).ConfigureAwait(false);
+                    if (result.Status != DownloadStatus.Paused || !await job.WaitWhileSuspendedAsync(ct).ConfigureAwait(false))
+                    {
+                        return result;
+                    }
+                }
+            }
+            finally
+            {
+                downloads.Message -= verbose;
             }
         })
         {
