@@ -136,6 +136,31 @@ public sealed class HostileServerTests
     }
 
     [Fact]
+    public async Task A_paused_download_with_credentials_resumes_from_its_source_not_from_a_saved_password()
+    {
+        await using var lib = await CreateAsync();
+        var model = lib.GenModel("private-paused", 3 * MiB, query: "rate=400000&basicAuth=" + Uri.EscapeDataString(Convert.ToBase64String("alice:Sup3rS3cret"u8.ToArray())));
+        model.DownloadUrl = new UriBuilder(model.DownloadUrl!) { UserName = "alice", Password = "Sup3rS3cret" }.Uri.ToString();
+        var first = lib.NewManager(Bounded);
+        var task = await first.StartAsync(model);
+        await WaitUntilAsync(() => File.Exists(lib.Staging(model.Id).Partial) && first.GetTaskAsync(task.TaskId).Result.DownloadedSize > 0, 20, "bytes on disk");
+        await first.SuspendAsync(task.TaskId);
+        Assert.DoesNotContain("Sup3rS3cret", File.ReadAllText(lib.Staging(model.Id).State));
+
+        // By task id alone (no source lists the model): the password is not there to resume with, and it says so.
+        var error = await Assert.ThrowsAsync<ModelLibraryException>(() => lib.NewManager(Bounded).ResumeAsync(task.TaskId));
+        Assert.Equal(ErrorIds.InvalidDownloadState, error.ErrorId);
+        Assert.Contains("credentials", error.Message);
+
+        // With the model from its source, it resumes from the bytes on disk.
+        var second = lib.NewManager(Bounded);
+        await second.ResumeAsync(task.TaskId, model);
+        var done = await second.WaitAsync(task.TaskId);
+        Assert.Equal(DownloadStatus.Completed, done.Status);
+        Assert.Equal(model.Checksum, Sha256Of(done.LocalPath!));
+    }
+
+    [Fact]
     public async Task A_failure_of_a_URL_with_credentials_masks_them_in_message_details_and_task()
     {
         await using var lib = await CreateAsync();
