@@ -17,7 +17,7 @@ internal sealed class DownloadLock : IDisposable
     {
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            Configuration.PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
             // FileShare.None: an exclusive open on Windows, flock(LOCK_EX) on Unix.
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
             try

@@ -44,14 +44,20 @@ public sealed class DownloadManager : IAsyncDisposable
         Options = options ?? new DownloadOptions();
         ownGate = Options.Gate is null;
         Gate = Options.Gate ?? new ConcurrencyGate(configuration.MaxConcurrentDownloads);
-        Http = DownloadHttp.CreateClient(Options.Proxy);
+        Http = Net.HttpClients.Create(Options.Proxy);
         Pipeline = RetryPipeline.Create(Options);
-        Lifecycle = new TaskLifecycle(Tasks, Models, Publish);
+        Lifecycle = new TaskLifecycle(Tasks, Models, Publish, Report);
         Foreign = new CrossProcessControl(() => this.configuration, Tasks, Lifecycle, Options);
     }
 
     /// <summary>Raised with a copy of a task when its status changes and a few times a second while it transfers.</summary>
     public event EventHandler<DownloadTask>? TaskChanged;
+
+    /// <summary>
+    /// What the engine does and why, for -Verbose: the source and URL (masked), the server's answer, connections,
+    /// each retry with what failed and the wait, restarts.
+    /// </summary>
+    public event EventHandler<DownloadMessage>? Message;
 
     public LibraryConfiguration Configuration => configuration;
     public DownloadOptions Options { get; }
@@ -192,6 +198,15 @@ public sealed class DownloadManager : IAsyncDisposable
         }
 
         var saved = ResumeState.Load(DownloadPaths.StagingFor(configuration, row.ModelId).State)?.Request;
+        if (model is null && saved is not null && Net.SafeUrl.IsMasked(saved.Url))
+        {
+            // The state file never holds a password; only the source that lists the model has it.
+            throw new ModelLibraryException(ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
+                $"Task '{taskId}' of '{row.ModelId}' downloads from a URL with credentials, which are not saved, and no model source lists '{row.ModelId}' now.",
+                new Dictionary<string, object?> { ["task_id"] = taskId, ["model_id"] = row.ModelId, ["url"] = Net.SafeUrl.Masked(saved.Url) },
+                new[] { "Register the source that lists the model again (Register-ModelSource), then run Resume-ModelDownload." }, row);
+        }
+
         var request = model is not null
             ? DownloadRequest.FromModel(model, saved?.AllowInsecureHttp ?? false)
             : saved ?? throw new ModelLibraryException(ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
@@ -364,7 +379,7 @@ public sealed class DownloadManager : IAsyncDisposable
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(active.StopToken, timeout.Token);
                 try
                 {
-                    var run = new DownloadRun(active, Http, Pipeline, Options, configuration, Lifecycle);
+                    var run = new DownloadRun(active, Http, Options, configuration, Lifecycle);
                     file = await run.ExecuteAsync(linked.Token);
                 }
                 catch (Exception e) when (timeout.IsCancellationRequested && active.StopReason == StopReason.None && e is OperationCanceledException or IOException)
@@ -392,7 +407,7 @@ public sealed class DownloadManager : IAsyncDisposable
         catch (Exception e)
         {
             var failure = e as ModelLibraryException ?? new ModelLibraryException(ErrorIds.DownloadFailed, ErrorKind.InvalidOperation,
-                $"Downloading '{active.ModelId}' failed: {e.Message}",
+                $"Downloading '{active.ModelId}' failed: {Net.SafeUrl.MaskText(e.Message)}",
                 new Dictionary<string, object?> { ["model_id"] = active.ModelId },
                 new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, active.ModelId, e);
             await Lifecycle.ToFailedAsync(active, failure);
@@ -439,6 +454,28 @@ public sealed class DownloadManager : IAsyncDisposable
 
     bool RunsHere(string taskId) => Find(taskId) is not null;
 
+    /// <summary>Tells <see cref="Message"/> watchers what the engine does for this task (see -Verbose).</summary>
+    internal void Report(ActiveDownload active, string text)
+    {
+        if (Message is not { } handlers)
+        {
+            return;
+        }
+
+        var message = new DownloadMessage(active.TaskId, active.ModelId, Net.SafeUrl.MaskText(text)!);
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<DownloadMessage>>())
+        {
+            try
+            {
+                handler(this, message);
+            }
+            catch (Exception e)
+            {
+                Trace.TraceWarning($"ModelLibrary: a Message handler failed: {e}");
+            }
+        }
+    }
+
     ActiveDownload? Find(string taskId)
     {
         lock (sync)
@@ -462,6 +499,11 @@ public sealed class DownloadManager : IAsyncDisposable
     async Task<IDisposable> EnterGateAsync(ActiveDownload active)
     {
         var enter = Gate.EnterAsync(active.StopToken);
+        if (!enter.IsCompleted)
+        {
+            Report(active, $"Waiting for a download slot: {Gate.Limit} download(s) at once (MaxConcurrentDownloads).");
+        }
+
         // The delay takes no token: a stop cancels 'enter' itself, which ends the loop, and the slot, if it was
         // granted at that same moment, still comes back through 'await enter' to be released by the caller.
         while (await Task.WhenAny(enter, Task.Delay(Options.PersistInterval, CancellationToken.None)) != enter)
@@ -502,3 +544,6 @@ public sealed class DownloadManager : IAsyncDisposable
             new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, row);
     }
 }
+
+/// <summary>One line of what the engine did for a task, as -Verbose shows it.</summary>
+public sealed record DownloadMessage(string TaskId, string ModelId, string Text);

@@ -7,8 +7,8 @@ namespace ModelLibrary.Downloads;
 /// One attempt to bring a model's file home, from the first request to the registry row: probe, space check,
 /// ranged transfer into the partial file with the hash following, verification, validation, atomic move.
 /// Stopping (pause, cancel, timeout) arrives as cancellation of the token; the caller decides what it means.
-/// It gets what it needs and no more: the task it runs, the connection pool and retry pipeline, the options and
-/// configuration, and the <see cref="TaskLifecycle"/> to record progress and the move to Verifying. Completing the
+/// It gets what it needs and no more: the task it runs, the connection pool, the options and configuration, and the
+/// <see cref="TaskLifecycle"/> to record progress, report what it does (-Verbose) and move the task to Verifying. Completing the
 /// task (the model's row Local) is the caller's, with the file this run returns.
 /// </summary>
 internal sealed class DownloadRun
@@ -17,7 +17,6 @@ internal sealed class DownloadRun
 
     readonly ActiveDownload active;
     readonly HttpClient http;
-    readonly Polly.ResiliencePipeline pipeline;
     readonly TaskLifecycle lifecycle;
     readonly DownloadOptions options;
     readonly DownloadRequest request;
@@ -25,13 +24,13 @@ internal sealed class DownloadRun
     readonly int connections;
     readonly TimeSpan stallTimeout;
     readonly bool validate;
+    readonly Polly.ResiliencePipeline pipeline;
 
-    public DownloadRun(ActiveDownload active, HttpClient http, Polly.ResiliencePipeline pipeline, DownloadOptions options,
+    public DownloadRun(ActiveDownload active, HttpClient http, DownloadOptions options,
         ModelLibrary.Configuration.LibraryConfiguration configuration, TaskLifecycle lifecycle)
     {
         this.active = active;
         this.http = http;
-        this.pipeline = pipeline;
         this.options = options;
         this.lifecycle = lifecycle;
         request = active.Request;
@@ -39,6 +38,21 @@ internal sealed class DownloadRun
         connections = configuration.DownloadConnections;
         stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
         validate = configuration.EnableModelValidation;
+        pipeline = RetryPipeline.Create(options, OnRetryAsync);
+    }
+
+    /// <summary>Each retry shows in the task (<see cref="DownloadTask.Retries"/>, <see cref="DownloadTask.LastRetry"/>) and in -Verbose.</summary>
+    ValueTask OnRetryAsync(Exception failure, int retry, TimeSpan wait)
+    {
+        var text = $"{Net.SafeUrl.MaskText(failure.Message)?.TrimEnd('.')}; retry {retry} of {options.MaxRetryAttempts} in {wait.TotalSeconds:0.0} s.";
+        active.Update(t =>
+        {
+            t.Retries++;
+            t.LastRetry = text;
+        });
+        lifecycle.Report(active, text);
+        lifecycle.Publish(active);
+        return ValueTask.CompletedTask;
     }
 
     bool Abandoned => active.StopReason == StopReason.Abandon;
@@ -52,25 +66,28 @@ internal sealed class DownloadRun
         {
             // Before the first request, so that a pause this early can still be resumed by task id alone: the state
             // says what to download. It plans nothing (no partial yet), so the probe below makes a fresh plan.
-            Directory.CreateDirectory(paths.DownloadsDirectory);
+            Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
             new ResumeState { TaskId = active.TaskId, Request = request, SingleStream = true }.Save(paths.State);
         }
 
+        lifecycle.Report(active, $"Downloading '{request.ModelId}' from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
         var singleStream = false;
         for (var restarts = 0; ; restarts++)
         {
+            ResumeState? state = null;
             try
             {
-                var remote = await RemoteFile.ProbeAsync(http, pipeline, request.Url, request.ModelId, cancellationToken);
+                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.
                     remote = remote with { Length = null, AcceptsRanges = false };
                 }
 
-                // A redirect may have led somewhere the source policy does not allow.
-                Preflight.CheckSource(remote.FinalUrl, request.AllowInsecureHttp, request.ModelId);
-                var state = PrepareState(remote, singleStream);
+                ReportProbe(remote);
+                SizeLimit.CheckStated(request, remote.Length, "its HEAD answer");
+                state = PrepareState(remote, singleStream);
+                ReportPlan(state);
                 Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
 
                 var (digest, length) = await TransferAsync(state, cancellationToken);
@@ -79,21 +96,50 @@ internal sealed class DownloadRun
             catch (RestartDownloadException e) when (restarts < MaxRestarts && !cancellationToken.IsCancellationRequested)
             {
                 // Bytes on disk no longer match the server's file: start over, as one stream if ranges misbehaved.
+                lifecycle.Report(active, $"{e.Message} Starting over ({restarts + 1} of {MaxRestarts}).");
                 singleStream |= e.SingleStream;
                 paths.Staging.DeletePartial();
             }
             catch (RestartDownloadException e)
             {
-                throw new NetworkException($"Downloading '{request.ModelId}' failed: {e.Message} (started over {restarts} times).", target: request.ModelId, inner: e);
+                throw new NetworkException($"Downloading '{request.ModelId}' failed: {e.Message} (started over {restarts} times).", target: request.ModelId, inner: e,
+                    details: new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = Net.SafeUrl.Masked(request.Url) },
+                    resolutionSteps: new[] { "The server keeps changing the file or its answers; try again later.", "If it persists, report it to the source's owner." });
             }
             catch (TransientDownloadException e) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new NetworkException(
-                    $"Downloading '{request.ModelId}' failed after {options.MaxRetryAttempts + 1} attempts: {e.Message}",
+                    $"Downloading '{request.ModelId}' failed after {options.MaxRetryAttempts + 1} attempts: {Net.SafeUrl.MaskText(e.Message)}",
                     e.HttpStatus, request.ModelId, e,
-                    new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = request.Url.ToString(), ["http_status"] = e.HttpStatus });
+                    new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = Net.SafeUrl.Masked(request.Url), ["http_status"] = e.HttpStatus });
+            }
+            catch (DiscardPartialException e)
+            {
+                // What arrived is not the file (a web page, more bytes than the file has): nothing to resume from.
+                paths.Staging.DeletePartial();
+                throw e.Error;
+            }
+            catch (DiskSpaceException) when (state is { TotalSize: null })
+            {
+                // A stream of unknown size that filled the disk cannot be resumed; give the space back at once.
+                paths.Staging.DeletePartial();
+                throw;
             }
         }
+    }
+
+    void ReportProbe(RemoteFile remote)
+    {
+        var redirected = remote.FinalUrl != request.Url && remote.FinalUrl.IdnHost != request.Url.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
+        lifecycle.Report(active, $"{request.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
+    }
+
+    void ReportPlan(ResumeState state)
+    {
+        var resumeFrom = state.DownloadedBytes > 0 ? $" Resuming from {ByteSize.Format(state.DownloadedBytes)} on disk." : "";
+        lifecycle.Report(active, state.SingleStream
+            ? $"One connection (a single stream){(state.TotalSize is null && request.DeclaredSize is { } declared ? $", stopped if it passes the declared {ByteSize.Format(declared)}" : "")}.{resumeFrom}"
+            : $"{state.PartsDone.Length} parts of {ByteSize.Format(state.PartSize)} over up to {connections} connections (DownloadConnections); the others join when one is slower than {ByteSize.Format((long)options.SingleConnectionRate)}/s.{resumeFrom}");
     }
 
     /// <summary>
@@ -157,7 +203,7 @@ internal sealed class DownloadRun
 
     async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(paths.DownloadsDirectory);
+        Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
         var parts = BuildParts(state);
         long length;
         byte[] digest;
@@ -324,8 +370,9 @@ internal sealed class DownloadRun
                 {
                     await fetcher.FetchAsync(part, token);
                 }
-                catch (TransientDownloadException) when (part.Done > before && !token.IsCancellationRequested)
+                catch (TransientDownloadException e) when (part.Done > before && !token.IsCancellationRequested)
                 {
+                    lifecycle.Report(active, $"{e.Message.TrimEnd('.')}; reconnecting at once (bytes were still coming).");
                 }
             }
         }, cancellationToken);

@@ -12,13 +12,16 @@ internal sealed class TaskLifecycle
     readonly IDownloadTaskStore tasks;
     readonly IModelStateSink models;
     readonly Action<DownloadTask> publish;
+    readonly Action<ActiveDownload, string> report;
 
     /// <param name="publish">Tells this process's watchers (a copy of the task; called on the engine's threads).</param>
-    public TaskLifecycle(IDownloadTaskStore tasks, IModelStateSink models, Action<DownloadTask> publish)
+    /// <param name="report">Tells them what the engine does for a task (source, connections, retries; -Verbose).</param>
+    public TaskLifecycle(IDownloadTaskStore tasks, IModelStateSink models, Action<DownloadTask> publish, Action<ActiveDownload, string> report)
     {
         this.tasks = tasks;
         this.models = models;
         this.publish = publish;
+        this.report = report;
     }
 
     // ---- a task that runs in this process -------------------------------------------------------------------
@@ -64,7 +67,7 @@ internal sealed class TaskLifecycle
     {
         active.Failure = failure;
         active.Update(t => TaskTransitions.ToFailed(t, failure.ErrorId, failure.Message, active.Paths.Partial));
-        await Quietly(() => models.MarkErrorAsync(active.ModelId, failure.Message, CancellationToken.None));
+        await Quietly(() => models.MarkErrorAsync(active.ModelId, Net.SafeUrl.MaskText(failure.Message)!, CancellationToken.None));
     }
 
     public async Task ToPausedAsync(ActiveDownload active)
@@ -127,6 +130,8 @@ internal sealed class TaskLifecycle
     }
 
     public void Publish(ActiveDownload active) => publish(active.Snapshot());
+
+    public void Report(ActiveDownload active, string text) => report(active, text);
 
     static async Task Quietly(Func<Task> action)
     {

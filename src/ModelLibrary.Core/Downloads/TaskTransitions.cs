@@ -20,7 +20,8 @@ internal static class TaskTransitions
     /// <summary>A new or continued task waiting for a slot: what to download, where the partial lies.</summary>
     public static void ToPending(DownloadTask task, DownloadRequest request, string partialPath)
     {
-        task.Url = request.Url.ToString();
+        // Never a password: the row is shown by Get-ModelDownload and kept in registry.db.
+        task.Url = Net.SafeUrl.Masked(request.Url);
         task.FileName = request.FileName;
         Unfinished(task, DownloadStatus.Pending, partialPath);
     }
@@ -66,7 +67,7 @@ internal static class TaskTransitions
     {
         Finished(task, DownloadStatus.Failed);
         task.ErrorId = errorId;
-        task.ErrorMessage = message;
+        task.ErrorMessage = Net.SafeUrl.MaskText(message);
         task.LocalPath = partialPath;
     }
 

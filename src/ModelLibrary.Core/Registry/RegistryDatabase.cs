@@ -23,7 +23,7 @@ public sealed class RegistryDatabase
     static readonly ConcurrentDictionary<string, bool> Migrated = new(StringComparer.Ordinal);
 
     /// <summary>SQLite's result codes this class turns into the library's errors.</summary>
-    const int SqlitePerm = 3, SqliteReadOnly = 8, SqliteIoErr = 10, SqliteFull = 13, SqliteCantOpen = 14;
+    const int SqlitePerm = 3, SqliteReadOnly = 8, SqliteCantOpen = 14;
 
     readonly string connectionString;
     string? readOnlyConnectionString;
@@ -60,7 +60,9 @@ public sealed class RegistryDatabase
         var connection = new SqliteConnection(connectionString);
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            Configuration.PrivateFiles.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            // Created user-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+            Configuration.PrivateFiles.CreateFile(Path);
             connection.Open();
             Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000};");
             if (!Migrated.ContainsKey(Path))
@@ -165,9 +167,11 @@ public sealed class RegistryDatabase
             transaction.Commit();
             return result;
         }
-        catch (SqliteException e) when (e.SqliteErrorCode == SqliteFull || (e.SqliteErrorCode == SqliteIoErr && e.SqliteExtendedErrorCode == (SqliteIoErr | (13 << 8))))
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteFull)
         {
-            throw DiskFull(e);
+            // "database or disk is full": the user's problem is the disk, said with the figures, not SQLite's words.
+            var directory = System.IO.Path.GetDirectoryName(Path)!;
+            throw new DiskSpaceException(Path, Downloads.Volumes.AvailableFreeSpace(directory) ?? 0, e);
         }
         catch (SqliteException e) when (IsNotWritable(e))
         {
@@ -198,16 +202,8 @@ public sealed class RegistryDatabase
         }
     }
 
-    DiskSpaceException DiskFull(SqliteException e)
-    {
-        var folder = System.IO.Path.GetDirectoryName(Path)!;
-        var available = Downloads.Volumes.AvailableFreeSpace(folder) ?? 0;
-        // A write needs at least one page of the file (and as much again in the write-ahead log).
-        var required = 2 * Read(c => Convert.ToInt64(Scalar(c, "PRAGMA page_size;"), System.Globalization.CultureInfo.InvariantCulture));
-        return new DiskSpaceException(
-            $"The disk holding the library registry '{Path}' is full: writing it needs at least {required} bytes, {available} bytes are available on the volume of '{folder}'. Nothing was changed.",
-            required, available, Path, e);
-    }
+    /// <summary>SQLITE_FULL.</summary>
+    const int SqliteFull = 13;
 
     ModelLibraryException Unavailable(Exception e) => new(
         ErrorIds.RegistryUnavailable, ErrorKind.ResourceUnavailable,
