@@ -138,7 +138,7 @@ public static class ModelFileInspector
         if (PickleScanner.IsTar(block))
         {
             stream.Position = 0;
-            return (PickleScanner.IsTorchTar(stream, path) ? Kind.Pickle : Kind.Unknown, size);
+            return (PickleScanner.IsTorchTar(stream, path) switch { true => Kind.Pickle, false => Kind.Unknown, null => Kind.MaybePickle }, size);
         }
         // Protocol 2+ pickles open with PROTO; torch's legacy format starts with one too.
         if (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5) return (Kind.Pickle, size);
