@@ -146,6 +146,10 @@ public sealed class PickleScanResult
         TorchScript = torchScript;
     }
 
+    /// <summary>The same result with one more reason it cannot be shown safe.</summary>
+    internal PickleScanResult WithAmbiguity(string ambiguity) =>
+        new(Source, Container, Streams, Globals, Tensors, TorchScript, Ambiguities.Append(ambiguity).ToArray());
+
     public string Source { get; }
     public PickleContainer Container { get; }
     public IReadOnlyList<PickleStreamResult> Streams { get; }

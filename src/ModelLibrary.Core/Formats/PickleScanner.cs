@@ -1,3 +1,4 @@
+using ModelLibrary.Validation;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
@@ -75,6 +76,39 @@ public static partial class PickleScanner
         public List<PickleStreamResult> Streams { get; } = new();
         public List<string> Ambiguities { get; } = new();
         public TorchScriptCode? TorchScript { get; set; }
+    }
+
+    /// <summary>
+    /// For a file that comes along with a model (a folder import copies every file): the scan of it when a loader could
+    /// unpickle it, else null. A file whose name says pickle is scanned from its first byte whatever it also is (one
+    /// that cannot be scanned is <see cref="ValidationException"/>, InvalidModelFile; one that is also GGUF or
+    /// safetensors is unsafe); any other file is scanned when its first bytes are a pickle, a zip or a tar, and passes
+    /// when the scan shows it is none of torch's.
+    /// </summary>
+    public static PickleScanResult? ScanCompanionFile(string path, CancellationToken cancellationToken = default)
+    {
+        bool named = ModelFiles.HasPickleExtension(path);
+        if (!named && !StartsLikePickleOrArchive(path)) return null;
+        PickleScanResult scan;
+        try
+        {
+            scan = Scan(path, cancellationToken);
+        }
+        catch (ValidationException) when (!named)
+        {
+            return null;
+        }
+        if (named && ModelFileInspector.DetectFormat(path) is var format and (ModelFileFormat.Gguf or ModelFileFormat.Safetensors))
+            scan = scan.WithAmbiguity($"the file is also a {format} file, and a pickle torch.load would unpickle from its first byte");
+        return scan;
+    }
+
+    private static bool StartsLikePickleOrArchive(string path)
+    {
+        using var stream = FormatIO.OpenRead(path);
+        Span<byte> start = stackalloc byte[TarBlockSize];
+        start = start[..stream.ReadAtLeast(start, TarBlockSize, throwOnEndOfStream: false)];
+        return (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5) || IsZip(start) || IsTar(start);
     }
 
     /// <summary>Scans the file and throws <see cref="SecurityException"/> (UnsafeModelContent) if any global is unsafe.</summary>
