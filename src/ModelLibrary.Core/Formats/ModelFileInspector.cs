@@ -200,6 +200,8 @@ public static class ModelFileInspector
             parts.Add(file);
         }
 
+        if (parts.Count > 1) CheckSplitTensors(path, partPaths, parts);
+
         var first = parts[0];
         return new ModelFileInfo
         {
@@ -229,6 +231,25 @@ public static class ModelFileInspector
             TotalSize = totalSize,
             GgufParts = parts,
         };
+    }
+
+    /// <summary>
+    /// As llama.cpp's loader refuses a split set: one tensor name in two parts ("tensor is duplicated"), or a total that
+    /// is not the <c>split.tensors.count</c> the first part declares.
+    /// </summary>
+    private static void CheckSplitTensors(string path, List<string> partPaths, List<GgufFile> parts)
+    {
+        var owner = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < parts.Count; i++)
+        {
+            foreach (var tensor in parts[i].Tensors)
+            {
+                if (!owner.TryAdd(tensor.Name, i))
+                    throw ValidationException.InvalidFile(partPaths[i], $"tensor '{tensor.Name}' is in both part {owner[tensor.Name] + 1} and part {i + 1} of the split model");
+            }
+        }
+        if (parts[0].GetInt64("split.tensors.count") is long declared && declared != owner.Count)
+            throw ValidationException.InvalidFile(path, $"split.tensors.count says the split model has {declared} tensors, but its {parts.Count} parts hold {owner.Count}");
     }
 
     private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model) => new()
