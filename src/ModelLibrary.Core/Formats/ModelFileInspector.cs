@@ -35,9 +35,20 @@ public static class ModelFileInspector
             Kind.Pickle => FromPickle(path, size, PickleScanner.Scan(path, cancellationToken)),
             Kind.MaybePickle => TryScanPickle(path, cancellationToken) is PickleScanResult scan
                 ? FromPickle(path, size, scan)
-                : Unknown(path, size),
-            _ => Unknown(path, size),
+                : UnknownOrHeaderError(path, size, cancellationToken),
+            _ => UnknownOrHeaderError(path, size, cancellationToken),
         };
+    }
+
+    /// <summary>
+    /// A file whose bytes match no format. One named <c>.safetensors</c> is read as safetensors anyway, so its error
+    /// names what is wrong with its header (length 0, longer than the file, not JSON) rather than "no known format".
+    /// </summary>
+    private static ModelFileInfo UnknownOrHeaderError(string path, long size, CancellationToken cancellationToken)
+    {
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            return FromSafetensors(path, size, SafetensorsReader.ReadModel(path, cancellationToken));
+        return Unknown(path, size);
     }
 
     /// <summary>The format the file's first bytes announce, without reading further than needed to tell.</summary>
