@@ -34,7 +34,7 @@ public class ImportScanTests
     {
         using var dir = new TempDirectory();
         var path = dir.Write("model.safetensors", SafetensorsPickle());
-        Assert.Equal(1, SafetensorsReader.Read(path).Tensors.Count);
+        Assert.Single(SafetensorsReader.Read(path).Tensors);
         Assert.Equal("pickle", Python.Run("import sys,pickletools;ops=list(pickletools.genops(open(sys.argv[1],'rb').read()));print('pickle' if ops[-1][0].name=='STOP' else 'no')", path));
     }
 
