@@ -145,6 +145,12 @@ public sealed partial class ModelImporter
         {
             FileKinds.EnsureNotSpecial(file);
         }
+
+        if (isFolder && configuration.EnableSecurityScanning)
+        {
+            ScanFolderFiles(sourceFiles, entry, cancellationToken);
+        }
+
         var mode = request.Mode;
         string? targetDirectory = null;
         var localPath = entry;
@@ -379,6 +385,27 @@ public sealed partial class ModelImporter
         {
             // Validation is turned off and the header cannot be read: registered without header metadata.
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A folder import copies every file, not only the ones the model uses: a <c>checkpoint-500/optimizer.pt</c> beside
+    /// <c>model.safetensors</c> is torch.load'ed by whoever resumes training. So every file a loader could unpickle is
+    /// scanned before anything is copied (the entry was checked with the model), and an unsafe one refuses the import.
+    /// </summary>
+    /// <exception cref="SecurityException">UnsafeModelContent.</exception>
+    /// <exception cref="ValidationException">InvalidModelFile: a file named as a pickle that cannot be scanned.</exception>
+    static void ScanFolderFiles(IEnumerable<string> files, string entry, CancellationToken cancellationToken)
+    {
+        foreach (var file in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (string.Equals(file, entry, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            PickleScanner.ScanCompanionFile(file, cancellationToken)?.ThrowIfUnsafe();
         }
     }
 
