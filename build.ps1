@@ -32,6 +32,7 @@ Set-StrictMode -Version Latest
 $root = $PSScriptRoot
 $out = Join-Path $root 'out'
 $moduleOut = Join-Path $out 'ModelLibrary'
+$inferenceOut = Join-Path $out 'ModelLibrary.Inference'
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -50,7 +51,20 @@ function Invoke-Build {
     if (Test-Path $helpScript) {
         Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', $helpScript, '-ModulePath', $moduleOut, '-DocsPath', (Join-Path $root 'docs'))
     }
+    Build-Inference
     Write-Host "Built $moduleOut"
+}
+
+function Build-Inference {
+    # The companion module with the embedded llama.cpp, beside ModelLibrary (not inside it): Measure-LibraryModel
+    # loads it on first use, so importing ModelLibrary never pays for it. LLamaSharp.Backend.Cpu puts the native
+    # libraries in runtimes/<rid>/native/<avx level>/, where ModelLibrary.Inference's resolver looks for them.
+    if (Test-Path $inferenceOut) { Remove-Item $inferenceOut -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ModelLibrary.Inference/ModelLibrary.Inference.csproj'),
+        '-c', $Configuration, '-o', $inferenceOut, '--nologo', '-v', 'quiet')
+    Copy-Item (Join-Path $root 'module/ModelLibrary.Inference/*') $inferenceOut -Recurse -Force
+    # Core is ModelLibrary's: the engine must bind to the copy the module loaded.
+    Get-ChildItem $inferenceOut -Filter 'ModelLibrary.Core.*' | Remove-Item -Force
 }
 
 function Build-TestServer {
