@@ -7,10 +7,10 @@ public enum MemoryEstimateMethod
     TensorData,
     /// <summary>The file's size: a GGUF or safetensors file is its weights plus a small header.</summary>
     FileSize,
+    /// <summary>The catalog's stated memory requirement (e.g. "~1GB") for the whole need, when the file is not known.</summary>
+    Metadata,
     /// <summary>Parameters × bits per weight of the quantization.</summary>
     Parameters,
-    /// <summary>The catalog's stated memory requirement (e.g. "~1GB"), when nothing above is known.</summary>
-    Metadata,
     /// <summary>Nothing to go on.</summary>
     Unknown,
 }

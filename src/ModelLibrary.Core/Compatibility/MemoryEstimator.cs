@@ -7,8 +7,8 @@ namespace ModelLibrary.Compatibility;
 /// the runtime's overhead.
 /// <list type="bullet">
 /// <item>Weights, in order of trust: the tensor data the file's header lists; the file's size (a GGUF or safetensors
-/// file is its weights and a small header); parameters × bits per weight of the quantization. When none is known,
-/// the catalog's stated <c>MemoryRequirement</c> stands for the whole need, then nothing.</item>
+/// file is its weights and a small header). Without either, the catalog's stated <c>MemoryRequirement</c> stands
+/// for the whole need; without that, parameters × bits per weight of the quantization.</item>
 /// <item>Cache: 2 (K and V) × layers × KV heads × head size × bytes of the cache type (F16 by default, as llama.cpp
 /// allocates; config.json's torch_dtype for transformers) per token, for the context length asked for, else
 /// min(the model's, <see cref="DefaultContextWindow"/>). Layers, heads and head size come from the GGUF header or
@@ -58,6 +58,21 @@ public static class MemoryEstimator
             method = MemoryEstimateMethod.FileSize;
             weightsText = "the file size";
         }
+        else if (ByteSize.TryParse(metadata.MemoryRequirement) is { } stated && stated > 0)
+        {
+            // The publisher's figure for the whole need beats a guess from the parameter count alone.
+            return new MemoryEstimate
+            {
+                Total = stated,
+                ActiveWeights = stated,
+                Method = MemoryEstimateMethod.Metadata,
+                Quantization = quantization,
+                BitsPerWeight = bits,
+                ParameterCount = parameters,
+                ActiveParameterCount = parameters,
+                Explanation = $"the catalog states {metadata.MemoryRequirement!.Trim()}",
+            };
+        }
         else if (parameters is { } p0 && bits is { } b0)
         {
             weights = (long)Math.Round(p0 * b0 / 8);
@@ -69,25 +84,12 @@ public static class MemoryEstimator
 
         if (weights is not { } w)
         {
-            if (ByteSize.TryParse(metadata.MemoryRequirement) is { } stated && stated > 0)
-            {
-                return new MemoryEstimate
-                {
-                    Total = stated,
-                    ActiveWeights = stated,
-                    Method = MemoryEstimateMethod.Metadata,
-                    Quantization = quantization,
-                    ParameterCount = parameters,
-                    Explanation = $"the catalog states {metadata.MemoryRequirement!.Trim()}",
-                };
-            }
-
             return new MemoryEstimate
             {
                 Method = MemoryEstimateMethod.Unknown,
                 Quantization = quantization,
                 ParameterCount = parameters,
-                Explanation = "neither the file's tensor data, its size, a parameter count with a known quantization, nor a stated memory requirement is known",
+                Explanation = "neither the file's tensor data, its size, a stated memory requirement, nor a parameter count with a known quantization is known",
             };
         }
 
@@ -96,8 +98,9 @@ public static class MemoryEstimator
         var cacheType = string.IsNullOrWhiteSpace(metadata.CacheType) ? "F16" : metadata.CacheType!.Trim().ToUpperInvariant();
         var cacheElementBytes = (Quantization.BitsPerWeight(cacheType) ?? 16) / 8;
         var fromShape = metadata.BlockCount is > 0 && metadata.EmbeddingLength is > 0;
-        var perToken = (long)Math.Round(KvCacheBytesPerToken(metadata, parameters ?? (long)(w * 8 / (bits ?? 4.85))) / 2.0 * cacheElementBytes);
-        var cache = perToken * tokens;
+        var perTokenExact = KvCacheBytesPerToken(metadata, parameters ?? (long)(w * 8 / (bits ?? Quantization.BitsPerWeight("Q4_K_M")!.Value))) / 2.0 * cacheElementBytes;
+        var perToken = (long)Math.Round(perTokenExact);
+        var cache = (long)Math.Round(perTokenExact * tokens);
 
         // MoE: the share of the weights read per token.
         var active = w;
