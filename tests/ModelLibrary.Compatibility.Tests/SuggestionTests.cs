@@ -12,23 +12,23 @@ public class SuggestionTests
         return registry;
     }
 
-    // Machine: 10 GiB total, 5 GiB available, 8 cores, RAM read at 20 GB/s, 1 TiB free. Every model is 1.1B
-    // parameters at Q4_K_M (quality 0.339); the file size is the weights. Scores (see CompatibilityScorer):
-    //   a  local, 0.5 GiB, chat        memory 1, ~34 tokens/s (speed 1)            → 0.835  Excellent
-    //   b  0.5 GiB, chat               the same, not local (after a: local first)  → 0.835  Excellent
-    //   c  4.5 GiB, chat               > 80% of available (0.7), ~4.1 tokens/s     → 0.63   Good
+    // Machine: 10 GiB total, 5 GiB available, 8 cores, RAM read at 20 GB/s, 1 TiB free. Every model has 3B
+    // parameters at Q4_K_M (quality 0.481); the file size is the weights. Scores (see CompatibilityScorer):
+    //   a  local, 1.5 GiB, chat        memory 1, ~12 tokens/s (speed 1)            → 0.818  Excellent
+    //   b  1.5 GiB, chat               the same, not local (after a: local first)  → 0.818  Excellent
+    //   c  4.5 GiB, chat               > 80% of available (0.7), ~4 tokens/s       → ~0.66  Good
     //   e  8 GiB, chat + vision        fits total only (0.3), ~2.3 tokens/s, vision unused → Acceptable
     //   d  8 GiB, vision               as e, and no capability the provider uses   → Acceptable, below e
     //   g  12 GiB                      over total memory: not compatible
     //   h  safetensors                 wrong format: not compatible
     static List<ModelInfo> Models() => new()
     {
-        Gguf("d", size: 8 * GiB, capabilities: new[] { "vision" }),
-        Gguf("b", size: GiB / 2, capabilities: new[] { "chat" }),
-        Gguf("c", size: 9 * GiB / 2, capabilities: new[] { "chat" }),
-        Gguf("a", size: GiB / 2, capabilities: new[] { "chat" }, status: ModelStatus.Local),
-        Gguf("e", size: 8 * GiB, capabilities: new[] { "chat", "vision" }),
-        Gguf("g", size: 12 * GiB, capabilities: new[] { "chat" }),
+        Gguf("d", parameters: "3B", size: 8 * GiB, capabilities: new[] { "vision" }),
+        Gguf("b", parameters: "3B", size: 3 * GiB / 2, capabilities: new[] { "chat" }),
+        Gguf("c", parameters: "3B", size: 9 * GiB / 2, capabilities: new[] { "chat" }),
+        Gguf("a", parameters: "3B", size: 3 * GiB / 2, capabilities: new[] { "chat" }, status: ModelStatus.Local),
+        Gguf("e", parameters: "3B", size: 8 * GiB, capabilities: new[] { "chat", "vision" }),
+        Gguf("g", parameters: "3B", size: 12 * GiB, capabilities: new[] { "chat" }),
         Safetensors("h", size: GiB),
     };
 
@@ -67,7 +67,7 @@ public class SuggestionTests
     [Fact]
     public void MaxMemory_sizes_another_machine()
     {
-        // 2 GiB, all of it available: only the 0.5 GiB models fit.
+        // 2 GiB, all of it available: only the 1.5 GiB models fit.
         var suggestions = Service().GetSuggestions("test-gguf", Models(), new SuggestionOptions { MaxMemory = 2 * GiB });
         Assert.Equal(new[] { "a", "b" }, suggestions.Models.Select(m => m.ModelId));
         Assert.Equal(2 * GiB, suggestions.MemoryBytes);
@@ -85,7 +85,7 @@ public class SuggestionTests
     [Fact]
     public void MaxSize_leaves_out_bigger_downloads()
     {
-        var suggestions = Service().GetSuggestions("test-gguf", Models(), new SuggestionOptions { MaxSize = GiB });
+        var suggestions = Service().GetSuggestions("test-gguf", Models(), new SuggestionOptions { MaxSize = 2 * GiB });
         Assert.Equal(new[] { "a", "b" }, suggestions.Models.Select(m => m.ModelId));
     }
 

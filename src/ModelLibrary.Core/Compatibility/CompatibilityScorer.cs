@@ -43,16 +43,17 @@ public sealed record MachineSnapshot(long TotalMemory, long AvailableMemory, int
 ///   OptionalCapabilities 0.05   share of the model's other capabilities the provider can use
 ///   SizeLimits           0.025  1 inside the provider's min/max size, 0 outside (blocking), 0.5 size unknown
 ///   Disk                 0.025  1 if local or free space ≥ 1.1 × size, 0.5 if it just fits or is unknown, else 0
-///   Memory               0.25   fit margin against RAM (+ GPU memory): 1 if the need is ≤ 80% of what is free,
+///   Memory               0.20   fit margin against RAM (+ GPU memory): 1 if the need is ≤ 80% of what is free,
 ///                               0.7 if ≤ free, 0.3 if only ≤ the total; over the total it blocks, 0.5 unknown
-///   Speed                0.30   expected tokens/s (bandwidth / bytes per token, or measured) on a log scale:
-///                               0.5 tokens/s → 0, 20 tokens/s and more → 1; 0.5 unknown
-///   Quality              0.25   parameters (log scale, 100M → 0, 70B → 1) × what the quantization keeps
+///   Speed                0.25   expected tokens/s (bandwidth / bytes per token, or measured) on a log scale:
+///                               1 token/s → 0, 10 tokens/s (faster than reading) and more → 1; 0.5 unknown
+///   Quality              0.35   parameters (log scale, 100M → 0, 70B → 1) × what the quantization keeps
 /// </code>
 /// Format, capabilities, size limits and memory are gates: when one fails the model is not compatible, and its
 /// score is scaled by <see cref="IncompatibleScale"/> so that it is below every bucket. Among compatible models
-/// memory margin, speed and quality decide, so a small fast model and a large slow one land in different buckets,
-/// and the same catalog rates differently on a small and on a large machine.
+/// memory margin, speed and quality decide. Excellent (0.8) needs both speed and quality: a tiny model that runs fast
+/// everywhere is Good, not Excellent, on a machine that runs a 70B model at speed, and a large model that crawls on a
+/// laptop is Acceptable there; so the same catalog rates differently on a small and on a large machine.
 /// </summary>
 public static class CompatibilityScorer
 {
@@ -61,16 +62,16 @@ public static class CompatibilityScorer
     public const double OptionalCapabilitiesWeight = 0.05;
     public const double SizeLimitsWeight = 0.025;
     public const double DiskWeight = 0.025;
-    public const double MemoryWeight = 0.25;
-    public const double SpeedWeight = 0.30;
-    public const double QualityWeight = 0.25;
+    public const double MemoryWeight = 0.20;
+    public const double SpeedWeight = 0.25;
+    public const double QualityWeight = 0.35;
 
     /// <summary>An incompatible model's weighted sum is multiplied by this, so it never reaches a bucket.</summary>
     public const double IncompatibleScale = 0.3;
 
     /// <summary>Tokens per second that score 0 and 1 on the speed factor (log scale between).</summary>
-    public const double SlowestTokensPerSecond = 0.5;
-    public const double FastEnoughTokensPerSecond = 20;
+    public const double SlowestTokensPerSecond = 1;
+    public const double FastEnoughTokensPerSecond = 10;
 
     /// <summary>Memory factor when the need fits in available memory but without the 20% to spare.</summary>
     public const double FitsAvailableScore = 0.7;
@@ -308,7 +309,7 @@ public static class CompatibilityScorer
         }
 
         var score = Math.Round(Math.Clamp(Math.Log(tps / SlowestTokensPerSecond) / Math.Log(FastEnoughTokensPerSecond / SlowestTokensPerSecond), 0, 1), 3);
-        var verdict = tps >= FastEnoughTokensPerSecond ? "fast" : tps >= 5 ? "usable" : tps >= 1 ? "slow" : "very slow";
+        var verdict = tps >= FastEnoughTokensPerSecond ? "fast" : tps >= 5 ? "usable" : tps >= 2 ? "slow" : "very slow";
         return Factor("Speed", SpeedWeight, score, false, $"Generation {verdict}: {speed.Explanation}.");
     }
 
