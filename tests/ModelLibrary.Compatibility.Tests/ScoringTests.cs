@@ -23,7 +23,7 @@ public class ScoringTests
         Assert.Equal(2 * GiB, result.Requirements.AvailableMemoryBytes);
         Assert.Equal(2.3, result.Requirements.TokensPerSecond!.Value, 1);
         Assert.Equal(ModelPlacement.Cpu, result.Requirements.Placement);
-        Assert.Equal(8, result.Reasons.Length);
+        Assert.Equal(9, result.Reasons.Length);
         Assert.Contains(result.Recommendations, r => r.Contains("Close other programs"));
         Assert.Contains(result.Recommendations, r => r.StartsWith("Expect about 2.3 tokens/s"));
     }
@@ -57,8 +57,9 @@ public class ScoringTests
         Assert.Equal(1.0, result.Factors.Single(f => f.Name == "Memory").Score);
         Assert.Equal(1.0, result.Factors.Single(f => f.Name == "Speed").Score);
         Assert.Equal(0.339, result.Factors.Single(f => f.Name == "Quality").Score, 3);
-        // 0.2 (format, capabilities, size, disk) + 0.2 (memory) + 0.25 (speed) + 0.35 × 0.339: Good, not Excellent.
-        Assert.InRange(result.CompatibilityScore, 0.76, 0.78);
+        // 0.2 (format, capabilities, size, disk) + 0.2 (memory) + 0.6 × √(1 × 0.339): Good, not Excellent.
+        Assert.Equal(0.582, result.Factors.Single(f => f.Name == "Usefulness").Score, 3);
+        Assert.InRange(result.CompatibilityScore, 0.74, 0.76);
         Assert.Equal(SuggestionRating.Good, SuggestionThresholds.Rate(result.CompatibilityScore));
         Assert.Contains(result.Recommendations, r => r.Contains("Start-ModelDownload -Id tinyllama-1.1b-chat-q4"));
     }
@@ -185,7 +186,7 @@ public class ScoringTests
     {
         var sum = CompatibilityScorer.FormatWeight + CompatibilityScorer.RequiredCapabilitiesWeight + CompatibilityScorer.OptionalCapabilitiesWeight
             + CompatibilityScorer.SizeLimitsWeight + CompatibilityScorer.MemoryWeight + CompatibilityScorer.DiskWeight
-            + CompatibilityScorer.SpeedWeight + CompatibilityScorer.QualityWeight;
+            + CompatibilityScorer.SpeedWeight + CompatibilityScorer.QualityWeight + CompatibilityScorer.UsefulnessWeight;
         Assert.Equal(1.0, sum, 10);
     }
 

@@ -35,7 +35,7 @@ public sealed record MachineSnapshot(long TotalMemory, long AvailableMemory, int
 }
 
 /// <summary>
-/// Scores one model against one provider. The score is the weighted sum of eight factors, each 0..1:
+/// Scores one model against one provider. The score is the weighted sum of these factors, each 0..1:
 /// <code>
 ///   Format               0.05   1 if the provider loads the format, else 0 (blocking)
 ///   RequiredCapabilities 0.05   share of the provider's required entries the model meets (missing = blocking;
@@ -45,15 +45,16 @@ public sealed record MachineSnapshot(long TotalMemory, long AvailableMemory, int
 ///   Disk                 0.025  1 if local or free space ≥ 1.1 × size, 0.5 if it just fits or is unknown, else 0
 ///   Memory               0.20   fit margin against RAM (+ GPU memory): 1 if the need is ≤ 80% of what is free,
 ///                               0.7 if ≤ free, 0.3 if only ≤ the total; over the total it blocks, 0.5 unknown
-///   Speed                0.25   expected tokens/s (bandwidth / bytes per token, or measured) on a log scale:
+///   Speed                (0)    expected tokens/s (bandwidth / bytes per token, or measured) on a log scale:
 ///                               1 token/s → 0, 10 tokens/s (faster than reading) and more → 1; 0.5 unknown
-///   Quality              0.35   parameters (log scale, 100M → 0, 70B → 1) × what the quantization keeps
+///   Quality              (0)    parameters (log scale, 100M → 0, 70B → 1) × what the quantization keeps
+///   Usefulness           0.60   √(Speed × Quality): the quality one gets at a usable speed
 /// </code>
 /// Format, capabilities, size limits and memory are gates: when one fails the model is not compatible, and its
 /// score is scaled by <see cref="IncompatibleScale"/> so that it is below every bucket. Among compatible models
-/// memory margin, speed and quality decide. Excellent (0.8) needs both speed and quality: a tiny model that runs fast
-/// everywhere is Good, not Excellent, on a machine that runs a 70B model at speed, and a large model that crawls on a
-/// laptop is Acceptable there; so the same catalog rates differently on a small and on a large machine.
+/// memory margin and usefulness decide. Speed and quality multiply, so neither a tiny model that runs fast nor a
+/// large one that crawls is Excellent: on a laptop a 3B model at 10 tokens/s is, on a machine with a large GPU a
+/// 70B one; so the same catalog rates differently on a small and on a large machine.
 /// </summary>
 public static class CompatibilityScorer
 {
@@ -63,8 +64,10 @@ public static class CompatibilityScorer
     public const double SizeLimitsWeight = 0.025;
     public const double DiskWeight = 0.025;
     public const double MemoryWeight = 0.20;
-    public const double SpeedWeight = 0.25;
-    public const double QualityWeight = 0.35;
+    /// <summary>Speed and quality are shown as factors of their own but count through <see cref="UsefulnessWeight"/>.</summary>
+    public const double SpeedWeight = 0;
+    public const double QualityWeight = 0;
+    public const double UsefulnessWeight = 0.60;
 
     /// <summary>An incompatible model's weighted sum is multiplied by this, so it never reaches a bucket.</summary>
     public const double IncompatibleScale = 0.3;
@@ -110,6 +113,7 @@ public static class CompatibilityScorer
             MemoryFactor(provider, memory, machine),
             SpeedFactor(speed),
             QualityFactor(quality),
+            UsefulnessFactor(speed, quality),
         };
 
         var compatible = !factors.Any(f => f.Blocking);
@@ -308,9 +312,21 @@ public static class CompatibilityScorer
             return Factor("Speed", SpeedWeight, 0.5, false, $"Speed unknown: {speed.Explanation}.");
         }
 
-        var score = Math.Round(Math.Clamp(Math.Log(tps / SlowestTokensPerSecond) / Math.Log(FastEnoughTokensPerSecond / SlowestTokensPerSecond), 0, 1), 3);
+        var score = SpeedScore(speed);
         var verdict = tps >= FastEnoughTokensPerSecond ? "fast" : tps >= 5 ? "usable" : tps >= 2 ? "slow" : "very slow";
         return Factor("Speed", SpeedWeight, score, false, $"Generation {verdict}: {speed.Explanation}.");
+    }
+
+    static double SpeedScore(SpeedEstimate speed) => speed.TokensPerSecond is { } tps
+        ? Math.Round(Math.Clamp(Math.Log(tps / SlowestTokensPerSecond) / Math.Log(FastEnoughTokensPerSecond / SlowestTokensPerSecond), 0, 1), 3)
+        : 0.5;
+
+    static CompatibilityFactor UsefulnessFactor(SpeedEstimate speed, QualityEstimate quality)
+    {
+        var score = Math.Round(Math.Sqrt(SpeedScore(speed) * quality.Score), 3);
+        var verdict = score >= 0.7 ? "a strong choice here" : score >= 0.5 ? "a fair choice here" : score >= 0.3 ? "a weak choice here" : "a poor choice here";
+        return Factor("Usefulness", UsefulnessWeight, score, false,
+            $"Speed × quality: {score:0.00}, {verdict}{(speed.TokensPerSecond is null ? " (speed unknown)" : "")}.");
     }
 
     static CompatibilityFactor QualityFactor(QualityEstimate quality) =>

@@ -23,7 +23,7 @@ public sealed class ModelCompatibility
 /// <summary>One part of a compatibility score.</summary>
 public sealed class CompatibilityFactor
 {
-    /// <summary>Format, RequiredCapabilities, OptionalCapabilities, SizeLimits, Disk, Memory, Speed or Quality.</summary>
+    /// <summary>Format, RequiredCapabilities, OptionalCapabilities, SizeLimits, Disk, Memory, Speed, Quality or Usefulness.</summary>
     public string Name { get; init; } = "";
     /// <summary>Share of the total score (the weights add up to 1).</summary>
     public double Weight { get; init; }
