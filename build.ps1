@@ -9,7 +9,8 @@
             'N passed, N failed' over both. Exits 1 when any test failed.
     Demo    builds and walks through the module as a user would, against a temporary library.
     Bench   builds and runs the download benchmark (bench/), writing docs/benchmarks.md.
-    Package builds and zips out/ModelLibrary into out/ModelLibrary-<version>.zip.
+    Package builds and zips out/ModelLibrary into out/ModelLibrary-<version>.zip, and the companion module
+            out/ModelLibrary.Inference (embedded llama.cpp for Measure-LibraryModel) into its own zip.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
@@ -145,6 +146,12 @@ function Invoke-Package {
     if (Test-Path $zip) { Remove-Item $zip }
     Compress-Archive -Path $moduleOut -DestinationPath $zip
     Write-Host "Packaged $zip"
+    # The companion module with the embedded llama.cpp ships on its own (about 100 MB of native libraries).
+    $inferenceVersion = (Import-PowerShellDataFile (Join-Path $inferenceOut 'ModelLibrary.Inference.psd1')).ModuleVersion
+    $inferenceZip = Join-Path $out "ModelLibrary.Inference-$inferenceVersion.zip"
+    if (Test-Path $inferenceZip) { Remove-Item $inferenceZip }
+    Compress-Archive -Path $inferenceOut -DestinationPath $inferenceZip
+    Write-Host "Packaged $inferenceZip"
 }
 
 switch ($Task) {

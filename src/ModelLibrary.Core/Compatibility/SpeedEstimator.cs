@@ -139,15 +139,21 @@ public static class QualityEstimator
 
     public static QualityEstimate Estimate(MemoryEstimate memory)
     {
-        // A MoE model: between its active and its total size (geometric mean, a common rule of thumb).
-        var parameters = memory.ParameterCount is { } all && memory.ActiveParameterCount is { } active && active < all
+        // A MoE model: between its active and its total size (geometric mean, a common rule of thumb). Without a
+        // parameter count, the weights tell it: bytes × 8 / bits per weight (Q4_K_M's when the quantization is unknown).
+        var fromWeights = memory.ParameterCount is null && memory.Weights is { } w && memory.Method != MemoryEstimateMethod.Metadata;
+        double? parameters = memory.ParameterCount is { } all && memory.ActiveParameterCount is { } active && active < all
             ? Math.Sqrt((double)all * active)
-            : (double?)memory.ParameterCount;
+            : memory.ParameterCount is { } known ? known
+            : fromWeights ? memory.Weights!.Value * 8.0 / (memory.BitsPerWeight ?? Quantization.BitsPerWeight("Q4_K_M")!.Value)
+            : null;
         var size = parameters is { } p && p > 0
             ? Math.Clamp(Math.Log(p / SmallestParameters) / Math.Log(LargestParameters / SmallestParameters), 0, 1)
             : 0.5;
         var kept = memory.BitsPerWeight is { } bits ? Kept(bits) : 0.9;
-        var sizeText = parameters is { } n ? string.Create(CultureInfo.InvariantCulture, $"{n / 1e9:0.##}B parameters") : "unknown size";
+        var sizeText = parameters is { } n
+            ? string.Create(CultureInfo.InvariantCulture, $"{(fromWeights ? "about " : "")}{(n >= 1e9 ? $"{n / 1e9:0.##}B" : $"{n / 1e6:0.##}M")} parameters{(fromWeights ? " (from the weights' size)" : "")}")
+            : "unknown size";
         var quantText = memory.BitsPerWeight is { } b
             ? string.Create(CultureInfo.InvariantCulture, $"{memory.Quantization ?? "unquantized"} ({b:0.##} bits) keeps about {kept:P0} of it")
             : "quantization unknown";
