@@ -112,6 +112,29 @@ public class RankingTests
     }
 
     [Fact]
+    public void The_best_quantization_of_a_hub_repository_is_named_from_a_plain_list_of_models()
+    {
+        // Hub references (hf.co/<owner>/<repo>:<quant>), one ModelInfo per GGUF file of the repository.
+        var repository = Ladder.Select(q =>
+        {
+            var model = Llama7B(q);
+            model.Id = $"hf.co/someone/Llama-7B-GGUF:{q}";
+            model.Name = $"Llama-7B-GGUF:{q}";
+            return model;
+        }).ToList();
+        Assert.Single(repository.Select(m => ModelFamily.IdKey(m.Id)).Distinct());
+
+        var small = Service(Machine(6 * GiB, 6 * GiB, bandwidth: 20 * GB)).BestVariant("llama-cpp", repository)!;
+        var large = Service(EightyGigGpu()).BestVariant("llama-cpp", repository)!;
+        output.WriteLine($"6 GiB: {small.ModelId}; 80 GiB GPU: {large.ModelId}");
+        Assert.True(small.Compatibility.Compatible);
+        Assert.True(small.MemoryBytes <= 6 * GiB);
+        Assert.True(large.Compatibility.Requirements.MemoryEstimate.BitsPerWeight > small.Compatibility.Requirements.MemoryEstimate.BitsPerWeight);
+        Assert.Null(Service(Machine(2 * GiB, 2 * GiB)).BestVariant("llama-cpp", repository));
+        Assert.Single(Service(EightyGigGpu()).GetSuggestions("llama-cpp", repository).BestOfFamily);
+    }
+
+    [Fact]
     public void The_same_catalog_on_an_8_GiB_and_an_80_GiB_GPU_machine_gives_different_suggestions()
     {
         var catalog = Catalog();
