@@ -291,8 +291,11 @@ Describe 'Get-ProviderModelSuggestion' -Tag Compatibility {
         $s.ProviderCapabilities.Name | Should -Be 'narrow'
         $s.MemoryBytes | Should -Be 2GB
         $s.TotalCompatibleModels | Should -Be $s.Models.Count
-        $s.Recommendations.Excellent.Count | Should -BeGreaterThan 0
-        $s.Recommendations.Good.Count | Should -BeGreaterThan 0
+        $s.TotalCompatibleModels | Should -BeGreaterThan 0
+        # Which buckets fill depends on this machine's measured memory bandwidth (speed is part of the score), so
+        # only the thresholds are checked here; RankingTests (xunit) fixes the machine and checks the buckets.
+        $bucketed = @($s.Recommendations.Excellent) + @($s.Recommendations.Good) + @($s.Recommendations.Acceptable)
+        $bucketed.Count | Should -Be @($s.Models | Where-Object Rating -ne 'Poor').Count
         $score = @{}; $s.Models | ForEach-Object { $score[$_.ModelId] = $_.CompatibilityScore }
         $s.Recommendations.Excellent | ForEach-Object { $score[$_] | Should -BeGreaterOrEqual 0.8 }
         $s.Recommendations.Good | ForEach-Object { $score[$_] | Should -BeGreaterOrEqual 0.6; $score[$_] | Should -BeLessThan 0.8 }
