@@ -75,13 +75,11 @@ public static class InferenceEngineLoader
             try
             {
                 var full = Path.GetFullPath(folder);
-                // The engine's own dependencies resolve from its folder; anything the host already has (Core) is the host's.
-                AssemblyLoadContext.Default.Resolving += (context, name) =>
-                {
-                    var candidate = Path.Combine(full, name.Name + ".dll");
-                    return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
-                };
-                var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.Combine(full, AssemblyFileName));
+                // An isolated load context: LLamaSharp and its dependencies (System.Text.Json 10 and others) load from
+                // the engine's folder without clashing with the versions the host (pwsh) already has; only Core, the
+                // interface between the two, is the host's.
+                var context = new EngineLoadContext(full);
+                var assembly = context.LoadFromAssemblyPath(Path.Combine(full, AssemblyFileName));
                 var type = assembly.GetTypes().First(t => typeof(IInferenceEngine).IsAssignableFrom(t) && !t.IsAbstract);
                 loaded = (IInferenceEngine)Activator.CreateInstance(type, full)!;
                 loadedFrom = full;
@@ -96,4 +94,23 @@ public static class InferenceEngineLoader
 
     /// <summary>Where the loaded engine came from (null before the first load).</summary>
     public static string? LoadedFrom => loadedFrom;
+
+    sealed class EngineLoadContext : AssemblyLoadContext
+    {
+        static readonly string CoreName = typeof(IInferenceEngine).Assembly.GetName().Name!;
+        readonly string folder;
+
+        public EngineLoadContext(string folder) : base("ModelLibrary.Inference") => this.folder = folder;
+
+        protected override Assembly? Load(AssemblyName name)
+        {
+            if (name.Name == CoreName)
+            {
+                return null;
+            }
+
+            var candidate = Path.Combine(folder, name.Name + ".dll");
+            return File.Exists(candidate) ? LoadFromAssemblyPath(candidate) : null;
+        }
+    }
 }
