@@ -24,7 +24,7 @@ public static partial class CatalogJson
         }
         catch (JsonException e)
         {
-            throw Malformed(sourceName, $"it is not valid JSON ({e.Message})", e);
+            throw Errors.MalformedCatalog(sourceName, $"it is not valid JSON ({e.Message})", e);
         }
 
         using (document)
@@ -41,7 +41,7 @@ public static partial class CatalogJson
             }
             else
             {
-                throw Malformed(sourceName, "expected {\"models\": [...]} or a JSON array of models");
+                throw Errors.MalformedCatalog(sourceName, "expected {\"models\": [...]} or a JSON array of models");
             }
 
             var list = new List<ModelInfo>();
@@ -140,12 +140,6 @@ public static partial class CatalogJson
         ".onnx" => "onnx",
         _ => null,
     };
-
-    static ModelLibraryException Malformed(string sourceName, string why, Exception? inner = null) => new(
-        ErrorIds.InvalidModelSource, ErrorKind.InvalidData, $"The catalog of model source '{sourceName}' is malformed: {why}.",
-        new Dictionary<string, object?> { ["source"] = sourceName },
-        new[] { "Check the catalog the source serves against the catalog format in about_ModelLibrary.", $"Remove the source with Unregister-ModelSource -Name {sourceName}." },
-        sourceName, inner);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex SafeId();

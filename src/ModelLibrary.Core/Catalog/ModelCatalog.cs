@@ -47,12 +47,12 @@ public sealed class ModelCatalog
     {
         if (string.IsNullOrWhiteSpace(name) || !CatalogJson.IsValidId(name))
         {
-            throw Invalid(name, $"the name '{name}' is not valid (letters, digits, '.', '_', '-')");
+            throw Errors.InvalidModelSource(name, $"the name '{name}' is not valid (letters, digits, '.', '_', '-')");
         }
 
         if (string.Equals(name, BuiltInCatalogSource.SourceName, StringComparison.OrdinalIgnoreCase))
         {
-            throw Invalid(name, $"the name '{name}' is reserved for the built-in catalog");
+            throw Errors.InvalidModelSource(name, $"the name '{name}' is reserved for the built-in catalog");
         }
 
         var (normalizedUri, resolvedType) = Classify(name, uri, type);
@@ -61,7 +61,7 @@ public sealed class ModelCatalog
             var parsed = new Uri(normalizedUri);
             if (parsed.Scheme == Uri.UriSchemeHttp && !allowInsecureHttp && !RegisteredCatalogSource.IsLoopback(parsed))
             {
-                throw new SecurityException(ErrorIds.InsecureSource,
+                throw Errors.InsecureSource(
                     $"The model source '{name}' uses plain http to '{parsed.Host}', which is not a loopback host.", name,
                     new Dictionary<string, object?> { ["source"] = name, ["uri"] = normalizedUri },
                     new[] { "Use an https:// URI.", "Or, if you trust the network path, register it with -AllowInsecureHttp." });
@@ -75,10 +75,7 @@ public sealed class ModelCatalog
         }
         else if (!store.Add(record))
         {
-            throw new ModelLibraryException(ErrorIds.ModelSourceExists, ErrorKind.ResourceExists,
-                $"A model source named '{name}' is already registered.",
-                new Dictionary<string, object?> { ["source"] = name },
-                new[] { "Choose another name, or replace it with -Force.", "Run Get-ModelSource to list the sources." }, name);
+            throw Errors.ModelSourceExists(name);
         }
 
         return ListSources().First(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -88,19 +85,14 @@ public sealed class ModelCatalog
     {
         if (string.Equals(name, BuiltInCatalogSource.SourceName, StringComparison.OrdinalIgnoreCase))
         {
-            throw Invalid(name, "the built-in catalog cannot be unregistered");
+            throw Errors.InvalidModelSource(name, "the built-in catalog cannot be unregistered");
         }
 
         if (!store.Remove(name))
         {
-            throw SourceNotFound(name);
+            throw Errors.ModelSourceNotFound(name);
         }
     }
-
-    public static ModelLibraryException SourceNotFound(string name) => new(
-        ErrorIds.ModelSourceNotFound, ErrorKind.NotFound, $"No model source is named '{name}'.",
-        new Dictionary<string, object?> { ["source"] = name },
-        new[] { "Run Get-ModelSource to list the sources." }, name);
 
     /// <summary>Reads every source; each failure becomes a warning naming the source.</summary>
     public async Task<CatalogListing> ReadAllAsync(CancellationToken cancellationToken)
@@ -160,14 +152,14 @@ public sealed class ModelCatalog
     {
         if (string.IsNullOrWhiteSpace(uri))
         {
-            throw Invalid(name, "no URI was given");
+            throw Errors.InvalidModelSource(name, "no URI was given");
         }
 
         if (Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps))
         {
             if (type is not null && !string.Equals(type, HttpType, StringComparison.OrdinalIgnoreCase))
             {
-                throw Invalid(name, $"the URI '{uri}' is an HTTP(S) URI but -Type is '{type}'");
+                throw Errors.InvalidModelSource(name, $"the URI '{uri}' is an HTTP(S) URI but -Type is '{type}'");
             }
 
             return (parsed.AbsoluteUri, HttpType);
@@ -175,27 +167,23 @@ public sealed class ModelCatalog
 
         if (parsed is not null && !parsed.IsFile)
         {
-            throw Invalid(name, $"the URI scheme '{parsed.Scheme}' is not supported (use http, https, file, or a path)");
+            throw Errors.InvalidModelSource(name, $"the URI scheme '{parsed.Scheme}' is not supported (use http, https, file, or a path)");
         }
 
         if (type is not null && !string.Equals(type, FileType, StringComparison.OrdinalIgnoreCase))
         {
-            throw Invalid(name, $"'{uri}' is a file but -Type is '{type}'");
+            throw Errors.InvalidModelSource(name, $"'{uri}' is a file but -Type is '{type}'");
         }
 
         var path = Path.GetFullPath(FilePath(uri));
         if (!File.Exists(path))
         {
-            throw Invalid(name, $"the catalog file '{path}' does not exist");
+            throw Errors.InvalidModelSource(name, $"the catalog file '{path}' does not exist");
         }
 
         return (path, FileType);
     }
 
-    static ModelLibraryException Invalid(string name, string why) => new(
-        ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument, $"Cannot register model source '{name}': {why}.",
-        new Dictionary<string, object?> { ["source"] = name },
-        new[] { "Give -Uri as an https:// URL or the path of a catalog JSON file." }, name);
 }
 
 /// <summary>Every source's models, first lister wins, with the warnings and the sources that failed.</summary>

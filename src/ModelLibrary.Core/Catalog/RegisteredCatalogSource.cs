@@ -75,11 +75,7 @@ public sealed class RegisteredCatalogSource : IModelSource
         }
     }
 
-    ModelLibraryException Unavailable(string why, Exception? inner = null) => new(
-        ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable, $"Model source '{Name}' is unavailable: {why}.",
-        new Dictionary<string, object?> { ["source"] = Name, ["uri"] = Info.Uri },
-        new[] { "Check the source's URI and the network.", $"Remove the source with Unregister-ModelSource -Name {Name}." },
-        Name, inner);
+    ModelLibraryException Unavailable(string why, Exception? inner = null) => Errors.ModelSourceUnavailable(Name, Info.Uri, why, inner);
 
     internal static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));

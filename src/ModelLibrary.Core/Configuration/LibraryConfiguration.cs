@@ -279,12 +279,7 @@ public sealed record LibraryConfiguration
         _ => throw Invalid(variable, value, "it must be true or false (also 1/0, yes/no, on/off)"),
     };
 
-    static ModelLibraryException Invalid(string variable, string value, string why) => new(
-        ErrorIds.InvalidConfiguration, ErrorKind.InvalidArgument,
-        $"The configuration value {variable}='{value}' is not valid: {why}.",
-        new Dictionary<string, object?> { ["variable"] = variable, ["value"] = value },
-        new[] { $"Correct or unset the environment variable {variable}, or override it with Set-ModelLibraryConfiguration." },
-        variable);
+    static ModelLibraryException Invalid(string variable, string value, string why) => Errors.InvalidConfiguration(variable, value, why);
 
     static string SanitizeFolderName(string name)
     {

@@ -25,11 +25,7 @@ public sealed record DownloadRequest
         ArgumentNullException.ThrowIfNull(model);
         if (string.IsNullOrWhiteSpace(model.DownloadUrl) || !Uri.TryCreate(model.DownloadUrl, UriKind.Absolute, out var url))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
-                $"Model '{model.Id}' has no valid download URL ('{model.DownloadUrl}').",
-                new Dictionary<string, object?> { ["model_id"] = model.Id, ["download_url"] = model.DownloadUrl },
-                new[] { "Check the catalog entry's download_url.", "Refresh the model source with Get-ModelSource." },
-                model.Id);
+            throw Errors.NoDownloadUrl(model);
         }
 
         return new DownloadRequest

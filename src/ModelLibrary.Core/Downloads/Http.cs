@@ -57,7 +57,7 @@ internal static class DownloadHttp
             return new TransientDownloadException(text, status, RetryAfter(response));
         }
 
-        return new NetworkException($"Downloading '{modelId}' failed: {text}.", status, modelId,
+        return Errors.NetworkFailure($"Downloading '{modelId}' failed: {text}.", status, modelId,
             details: new Dictionary<string, object?> { ["model_id"] = modelId, ["url"] = url.ToString(), ["http_status"] = status });
     }
 

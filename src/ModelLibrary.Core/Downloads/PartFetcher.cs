@@ -140,7 +140,7 @@ internal sealed class PartFetcher
 
         if (response.IsSuccessStatusCode)
         {
-            throw new NetworkException($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Url}.", (int)status, ModelId);
+            throw Errors.NetworkFailure($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Url}.", (int)status, ModelId);
         }
 
         throw DownloadHttp.ForStatus(response, Url, ModelId);
@@ -215,7 +215,7 @@ internal sealed class PartFetcher
         }
         catch (IOException e) when (DiskErrors.IsDiskFull(e))
         {
-            throw new DiskSpaceException(ModelId, (state.TotalSize ?? offset + bytes.Length) - offset, 0, partialPath);
+            throw Errors.InsufficientDiskSpace(ModelId, (state.TotalSize ?? offset + bytes.Length) - offset, 0, partialPath);
         }
     }
 }

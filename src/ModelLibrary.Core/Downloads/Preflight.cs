@@ -14,7 +14,7 @@ internal static class Preflight
         }
 
         var plainHttp = url.Scheme == Uri.UriSchemeHttp;
-        throw new SecurityException(ErrorIds.InsecureSource,
+        throw Errors.InsecureSource(
             plainHttp
                 ? $"Refusing to download '{modelId}' over plain http from '{url.Host}': the bytes could be altered in transit."
                 : $"Refusing to download '{modelId}' from '{url}': only https (or http to this machine) is supported.",
@@ -47,7 +47,7 @@ internal static class Preflight
             var available = Volumes.AvailableFreeSpace(directory);
             if (available is { } free && free < required)
             {
-                throw new DiskSpaceException(modelId, required, free, directory);
+                throw Errors.InsufficientDiskSpace(modelId, required, free, directory);
             }
         }
     }

@@ -16,7 +16,7 @@ internal static class FormatIO
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw ValidationException.InvalidFile(path, "the file does not exist", ex);
+            throw Errors.InvalidModelFile(path, "the file does not exist", ex);
         }
     }
 
@@ -29,7 +29,7 @@ internal static class FormatIO
         }
         catch (MalformedFileException ex)
         {
-            throw ValidationException.InvalidFile(source, ex.Message, ex);
+            throw Errors.InvalidModelFile(source, ex.Message, ex);
         }
     }
 

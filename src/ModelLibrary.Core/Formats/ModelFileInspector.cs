@@ -54,7 +54,7 @@ public static class ModelFileInspector
         };
     }
 
-    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) when the file is a pickle importing unsafe globals.</summary>
+    /// <summary>Throws <see cref="ModelSecurityException"/> (UnsafeModelContent) when the file is a pickle importing unsafe globals.</summary>
     public static void ThrowIfUnsafe(ModelFileInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
@@ -122,7 +122,7 @@ public static class ModelFileInspector
     {
         using var stream = FormatIO.OpenRead(path);
         long size = stream.Length;
-        if (size == 0) throw ValidationException.InvalidFile(path, "the file is empty");
+        if (size == 0) throw Errors.InvalidModelFile(path, "the file is empty");
         Span<byte> block = stackalloc byte[SniffLength];
         block = block[..stream.ReadAtLeast(block, SniffLength, throwOnEndOfStream: false)];
         var start = block[..Math.Min(block.Length, MagicLength)];
@@ -159,7 +159,7 @@ public static class ModelFileInspector
         }
         catch (InvalidDataException ex)
         {
-            throw ValidationException.InvalidFile(path, $"the zip archive is corrupt: {ex.Message}", ex);
+            throw Errors.InvalidModelFile(path, $"the zip archive is corrupt: {ex.Message}", ex);
         }
     }
 
@@ -182,7 +182,7 @@ public static class ModelFileInspector
         if (GgufSplitSet.Find(path) is GgufSplitSet split)
         {
             if (!split.IsComplete)
-                throw ValidationException.InvalidFile(path,
+                throw Errors.InvalidModelFile(path,
                     $"the split GGUF model is missing part(s) {string.Join(", ", split.MissingPartNumbers)} of {split.PartCount}");
             partPaths = split.Parts.ToList();
             totalSize = split.TotalSize;
@@ -195,7 +195,7 @@ public static class ModelFileInspector
             // gguf-split records each part's number and the total; a part from another split set must not slip in.
             if (partPaths.Count > 1
                 && ((file.SplitCount is long count && count != partPaths.Count) || (file.SplitIndex is long index && index != parts.Count)))
-                throw ValidationException.InvalidFile(part,
+                throw Errors.InvalidModelFile(part,
                     $"its split.no/split.count ({file.SplitIndex}/{file.SplitCount}) do not match part {parts.Count + 1} of {partPaths.Count}");
             parts.Add(file);
         }

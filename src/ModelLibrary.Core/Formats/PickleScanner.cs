@@ -42,7 +42,7 @@ public static partial class PickleScanner
         });
     }
 
-    /// <summary>Scans the file and throws <see cref="SecurityException"/> (UnsafeModelContent) if any global is unsafe.</summary>
+    /// <summary>Scans the file and throws <see cref="ModelSecurityException"/> (UnsafeModelContent) if any global is unsafe.</summary>
     public static PickleScanResult EnsureSafe(string path, CancellationToken cancellationToken = default)
     {
         var result = Scan(path, cancellationToken);

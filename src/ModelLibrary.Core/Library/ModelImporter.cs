@@ -81,7 +81,7 @@ public sealed partial class ModelImporter
     public ModelImporter(ModelLibraryService library) => this.library = library;
 
     /// <exception cref="ValidationException">InvalidModelFile, ChecksumMismatch.</exception>
-    /// <exception cref="SecurityException">UnsafeModelContent.</exception>
+    /// <exception cref="ModelSecurityException">UnsafeModelContent.</exception>
     /// <exception cref="ModelLibraryException">ModelExists, InvalidModelId, DownloadInProgress.</exception>
     public async Task<ImportPlan> PlanAsync(ImportRequest request, CancellationToken cancellationToken)
     {
@@ -90,7 +90,7 @@ public sealed partial class ModelImporter
         var full = Path.GetFullPath(request.Path);
         if (!File.Exists(full) && !Directory.Exists(full))
         {
-            throw ValidationException.InvalidFile(full, "it does not exist");
+            throw Errors.InvalidModelFile(full, "it does not exist");
         }
 
         var isFolder = Directory.Exists(full);
@@ -99,7 +99,7 @@ public sealed partial class ModelImporter
         var id = request.Id ?? SuggestId(full);
         if (!CatalogJson.IsValidId(id))
         {
-            throw ValidationErrors.InvalidModelId(id);
+            throw Errors.InvalidModelId(id);
         }
 
         var catalog = await library.ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
@@ -111,12 +111,12 @@ public sealed partial class ModelImporter
             id = existing.Id;
             if (existing.Status == ModelStatus.Downloading)
             {
-                throw ValidationErrors.DownloadInProgress(id);
+                throw Errors.DownloadInProgress(id, "it cannot be imported or replaced until that download ends");
             }
 
             if (existing.LocalPath is not null && !request.Force)
             {
-                throw ValidationErrors.ModelExists(id, existing.LocalPath);
+                throw Errors.ModelExists(id, existing.LocalPath);
             }
         }
 
@@ -128,8 +128,7 @@ public sealed partial class ModelImporter
         var format = header?.Format is { } f && f != ModelFileFormat.Unknown ? header.FormatName : CatalogJson.FormatFromFileName(entry);
 
         var provider = request.Provider ?? catalogEntry?.Provider ?? InferProvider(format)
-            ?? throw new ModelLibraryException(ErrorIds.InvalidModelFile, ErrorKind.InvalidArgument,
-                $"The provider of '{entry}' cannot be inferred from its format ({format ?? "unknown"}); pass -Provider.", target: entry);
+            ?? throw Errors.InvalidModelFile(entry, $"its provider cannot be inferred from its format ({format ?? "unknown"}); pass -Provider");
 
         var sourceRoot = isFolder ? full : Path.GetDirectoryName(entry)!;
         var sourceFiles = isFolder ? FolderFiles(full) : ModelFiles.Parts(entry, header);
@@ -152,7 +151,7 @@ public sealed partial class ModelImporter
                 var occupied = sourceFiles.Select(s => Path.Combine(targetDirectory, Path.GetRelativePath(sourceRoot, s))).FirstOrDefault(File.Exists);
                 if (occupied is not null && !request.Force)
                 {
-                    throw ValidationErrors.ModelExists(id, occupied);
+                    throw Errors.ModelExists(id, occupied);
                 }
             }
         }
@@ -464,7 +463,7 @@ public sealed partial class ModelImporter
         if (Sha256Checksum.Normalize(plan.CatalogEntry?.Checksum) is { } expected
             && checksums.TryGetValue(plan.SourceEntry, out var actual) && actual != expected)
         {
-            throw ValidationErrors.ChecksumMismatch(plan.SourceEntry, expected, actual, plan.Id);
+            throw Errors.ChecksumMismatch(plan.SourceEntry, expected, actual, plan.Id);
         }
     }
 

@@ -166,7 +166,7 @@ public sealed class ModelLibraryService
     {
         var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
         return listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
-            ?? throw ModelLibraryException.ModelNotFound(id);
+            ?? throw Errors.ModelNotFound(id);
     }
 
     /// <summary>

@@ -35,13 +35,13 @@ public sealed class ModelMetadataReader
 
         if (!File.Exists(entry))
         {
-            throw ValidationException.InvalidFile(entry, "the file does not exist");
+            throw Errors.InvalidModelFile(entry, "the file does not exist");
         }
 
         var header = ModelFileInspector.Inspect(entry, cancellationToken);
         if (header.Format == ModelFileFormat.Unknown)
         {
-            throw ValidationException.InvalidFile(entry, "it is not a GGUF, safetensors or PyTorch file (its first bytes match none of their formats)");
+            throw Errors.InvalidModelFile(entry, "it is not a GGUF, safetensors or PyTorch file (its first bytes match none of their formats)");
         }
 
         var metadata = FromHeader(header);

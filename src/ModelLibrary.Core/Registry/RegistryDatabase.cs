@@ -85,12 +85,7 @@ public sealed class RegistryDatabase
         return result;
     }
 
-    ModelLibraryException Unavailable(Exception e) => new(
-        ErrorIds.RegistryUnavailable, ErrorKind.ResourceUnavailable,
-        $"The library registry '{Path}' cannot be opened: {e.Message}",
-        new Dictionary<string, object?> { ["path"] = Path },
-        new[] { "Check that the library directory (MODELS_DIR) exists or can be created, and that you may write to it.", "Point the library elsewhere with Set-ModelLibraryConfiguration -ModelsDirectory." },
-        Path, e);
+    ModelLibraryException Unavailable(Exception e) => Errors.RegistryUnavailable(Path, e.Message, e);
 
     /// <summary>The schema version stored in the file (SQLite's user_version).</summary>
     public int SchemaVersion() => Read(c => Convert.ToInt32(Scalar(c, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture));
@@ -110,9 +105,9 @@ public sealed class RegistryDatabase
         var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;", transaction), System.Globalization.CultureInfo.InvariantCulture);
         if (version > Migrations.All.Count)
         {
-            throw new ModelLibraryException(ErrorIds.InvalidConfiguration, ErrorKind.InvalidOperation,
-                $"The registry '{connection.DataSource}' has schema version {version}, newer than this module understands ({Migrations.All.Count}).",
-                resolutionSteps: new[] { "Update the ModelLibrary module, or use another MODELS_DIR." }, target: connection.DataSource);
+            throw Errors.InvalidConfiguration(Configuration.LibraryConfiguration.ModelsDirVariable, connection.DataSource,
+                $"the registry there has schema version {version}, newer than this module understands ({Migrations.All.Count})",
+                new[] { "Update the ModelLibrary module, or use another MODELS_DIR." });
         }
 
         for (var next = version; next < Migrations.All.Count; next++)

@@ -59,8 +59,8 @@ public static class ModelFiles
         return models.Length switch
         {
             1 => models[0],
-            0 => throw ValidationException.InvalidFile(full, "the folder holds no model file (.gguf, .safetensors, .bin, .pt, .pth, .ckpt)"),
-            _ => throw ValidationException.InvalidFile(full,
+            0 => throw Errors.InvalidModelFile(full, "the folder holds no model file (.gguf, .safetensors, .bin, .pt, .pth, .ckpt)"),
+            _ => throw Errors.InvalidModelFile(full,
                 $"the folder holds several models ({string.Join(", ", models.Select(Path.GetFileName))}); name one file"),
         };
     }

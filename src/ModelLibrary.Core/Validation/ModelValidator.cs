@@ -107,7 +107,7 @@ public static class ModelValidator
     }
 
     /// <summary>Throws the error of the most serious failed check (unsafe content, then checksum, then invalid file); returns when all passed.</summary>
-    /// <exception cref="SecurityException">UnsafeModelContent.</exception>
+    /// <exception cref="ModelSecurityException">UnsafeModelContent.</exception>
     /// <exception cref="ValidationException">ChecksumMismatch or InvalidModelFile.</exception>
     public static void ThrowIfFailed(ModelValidationResult result)
     {
@@ -116,6 +116,8 @@ public static class ModelValidator
             throw exception;
         }
     }
+
+    const string RemoveStep = "Remove it with Remove-LibraryModel.";
 
     /// <summary>The error that stands for the result's failures, or null when it passed.</summary>
     public static ModelLibraryException? ToException(ModelValidationResult result)
@@ -142,12 +144,9 @@ public static class ModelValidator
         object target = result.ModelId ?? (object)result.Path;
         return primary.ErrorId switch
         {
-            ErrorIds.UnsafeModelContent => new SecurityException(ErrorIds.UnsafeModelContent, message, target, details,
-                new[] { "Do not load this file.", "Use a safetensors or GGUF version of the model, or a source you trust.", "Remove it with Remove-LibraryModel." }),
-            ErrorIds.ChecksumMismatch => new ValidationException(ErrorIds.ChecksumMismatch, message, target, details,
-                new[] { "Download the model again (Start-ModelDownload -Force).", "Check that the source serves the file its catalog describes.", "Remove it with Remove-LibraryModel." }),
-            _ => new ValidationException(ErrorIds.InvalidModelFile, message, target, details,
-                new[] { "Check that the file is a complete GGUF, safetensors or PyTorch file.", "Download it again if it was truncated.", "Remove it with Remove-LibraryModel." }),
+            ErrorIds.UnsafeModelContent => Errors.UnsafeModelContent(message, target, details, RemoveStep),
+            ErrorIds.ChecksumMismatch => Errors.ChecksumMismatch(message, target, details, RemoveStep),
+            _ => Errors.InvalidModelFile(message, target, details, RemoveStep),
         };
     }
 
@@ -156,14 +155,14 @@ public static class ModelValidator
     /// earlier quarantine holds the same names), never overwriting, and returns where <paramref name="entry"/> went.
     /// Both ends are checked to lie inside the library; nothing outside it is ever moved.
     /// </summary>
-    /// <exception cref="SecurityException">UnsafeModelContent: a file lies (or leads) outside the library's directories.</exception>
+    /// <exception cref="ModelSecurityException">UnsafeModelContent: a file lies (or leads) outside the library's directories.</exception>
     public static string Quarantine(string entry, IReadOnlyList<string> files, string modelId, LibraryConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(configuration);
         if (!Catalog.CatalogJson.IsValidId(modelId))
         {
-            throw ValidationErrors.InvalidModelId(modelId);
+            throw Errors.InvalidModelId(modelId);
         }
 
         var sources = files.Select(Path.GetFullPath).Where(File.Exists).Distinct(StringComparer.Ordinal).ToList();
@@ -171,7 +170,7 @@ public static class ModelValidator
         {
             if (!configuration.WritableRoots.Any(r => PathContainment.IsInsideAsWritten(source, r)))
             {
-                throw SecurityException.PathOutsideRoot(source, string.Join(Path.PathSeparator, configuration.WritableRoots));
+                throw Errors.PathOutsideRoot(source, string.Join(Path.PathSeparator, configuration.WritableRoots));
             }
 
             PathContainment.EnsureInside(source, configuration.WritableRoots);
@@ -338,7 +337,7 @@ public static class ModelValidator
             var actual = await ComputeSha256Async(entry, cancellationToken).ConfigureAwait(false);
             return actual == expected
                 ? new ValidationCheck(name, ValidationOutcome.Passed, $"SHA-256 of '{Path.GetFileName(entry)}' matches {expected}.")
-                : new ValidationCheck(name, ValidationOutcome.Failed, ValidationErrors.ChecksumMismatch(entry, expected, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
+                : new ValidationCheck(name, ValidationOutcome.Failed, Errors.ChecksumMismatch(entry, expected, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
         }
 
         if (FileChecksums(model) is { Count: > 0 } perFile)
@@ -353,7 +352,7 @@ public static class ModelValidator
                 var actual = File.Exists(part) ? await ComputeSha256Async(part, cancellationToken).ConfigureAwait(false) : "missing";
                 if (actual != want)
                 {
-                    return new ValidationCheck(name, ValidationOutcome.Failed, ValidationErrors.ChecksumMismatch(part, want, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
+                    return new ValidationCheck(name, ValidationOutcome.Failed, Errors.ChecksumMismatch(part, want, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
                 }
             }
 

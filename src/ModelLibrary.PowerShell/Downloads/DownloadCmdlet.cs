@@ -79,14 +79,15 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet
                 WriteObject(task);
             });
         }
-        catch (ModelLibraryException e)
+        catch (Exception e) when (e is ModelLibraryException || (IsUnexpected(e) && !(e is OperationCanceledException && ct.IsCancellationRequested)))
         {
             lock (finished)
             {
                 finished.Add(taskId);
             }
 
-            Post(() => WriteLibraryError(e, taskId));
+            var error = e as ModelLibraryException ?? Errors.UnexpectedError(e, taskId);
+            Post(() => WriteLibraryError(error, taskId));
         }
     }
 
