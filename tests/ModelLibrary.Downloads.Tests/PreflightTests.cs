@@ -1,5 +1,5 @@
 using ModelLibrary.Configuration;
-using ModelLibrary.Validation;
+using ModelLibrary.Files;
 using static ModelLibrary.Downloads.Tests.TestLibrary;
 
 namespace ModelLibrary.Downloads.Tests;

@@ -100,8 +100,8 @@ public static partial class CatalogJson
             Source = sourceName,
         };
 
-        model.FileName ??= FileNameFromUrl(url!);
-        model.Format ??= FormatFromFileName(model.FileName);
+        model.FileName ??= ModelFileNames.FromUrl(url!);
+        model.Format ??= ModelFileNames.FormatOf(model.FileName);
         foreach (var property in entry.EnumerateObject().Where(p => !KnownFields.Contains(p.Name)))
         {
             model.AdditionalProperties[property.Name] = JsonValues.ToPlain(property.Value);
@@ -124,22 +124,6 @@ public static partial class CatalogJson
 
         return checksum;
     }
-
-    public static string FileNameFromUrl(string url)
-    {
-        var path = Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.AbsolutePath : url;
-        var name = Uri.UnescapeDataString(path.TrimEnd('/').Split('/').LastOrDefault() ?? "");
-        return string.IsNullOrWhiteSpace(name) ? "model.bin" : name;
-    }
-
-    public static string? FormatFromFileName(string? fileName) => Path.GetExtension(fileName ?? "").ToLowerInvariant() switch
-    {
-        ".gguf" => "gguf",
-        ".safetensors" => "safetensors",
-        ".bin" or ".pt" or ".pth" or ".ckpt" or ".pkl" => "pytorch",
-        ".onnx" => "onnx",
-        _ => null,
-    };
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex SafeId();

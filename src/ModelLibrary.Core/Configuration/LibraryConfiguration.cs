@@ -74,8 +74,8 @@ public sealed record LibraryConfiguration
     /// <summary>The folder a provider's models land in; providers without one of their own use the root.</summary>
     public string ProviderDirectory(string provider) => provider.ToLowerInvariant() switch
     {
-        "llama-cpp" or "ollama" => LlamaCppModelsDirectory,
-        "transformers" or "vllm" => TransformersModelsDirectory,
+        ModelFileNames.LlamaCpp or "ollama" => LlamaCppModelsDirectory,
+        ModelFileNames.Transformers or "vllm" => TransformersModelsDirectory,
         var other => Path.Combine(ModelsDirectory, SanitizeFolderName(other)),
     };
 
@@ -100,8 +100,8 @@ public sealed record LibraryConfiguration
         }
 
         var root = Get(ModelsDirVariable) is { } r ? CheckDirectory(ModelsDirVariable, r) : DefaultRoot(variables);
-        var llama = Get(LlamaCppDirVariable) is { } l ? CheckDirectory(LlamaCppDirVariable, l) : Path.Combine(root, "llama-cpp");
-        var transformers = Get(TransformersDirVariable) is { } t ? CheckDirectory(TransformersDirVariable, t) : Path.Combine(root, "transformers");
+        var llama = Get(LlamaCppDirVariable) is { } l ? CheckDirectory(LlamaCppDirVariable, l) : Path.Combine(root, ModelFileNames.LlamaCpp);
+        var transformers = Get(TransformersDirVariable) is { } t ? CheckDirectory(TransformersDirVariable, t) : Path.Combine(root, ModelFileNames.Transformers);
 
         return new LibraryConfiguration
         {
@@ -136,8 +136,8 @@ public sealed record LibraryConfiguration
             next = next with
             {
                 ModelsDirectory = root,
-                LlamaCppModelsDirectory = Source(LlamaCppDirVariable) == SettingSource.Default ? Path.Combine(root, "llama-cpp") : LlamaCppModelsDirectory,
-                TransformersModelsDirectory = Source(TransformersDirVariable) == SettingSource.Default ? Path.Combine(root, "transformers") : TransformersModelsDirectory,
+                LlamaCppModelsDirectory = Source(LlamaCppDirVariable) == SettingSource.Default ? Path.Combine(root, ModelFileNames.LlamaCpp) : LlamaCppModelsDirectory,
+                TransformersModelsDirectory = Source(TransformersDirVariable) == SettingSource.Default ? Path.Combine(root, ModelFileNames.Transformers) : TransformersModelsDirectory,
             };
         }
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using ModelLibrary.Configuration;
-using ModelLibrary.Validation;
+using ModelLibrary.Files;
 
 namespace ModelLibrary.Downloads;
 

@@ -33,7 +33,8 @@ public sealed record DownloadRequest
             ModelId = model.Id,
             Url = url,
             Provider = model.Provider,
-            FileName = !string.IsNullOrWhiteSpace(model.FileName) ? model.FileName : FileNameFromUrl(url, model),
+            FileName = !string.IsNullOrWhiteSpace(model.FileName) ? model.FileName
+                : ModelFileNames.FromUrl(url.ToString(), model.Id + (string.IsNullOrEmpty(model.Format) ? "" : "." + model.Format)),
             DeclaredSize = model.Size,
             Checksum = string.IsNullOrWhiteSpace(model.Checksum) ? null : model.Checksum,
             Format = model.Format,
@@ -55,10 +56,4 @@ public sealed record DownloadRequest
         FileName = FileName,
         Status = ModelStatus.Downloading,
     };
-
-    static string FileNameFromUrl(Uri url, ModelInfo model)
-    {
-        var last = Uri.UnescapeDataString(url.Segments.LastOrDefault() ?? "").Trim('/');
-        return last.Length > 0 ? last : model.Id + (string.IsNullOrEmpty(model.Format) ? "" : "." + model.Format);
-    }
 }

@@ -98,7 +98,7 @@ internal static class Volumes
         foreach (var drive in DriveInfo.GetDrives())
         {
             var root = drive.RootDirectory.FullName;
-            if (root.Length > best.Length && (full == Path.TrimEndingDirectorySeparator(root) || Validation.PathContainment.IsInsideAsWritten(full, root)))
+            if (root.Length > best.Length && (full == Path.TrimEndingDirectorySeparator(root) || Files.PathContainment.IsInsideAsWritten(full, root)))
             {
                 best = root;
             }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using System.Text.RegularExpressions;
 using ModelLibrary.Catalog;
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 using ModelLibrary.Validation;
 
@@ -72,7 +72,7 @@ public sealed class ImportPlan
 /// moves the files (each to a temporary name in the destination folder, renamed once all are complete, so no
 /// half-written model ever appears) and writes the registry row.
 /// </summary>
-public sealed partial class ModelImporter
+public sealed class ModelImporter
 {
     const int CopyBufferSize = 1 << 20;
 
@@ -125,9 +125,9 @@ public sealed partial class ModelImporter
         var validation = await ModelValidator.ValidateFileAsync(entry, catalogEntry, configuration, verifyChecksum: false, cancellationToken).ConfigureAwait(false);
         ModelValidator.ThrowIfFailed(validation);
         var header = validation.Header ?? TryInspect(entry, cancellationToken);
-        var format = header?.Format is { } f && f != ModelFileFormat.Unknown ? header.FormatName : CatalogJson.FormatFromFileName(entry);
+        var format = header?.Format is { } f && f != ModelFileFormat.Unknown ? header.FormatName : ModelFileNames.FormatOf(entry);
 
-        var provider = request.Provider ?? catalogEntry?.Provider ?? InferProvider(format)
+        var provider = request.Provider ?? catalogEntry?.Provider ?? ModelFileNames.DefaultProvider(format)
             ?? throw Errors.InvalidModelFile(entry, $"its provider cannot be inferred from its format ({format ?? "unknown"}); pass -Provider");
 
         var sourceRoot = isFolder ? full : Path.GetDirectoryName(entry)!;
@@ -208,7 +208,7 @@ public sealed partial class ModelImporter
         model.DownloadProgress = null;
         model.LocalPath = plan.LocalPath;
         model.FileName = Path.GetFileName(plan.LocalPath);
-        model.Format = plan.Header?.Format is { } f && f != ModelFileFormat.Unknown ? plan.Header.FormatName : CatalogJson.FormatFromFileName(plan.LocalPath) ?? model.Format;
+        model.Format = plan.Header?.Format is { } f && f != ModelFileFormat.Unknown ? plan.Header.FormatName : ModelFileNames.FormatOf(plan.LocalPath) ?? model.Format;
         model.DiskUsage = localFiles.Where(File.Exists).Sum(p => new FileInfo(p).Length);
         model.Size ??= plan.Header?.TotalSize ?? model.DiskUsage;
         model.DownloadDate = DateTimeOffset.UtcNow;
@@ -303,55 +303,11 @@ public sealed partial class ModelImporter
         string.Equals(PathContainment.RealPath(a), PathContainment.RealPath(b), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// An id from the path: the folder's name for a folder or a file with a generic name (model.safetensors, a shard
-    /// index, pytorch_model.bin); else the file name without extension and split suffix. Lower case, letters, digits,
-    /// '.', '_' and '-' only, like the ids of files the library finds on disk.
+    /// An id from the path (<see cref="ModelFileNames.IdFromPath"/>): the folder's name for a folder or a file with a
+    /// generic name (model.safetensors, a shard index, pytorch_model.bin); else the file name without extension and
+    /// split suffix; like the ids of files the library finds on disk.
     /// </summary>
-    public static string SuggestId(string path)
-    {
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
-        string name;
-        if (Directory.Exists(full))
-        {
-            name = Path.GetFileName(full);
-        }
-        else
-        {
-            var file = Path.GetFileName(full);
-            name = GgufSplitSet.TryParseName(full, out var prefix, out _, out _) ? Path.GetFileName(prefix)
-                : file.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase) ? file[..^".safetensors.index.json".Length]
-                : Path.GetFileNameWithoutExtension(file);
-            name = ShardSuffix().Replace(name, "");
-            if (GenericNames.Contains(name, StringComparer.OrdinalIgnoreCase) && Path.GetFileName(Path.GetDirectoryName(full)) is { Length: > 0 } folder)
-            {
-                name = folder;
-            }
-        }
-
-        var id = InvalidIdCharacters().Replace(name.ToLowerInvariant(), "-").Trim('-', '.', '_');
-        if (id.Length > 200)
-        {
-            id = id[..200].TrimEnd('-', '.', '_');
-        }
-
-        return id.Length == 0 ? "imported-model" : id;
-    }
-
-    /// <summary>gguf → llama-cpp; safetensors and pytorch → transformers; else null.</summary>
-    public static string? InferProvider(string? format) => format?.ToLowerInvariant() switch
-    {
-        "gguf" => "llama-cpp",
-        "safetensors" or "pytorch" => "transformers",
-        _ => null,
-    };
-
-    static readonly string[] GenericNames = { "model", "pytorch_model", "diffusion_pytorch_model", "consolidated", "weights", "ggml-model" };
-
-    [GeneratedRegex("[^a-z0-9._-]+")]
-    private static partial Regex InvalidIdCharacters();
-
-    [GeneratedRegex("-\\d{5}-of-\\d{5}$", RegexOptions.IgnoreCase)]
-    private static partial Regex ShardSuffix();
+    public static string SuggestId(string path) => ModelFileNames.IdFromPath(path, "imported-model");
 
     static ModelFileInfo? TryInspect(string path, CancellationToken cancellationToken)
     {

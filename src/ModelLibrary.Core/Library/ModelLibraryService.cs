@@ -2,6 +2,7 @@ using ModelLibrary.Catalog;
 using ModelLibrary.Compatibility;
 using ModelLibrary.Configuration;
 using ModelLibrary.Downloads;
+using ModelLibrary.Files;
 using ModelLibrary.Registry;
 using ModelLibrary.Validation;
 
@@ -291,7 +292,7 @@ public sealed class ModelLibraryService
     void AddUnregisteredFiles(List<ModelInfo> models, Dictionary<string, ModelInfo> byId)
     {
         var known = new HashSet<string>(models.Where(m => m.LocalPath is not null).Select(m => Path.GetFullPath(m.LocalPath!)), StringComparer.Ordinal);
-        var folders = new[] { ("llama-cpp", Configuration.LlamaCppModelsDirectory), ("transformers", Configuration.TransformersModelsDirectory) };
+        var folders = new[] { (ModelFileNames.LlamaCpp, Configuration.LlamaCppModelsDirectory), (ModelFileNames.Transformers, Configuration.TransformersModelsDirectory) };
         foreach (var (provider, folder) in folders)
         {
             foreach (var found in LocalModelScanner.Scan(folder, provider))

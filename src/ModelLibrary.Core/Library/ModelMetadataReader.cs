@@ -1,4 +1,5 @@
 using System.Globalization;
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 using ModelLibrary.Validation;
 

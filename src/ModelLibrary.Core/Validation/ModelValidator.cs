@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using ModelLibrary.Configuration;
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 
 namespace ModelLibrary.Validation;
@@ -267,7 +268,7 @@ public static class ModelValidator
         }
 
         var declared = model?.Format?.ToLowerInvariant();
-        if (declared is "gguf" or "safetensors" or "pytorch" && declared != header.FormatName)
+        if (declared is ModelFileNames.Gguf or ModelFileNames.Safetensors or ModelFileNames.PyTorch && declared != header.FormatName)
         {
             return (header, new ValidationCheck(name, ValidationOutcome.Failed,
                 $"The model declares the format '{declared}', but '{entry}' is a {header.FormatName} file.", ErrorIds.InvalidModelFile));
@@ -397,7 +398,7 @@ public static class ModelValidator
                 return new ValidationCheck(name, ValidationOutcome.Skipped, $"Nothing to scan: {header.FormatName} files hold no pickled code.");
             }
 
-            if (!File.Exists(entry) || !(ModelFiles.HasPickleExtension(entry) || (declaredName is not null && ModelFiles.HasPickleExtension(declaredName))))
+            if (!File.Exists(entry) || !(ModelFileNames.IsPickle(entry) || (declaredName is not null && ModelFileNames.IsPickle(declaredName))))
             {
                 return new ValidationCheck(name, ValidationOutcome.Skipped, "Nothing to scan: not a pickle-based file.");
             }

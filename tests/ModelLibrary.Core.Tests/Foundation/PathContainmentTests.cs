@@ -1,4 +1,4 @@
-using ModelLibrary.Validation;
+using ModelLibrary.Files;
 
 namespace ModelLibrary.Tests.Foundation;
 

@@ -1,5 +1,7 @@
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 using ModelLibrary.Tests.Formats;
+using ModelLibrary.Library;
 using ModelLibrary.Validation;
 
 namespace ModelLibrary.Tests.Validation;

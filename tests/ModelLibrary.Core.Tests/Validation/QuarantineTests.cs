@@ -1,3 +1,4 @@
+using ModelLibrary.Library;
 using ModelLibrary.Validation;
 
 namespace ModelLibrary.Tests.Validation;

@@ -1,4 +1,4 @@
-namespace ModelLibrary.Validation;
+namespace ModelLibrary.Files;
 
 /// <summary>
 /// Real containment of paths: symbolic links are resolved on both sides and paths are compared by segments,

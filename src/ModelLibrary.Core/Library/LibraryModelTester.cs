@@ -1,6 +1,7 @@
-using ModelLibrary.Library;
+using ModelLibrary.Files;
+using ModelLibrary.Validation;
 
-namespace ModelLibrary.Validation;
+namespace ModelLibrary.Library;
 
 /// <summary>
 /// Validates the library's models (Test-LibraryModel): runs <see cref="ModelValidator"/> on a model's file against
