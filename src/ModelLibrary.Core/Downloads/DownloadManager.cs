@@ -349,7 +349,7 @@ public sealed class DownloadManager : IAsyncDisposable
                     await Tasks.UpdateAsync(row, cancellationToken);
                 }
 
-                await Models.MarkDownloadingAsync(request.ModelId, row.TotalSize > 0 ? row.Progress : null, cancellationToken);
+                await Models.MarkDownloadingAsync(request.ModelId, cancellationToken);
                 var active = new ActiveDownload(row, request, model ?? request.ToModelInfo(), paths, fileLock);
                 lock (sync)
                 {
@@ -385,7 +385,7 @@ public sealed class DownloadManager : IAsyncDisposable
                     t.Status = DownloadStatus.Downloading;
                     t.StartTime ??= DateTimeOffset.UtcNow;
                 });
-                await PersistAsync(active, modelProgress: false);
+                await PersistAsync(active);
                 Publish(active);
 
                 var limit = Options.Timeout ?? TimeSpan.FromSeconds(configuration.DownloadTimeout);
@@ -434,7 +434,7 @@ public sealed class DownloadManager : IAsyncDisposable
         {
             if (active.StopReason != StopReason.Abandon)
             {
-                await PersistAsync(active, modelProgress: false);
+                await PersistAsync(active);
             }
 
             lock (sync)
@@ -481,18 +481,17 @@ public sealed class DownloadManager : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the task row, and with <paramref name="modelProgress"/> the model's progress. Failures to record never fail the download.</summary>
-    internal async Task PersistAsync(ActiveDownload active, bool modelProgress)
+    /// <summary>
+    /// Writes the task row; failures to record never fail the download. The model's progress is not written: the
+    /// library derives it from the task.
+    /// </summary>
+    internal async Task PersistAsync(ActiveDownload active)
     {
         var snapshot = active.Snapshot();
         await active.PersistLock.WaitAsync();
         try
         {
             await Quietly(() => Tasks.UpdateAsync(snapshot, CancellationToken.None));
-            if (modelProgress && snapshot.Status is DownloadStatus.Downloading or DownloadStatus.Verifying)
-            {
-                await Quietly(() => Models.MarkDownloadingAsync(snapshot.ModelId, snapshot.TotalSize > 0 ? snapshot.Progress : null, CancellationToken.None));
-            }
         }
         finally
         {

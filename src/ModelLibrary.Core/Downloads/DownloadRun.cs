@@ -195,7 +195,7 @@ internal sealed class DownloadRun
                 t.Progress = 1;
                 t.EstimatedTimeRemaining = 0;
             });
-            await owner.PersistAsync(active, modelProgress: true);
+            await owner.PersistAsync(active);
             owner.Publish(active);
             digest = await hasher.CompleteAsync(length);
         }

@@ -45,7 +45,7 @@ internal sealed class ProgressTicker : IDisposable
                 {
                     lastPersist = Environment.TickCount64;
                     SaveState();
-                    await owner.PersistAsync(active, modelProgress: true);
+                    await owner.PersistAsync(active);
                     // Another process (Suspend-/Stop-ModelDownload in another session) may ask this one to stop.
                     active.TakeStopRequest();
                 }
@@ -94,7 +94,7 @@ internal sealed class ProgressTicker : IDisposable
         {
             Refresh();
             SaveState();
-            await owner.PersistAsync(active, modelProgress: true);
+            await owner.PersistAsync(active);
         }
     }
 

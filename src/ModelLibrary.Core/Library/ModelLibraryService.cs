@@ -30,7 +30,6 @@ public sealed class ModelLibraryService
     public ModelLibraryService(LibraryConfiguration configuration, HttpClient http, ConcurrencyGate? downloadGate = null)
     {
         Configuration = configuration;
-        Http = http;
         Database = new RegistryDatabase(configuration.RegistryPath);
         Models = new ModelStore(Database);
         Tasks = new TaskStore(Database);
@@ -50,7 +49,6 @@ public sealed class ModelLibraryService
     }
 
     public LibraryConfiguration Configuration { get; private set; }
-    public HttpClient Http { get; }
     public RegistryDatabase Database { get; }
     public ModelStore Models { get; }
     public TaskStore Tasks { get; }
