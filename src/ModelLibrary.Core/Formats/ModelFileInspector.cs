@@ -61,12 +61,27 @@ public static class ModelFileInspector
         info.Pickle?.ThrowIfUnsafe();
     }
 
-    /// <summary>A new <see cref="ModelMetadata"/> holding what the file says.</summary>
+    /// <summary>A new <see cref="ModelMetadata"/> holding what the file says: the one mapping of header to metadata.</summary>
     public static ModelMetadata ToMetadata(ModelFileInfo info)
     {
-        var metadata = new ModelMetadata();
-        ApplyTo(info, metadata);
-        return metadata;
+        ArgumentNullException.ThrowIfNull(info);
+        return new ModelMetadata
+        {
+            ParameterCount = info.ParameterCount,
+            Parameters = info.ParameterCount is long parameters ? FormatParameterCount(parameters) : null,
+            Architecture = info.Architecture,
+            Quantization = info.Quantization,
+            ContextLength = info.ContextLength,
+            EmbeddingLength = info.EmbeddingLength,
+            BlockCount = info.BlockCount,
+            HeadCount = info.HeadCount,
+            HeadCountKv = info.HeadCountKv,
+            ExpertCount = info.ExpertCount,
+            TokenizerModel = info.TokenizerModel,
+            HasChatTemplate = info.HasChatTemplate,
+            TensorCount = info.TensorCount,
+            FileFormatVersion = info.FormatVersion,
+        };
     }
 
     /// <summary>
@@ -75,25 +90,8 @@ public static class ModelFileInspector
     /// </summary>
     public static void ApplyTo(ModelFileInfo info, ModelMetadata metadata)
     {
-        ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(metadata);
-        if (info.ParameterCount is long parameters)
-        {
-            metadata.ParameterCount = parameters;
-            metadata.Parameters = FormatParameterCount(parameters);
-        }
-        metadata.Architecture = info.Architecture ?? metadata.Architecture;
-        metadata.Quantization = info.Quantization ?? metadata.Quantization;
-        metadata.ContextLength = info.ContextLength ?? metadata.ContextLength;
-        metadata.EmbeddingLength = info.EmbeddingLength ?? metadata.EmbeddingLength;
-        metadata.BlockCount = info.BlockCount ?? metadata.BlockCount;
-        metadata.HeadCount = info.HeadCount ?? metadata.HeadCount;
-        metadata.HeadCountKv = info.HeadCountKv ?? metadata.HeadCountKv;
-        metadata.ExpertCount = info.ExpertCount ?? metadata.ExpertCount;
-        metadata.TokenizerModel = info.TokenizerModel ?? metadata.TokenizerModel;
-        metadata.HasChatTemplate = info.HasChatTemplate ?? metadata.HasChatTemplate;
-        metadata.TensorCount = info.TensorCount ?? metadata.TensorCount;
-        metadata.FileFormatVersion = info.FormatVersion ?? metadata.FileFormatVersion;
+        metadata.OverlayHeaderValues(ToMetadata(info));
     }
 
     /// <summary>A parameter count as catalogs write it: 292800 → "292.8K", 1100048384 → "1.1B", 7000000000 → "7B".</summary>
