@@ -37,7 +37,7 @@ public static class Errors
 
     static readonly string[] ChecksumSteps =
     {
-        "Download the model again (Start-ModelDownload; add -Force when it is already Local).",
+        "Download the model again (Start-ModelDownload -Force).",
         "If it fails again, the source serves a different file than its catalog describes; report it to the source.",
     };
 
