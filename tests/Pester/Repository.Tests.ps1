@@ -36,9 +36,9 @@ Describe 'A clone of the repository stands alone' -Tag 'Repository' {
 Describe 'The repository explains its layout' -Tag 'Repository' {
     It 'names every Core folder in the README''s layout table' {
         $readme = Get-Content (Join-Path $repoRoot 'README.md') -Raw
-        $row = ($readme -split "`n" | Where-Object { $_ -like '| `src/ModelLibrary.Core`*' } | Select-Object -First 1)
+        $row = ($readme -split "`n" | Where-Object { $_.StartsWith('| `src/ModelLibrary.Core`') } | Select-Object -First 1)
         $row | Should -Not -BeNullOrEmpty
-        $folders = $tracked | Where-Object { $_ -like 'src/ModelLibrary.Core/*/*' } | ForEach-Object { ($_ -split '/')[2] } | Sort-Object -Unique
+        $folders = $tracked | Where-Object { $_ -match '^src/ModelLibrary\.Core/[^/]+/' } | ForEach-Object { ($_ -split '/')[2] } | Sort-Object -Unique
         $folders.Count | Should -BeGreaterThan 5
         $missing = $folders | Where-Object { $row -notmatch [regex]::Escape("``$_/``") }
         $missing | Should -BeNullOrEmpty
