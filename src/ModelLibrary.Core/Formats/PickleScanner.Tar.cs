@@ -85,7 +85,7 @@ public static partial class PickleScanner
                     streams.Add(WalkCountedRecords(new Walker(reader, member.Name, globals, new TorchTensorTally(), cancellationToken, "tar member"),
                         reader, member.Name, trailingPickles: 0, (i, description) => ReadTensorSizes(i, description, reader, tensors), cancellationToken));
                     break;
-                // torch.load reads no other member.
+                    // torch.load reads no other member.
             }
         }
         if (!sawPickle) throw new MalformedFileException("the tar archive holds no 'pickle' member, so it is not a torch checkpoint");
