@@ -31,9 +31,14 @@ public static class Errors
     public static DiskSpaceException InsufficientDiskSpace(string modelId, long requiredSpace, long availableSpace, string path) =>
         new(modelId, requiredSpace, availableSpace, path);
 
+    /// <summary>The volume filled up under SQLite (registry.db): nothing was saved of the change.</summary>
+    public static DiskSpaceException InsufficientDiskSpace(string registryPath, long availableSpace, Exception inner) =>
+        new(registryPath, availableSpace, inner);
+
     /// <summary>Retries exhausted, DNS, TLS, HTTP 4xx/5xx, a download that ran out of time.</summary>
     public static NetworkException NetworkFailure(string message, int? httpStatus = null, object? target = null, Exception? inner = null,
-        IReadOnlyDictionary<string, object?>? details = null) => new(message, httpStatus, target, inner, details);
+        IReadOnlyDictionary<string, object?>? details = null, IReadOnlyList<string>? resolutionSteps = null) =>
+        new(message, httpStatus, target, inner, details, resolutionSteps);
 
     static readonly string[] ChecksumSteps =
     {
@@ -125,6 +130,13 @@ public static class Errors
         Details(("source", name)),
         new[] { "Give -Uri as an https:// URL or the path of a catalog JSON file." }, name);
 
+    /// <summary>The built-in catalog is part of the module.</summary>
+    public static ModelLibraryException BuiltInCatalogFixed(string name, string builtInName) => new(
+        ErrorIds.InvalidModelSource, $"The built-in catalog '{builtInName}' is part of the module and cannot be unregistered.",
+        Details(("source", name)),
+        new[] { "Run Get-ModelSource to see the sources you registered; only those can be unregistered.", "To list models of one source only, use Get-LibraryModel -Source <name>." },
+        name);
+
     /// <summary>A catalog a source serves that cannot be read as one.</summary>
     public static ModelLibraryException MalformedCatalog(string sourceName, string why, Exception? inner = null) => new(
         ErrorIds.InvalidModelSource, $"The catalog of model source '{sourceName}' is malformed: {why}.",
@@ -202,9 +214,17 @@ public static class Errors
         new[] { $"Start the download again with Start-ModelDownload -Id {task.ModelId}." },
         task);
 
-    /// <summary>A download failed for a reason no other id covers (e.g. a disk I/O error).</summary>
-    public static ModelLibraryException DownloadFailed(string modelId, Exception inner) => new(
-        ErrorIds.DownloadFailed, $"Downloading '{modelId}' failed: {inner.Message}",
+    /// <summary>InvalidDownloadState: a task from a URL with credentials (never saved) that no source lists now.</summary>
+    public static ModelLibraryException CredentialsNotSaved(DownloadTask task, string maskedUrl) => new(
+        ErrorIds.InvalidDownloadState,
+        $"Task '{task.TaskId}' of '{task.ModelId}' downloads from a URL with credentials, which are not saved, and no model source lists '{task.ModelId}' now.",
+        Details(("task_id", task.TaskId), ("model_id", task.ModelId), ("url", maskedUrl)),
+        new[] { "Register the source that lists the model again (Register-ModelSource), then run Resume-ModelDownload." },
+        task);
+
+    /// <summary>A download failed for a reason no other id covers (e.g. a disk I/O error); <paramref name="reason"/> replaces the inner message (masked URLs).</summary>
+    public static ModelLibraryException DownloadFailed(string modelId, Exception inner, string? reason = null) => new(
+        ErrorIds.DownloadFailed, $"Downloading '{modelId}' failed: {reason ?? inner.Message}",
         Details(("model_id", modelId)),
         new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, modelId, inner);
 
