@@ -89,6 +89,14 @@ public static class Errors
     public static ModelSecurityException UnsafeModelContent(string message, object target, IReadOnlyDictionary<string, object?> details, string? lastStep = null) =>
         new(ErrorIds.UnsafeModelContent, message, target, details, With(UnsafeContentSteps, lastStep));
 
+    /// <summary>UnsafeModelContent for a path outside every library folder; the folders are named one by one.</summary>
+    public static ModelSecurityException PathOutsideRoot(string path, IReadOnlyList<string> roots) => new(
+        ErrorIds.UnsafeModelContent,
+        $"The path '{path}' resolves outside the library folders ({string.Join(", ", roots.Select(r => $"'{r}'"))}); refusing to touch it.",
+        path,
+        Details(("path", path), ("roots", roots.ToArray())),
+        new[] { "Check the model's registered LocalPath and any symbolic links in the library directory." });
+
     /// <summary>UnsafeModelContent for a path that resolves outside the directory it must stay in.</summary>
     public static ModelSecurityException PathOutsideRoot(string path, string root) => new(
         ErrorIds.UnsafeModelContent, $"The path '{path}' resolves outside the library directory '{root}'; refusing to touch it.",
@@ -112,6 +120,21 @@ public static class Errors
         $"The library registry '{path}' cannot be opened: {why}",
         Details(("path", path)),
         steps ?? new[] { "Check that the library directory (MODELS_DIR) exists or can be created, and that you may write to it.", "Point the library elsewhere with Set-ModelLibraryConfiguration -ModelsDirectory." },
+        path, inner);
+
+    /// <summary>
+    /// RegistryUnavailable for a write to a library this session may read but not write (another user's, a read-only
+    /// mount): what could not be written, and what helps. Reading such a library works.
+    /// </summary>
+    public static ModelLibraryException LibraryReadOnly(string path, string why, Exception? inner = null) => new(
+        ErrorIds.RegistryUnavailable,
+        $"The library is read-only for this session: '{path}' {why}. Listing and reading models work; changing the library does not.",
+        Details(("path", path), ("read_only", true)),
+        new[]
+        {
+            "Run the command as the user who owns the library folder (MODELS_DIR), or have them give you write access to it and its files.",
+            "Or use a library of your own: Set-ModelLibraryConfiguration -ModelsDirectory <a folder you can write>.",
+        },
         path, inner);
 
     public static ModelLibraryException ModelSourceNotFound(string name) => new(
@@ -265,10 +288,18 @@ public static class Errors
 
     public static ModelLibraryException InvalidModelId(string id) => new(
         ErrorIds.InvalidModelId,
-        $"'{id}' is not a valid model id: use letters, digits, '.', '_' and '-' (at most 200 characters).",
+        $"'{Catalog.CatalogJson.Echo(id)}' is not a valid model id: use {Catalog.CatalogJson.NameRule} (at most 200 characters).",
         Details(("model_id", id)),
         new[] { "Pass a different -Id." },
         id);
+
+    /// <summary>InvalidModelId for a provider name (the same naming rule).</summary>
+    public static ModelLibraryException InvalidProviderName(string name) => new(
+        ErrorIds.InvalidModelId,
+        $"'{Catalog.CatalogJson.Echo(name)}' is not a valid provider name: use {Catalog.CatalogJson.NameRule} (at most 64 characters).",
+        Details(("provider", name)),
+        new[] { "Pass a different -Provider; Get-ModelProvider lists the known ones." },
+        name);
 
     // ---- Version 2 ----------------------------------------------------------------------------------------------
 

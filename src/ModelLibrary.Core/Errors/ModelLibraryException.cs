@@ -46,6 +46,10 @@ public class ModelLibraryException : Exception
     [Obsolete("Use Errors.DownloadTaskNotFound.")]
     [EditorBrowsable(EditorBrowsableState.Never)]
     public static ModelLibraryException TaskNotFound(string taskId) => Errors.DownloadTaskNotFound(taskId);
+
+    [Obsolete("Use Errors.LibraryReadOnly.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static ModelLibraryException LibraryReadOnly(string path, string why, Exception? inner = null) => Errors.LibraryReadOnly(path, why, inner);
 }
 
 /// <summary>Network failures: retries exhausted, DNS, TLS, HTTP 4xx/5xx (ErrorId NetworkFailure).</summary>

@@ -63,7 +63,7 @@ public sealed class GgufSplitSet
             if (part.Exists)
             {
                 parts.Add(part.FullName);
-                total += part.Length;
+                total += FileKinds.Length(part);
             }
             else
             {
