@@ -86,7 +86,12 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet
                 finished.Add(taskId);
             }
 
-            Post(() => WriteLibraryError(e, taskId));
+            // The bar goes (and a CI log's group for the download closes) before the error is told.
+            Post(() =>
+            {
+                WriteProgress(DownloadProgress.Failed(taskId));
+                WriteLibraryError(e, taskId);
+            });
         }
     }
 
