@@ -153,10 +153,13 @@ public sealed class PipelineLog
 
         // A line for each tenth of the work, and the last word; not every report (they come several a second).
         var tenth = record.PercentComplete >= 0 ? record.PercentComplete / 10 : -1;
-        if (completed || tenth > activity.LastTenth || activity.Lines.Count == 0)
+        if (completed || tenth > activity.LastTenth || !activity.Told)
         {
+            activity.Told = true;
             activity.LastTenth = Math.Max(activity.LastTenth, tenth);
-            activity.Lines.Add(EscapeGitHubData(record.StatusDescription ?? ""));
+            // A plain log line, not a command: one line, and never one the runner could take for a command.
+            var text = (record.StatusDescription ?? "").ReplaceLineEndings(" ");
+            activity.Lines.Add(text.StartsWith("::", StringComparison.Ordinal) ? " " + text : text);
         }
 
         activity.Finished |= completed;
@@ -232,6 +235,7 @@ public sealed class PipelineLog
         public string Title { get; }
         public List<string> Lines { get; } = new();
         public int LastTenth { get; set; } = -1;
+        public bool Told { get; set; }
         public bool Finished { get; set; }
     }
 }
