@@ -104,6 +104,10 @@ function Invoke-Test {
 
     # Pester: in a fresh pwsh so the module is loaded the way users load it, against the built module.
     Build-TestServer
+    # The package test installs what ./build.ps1 Package writes; packing takes a few seconds, so only when it runs.
+    if (-not $PesterTag -or $PesterTag -contains 'Package') {
+        $env:MODELLIBRARY_TEST_PACKAGE = New-ModulePackage
+    }
     $pester = Get-PesterPath
     $summary = Join-Path $results 'pester-summary.json'
     $runner = Join-Path $root 'tests/Pester/Run-Pester.ps1'
@@ -141,6 +145,11 @@ $PackageRuntimes = 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm
 
 function Invoke-Package {
     Invoke-Build
+    New-ModulePackage | Out-Null
+}
+
+function New-ModulePackage {
+    <# Packs the built out/ModelLibrary into out/ModelLibrary.<version>.nupkg and returns its path. #>
     $version = Get-ModuleVersion
     $staging = Join-Path $out 'package'
     if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
@@ -170,6 +179,7 @@ function Invoke-Package {
     Move-Item $published.FullName $nupkg -Force
     Remove-Item $staging -Recurse -Force
     Write-Host "Packaged $nupkg"
+    $nupkg
 }
 
 switch ($Task) {

@@ -430,11 +430,12 @@ Describe 'DSC resource LibraryModel' -Tag Downloads {
         Test-Path (Join-Path $lib 'llama-cpp/stories') | Should -BeFalse
     }
 
-    It 'fails Get for an unknown model with ModelNotFound' {
+    It 'gets an unknown model as Absent, and fails Set (Present) for it with ModelNotFound' {
         $lib = New-TestLibrary
         $resource = & (Get-Module ModelLibrary) { [LibraryModel]::new() }
         $resource.Id = 'no-such-model'
-        { $resource.Get() } | Should -Throw -ExpectedMessage "*no-such-model*"
+        $resource.Get().Ensure | Should -Be 'Absent'
+        { $resource.Set() } | Should -Throw -ExpectedMessage "*no-such-model*"
     }
 }
 
