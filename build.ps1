@@ -161,7 +161,12 @@ function New-ModulePackage {
     $manifest = Test-ModuleManifest (Join-Path $stagedModule 'ModelLibrary.psd1') -ErrorAction Stop
     if ($manifest.Version -ne [version]$version) { throw "The staged manifest says $($manifest.Version), the source $version." }
 
-    # A repository of this run only, removed again: the user's own repository list keeps nothing of it.
+    # A repository of this run only, removed again: the user's own repository list keeps nothing of it. (Where the
+    # user's data folder does not exist yet, .NET names none and PSResourceGet would keep its list in the working folder.)
+    if (-not [Environment]::GetFolderPath('LocalApplicationData')) {
+        $dataHome = if ($env:XDG_DATA_HOME) { $env:XDG_DATA_HOME } else { Join-Path $HOME '.local/share' }
+        New-Item -ItemType Directory $dataHome -Force | Out-Null
+    }
     $repositoryPath = Join-Path $staging 'repository'
     New-Item -ItemType Directory $repositoryPath | Out-Null
     $repositoryName = 'ModelLibraryBuild' + [guid]::NewGuid().ToString('n').Substring(0, 8)

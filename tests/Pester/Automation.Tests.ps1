@@ -461,8 +461,13 @@ Describe 'Package' -Tag Package {
         $repo = Join-Path $sandbox 'repo'
         New-Item -ItemType Directory $repo | Out-Null
         Copy-Item $Package $repo
-        # The user's repository list and module folders stay untouched: PSResourceGet and pwsh find both under XDG_DATA_HOME.
-        $isolated = @{ XDG_DATA_HOME = (Join-Path $sandbox 'data'); LOCALAPPDATA = (Join-Path $sandbox 'data'); MODELS_DIR = (Join-Path $sandbox 'models') }
+        # The user's repository list and module folders stay untouched: the child's home is the sandbox, where
+        # PSResourceGet keeps its repositories and installs CurrentUser modules, and pwsh looks for them.
+        # (.NET gives no LocalApplicationData for a folder that does not exist yet, and PSResourceGet then writes its
+        # repository list relative to the working directory.)
+        $data = Join-Path $sandbox '.local/share'
+        New-Item -ItemType Directory $data -Force | Out-Null
+        $isolated = @{ HOME = $sandbox; USERPROFILE = $sandbox; XDG_DATA_HOME = $data; LOCALAPPDATA = $data; MODELS_DIR = (Join-Path $sandbox 'models') }
         $install = Invoke-ChildPwsh -NoImport -Environment $isolated -Script @"
 Register-PSResourceRepository -Name ModelLibraryTest -Uri '$repo' -Trusted
 Install-PSResource -Name ModelLibrary -Repository ModelLibraryTest -Scope CurrentUser -TrustRepository -ErrorAction Stop
@@ -478,7 +483,7 @@ Import-Module ModelLibrary -ErrorAction Stop
 "dsc=$(Test-Path (Join-Path (Get-Module ModelLibrary).ModuleBase 'ModelLibrary.dsc.resource.json'))"
 '@
         $use.ExitCode | Should -Be 0 -Because $use.Error
-        $use.Output | Should -Match ([regex]::Escape("base=$(Join-Path $sandbox 'data')"))
+        $use.Output | Should -Match ([regex]::Escape("base=$(Join-Path $data 'powershell/Modules/ModelLibrary')"))
         [int]([regex]::Match($use.Output, 'models=(\d+)').Groups[1].Value) | Should -BeGreaterThan 0
         $use.Output | Should -Match 'dsc=True'
         Remove-Item $sandbox -Recurse -Force -ErrorAction SilentlyContinue
