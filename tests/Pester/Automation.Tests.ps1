@@ -489,3 +489,45 @@ Import-Module ModelLibrary -ErrorAction Stop
         Remove-Item $sandbox -Recurse -Force -ErrorAction SilentlyContinue
     }
 }
+
+Describe 'Automation docs' -Tag Automation {
+    BeforeAll { $script:Docs = Join-Path $PSScriptRoot '../../docs' }
+
+    It 'has a sample DSC configuration document whose resources the manifest''s schema accepts' {
+        $lines = Get-Content (Join-Path $Docs 'dsc/models.dsc.config.yaml')
+        $lines | Should -Contain '$schema: https://aka.ms/dsc/schemas/v3/bundled/config/document.json'
+        $types = $lines | Where-Object { $_ -match '^\s+type:\s*(\S+)' } | ForEach-Object { ($_ -split ':\s*', 2)[1].Trim() }
+        $types.Count | Should -BeGreaterThan 2
+        $types | Sort-Object -Unique | Should -Be 'ModelLibrary/LibraryModel'
+        # Each resource's properties, read from the indentation, as the instance dsc would send.
+        $instances = @(); $current = $null
+        foreach ($line in $lines) {
+            if ($line -match '^\s{4}properties:\s*$') { $current = [ordered]@{}; $instances += $current; continue }
+            if ($line -match '^\s{6}(\w+):\s*(.+)$' -and $null -ne $current) {
+                $value = $Matches[2].Trim()
+                $current[$Matches[1]] = if ($value -in 'true', 'false') { $value -eq 'true' } else { $value }
+            }
+            elseif ($line -notmatch '^\s{6}') { $current = $null }
+        }
+        $instances.Count | Should -Be $types.Count
+        foreach ($instance in $instances) { Assert-ValidInstance ($instance | ConvertTo-Json -Compress) }
+        $instances | Where-Object { $_._exist -eq $false } | Should -Not -BeNullOrEmpty
+        $instances.id | Where-Object { $_ -like 'hf.co/*' } | Should -Not -BeNullOrEmpty
+    }
+
+    It 'has an Azure Pipelines YAML and a GitHub Actions workflow that install the module, provision models and cache the library' {
+        $azure = Get-Content (Join-Path $Docs 'pipelines/azure-pipelines.yml') -Raw
+        $azure | Should -Match 'task: Cache@2'
+        $azure | Should -Match 'path: \$\(MODELS_DIR\)'
+        $github = Get-Content (Join-Path $Docs 'pipelines/github-actions.yml') -Raw
+        $github | Should -Match 'uses: actions/cache@v4'
+        $github | Should -Match 'path: \$\{\{ env\.MODELS_DIR \}\}'
+        $github | Should -Match 'shell: pwsh'
+        foreach ($yaml in $azure, $github) {
+            $yaml | Should -Match 'Install-PSResource -Name ModelLibrary'
+            $yaml | Should -Match 'Start-ModelDownload'
+            $yaml | Should -Match 'Remove-LibraryModel -Confirm:\$false'
+            $yaml | Should -Not -Match "`t" -Because 'YAML takes no tabs'
+        }
+    }
+}
