@@ -4,7 +4,7 @@
 #   - the DSC v3 command resource ModelLibrary/LibraryModel (ModelLibrary.dsc.resource.json runs ModelLibrary.dsc.ps1,
 #     which calls Invoke-LibraryModelDsc with the instance dsc sends on stdin).
 # Ids go through Get-LibraryModel and Start-ModelDownload, so every id or model reference those cmdlets take works here.
-# The functions are the module's own: the manifest exports none of them.
+# The functions are the module's own: the manifest exports none of them. Their ErrorIds are those of ErrorIds.cs.
 
 enum Ensure {
     Absent
@@ -33,7 +33,7 @@ function Get-LibraryModelState {
     <# The actual state of one model; a model nobody knows is simply absent. #>
     param([Parameter(Mandatory)] [string] $Id)
     if ([Management.Automation.WildcardPattern]::ContainsWildcardCharacters($Id)) {
-        throw (New-LibraryModelDscError InvalidArgument "The id '$Id' has wildcard characters; a desired state names one model." $Id InvalidArgument)
+        throw (New-LibraryModelDscError InvalidModelId "The id '$Id' has wildcard characters; a desired state names one model." $Id InvalidArgument)
     }
 
     $problems = $null

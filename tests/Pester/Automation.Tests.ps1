@@ -452,6 +452,10 @@ Describe 'Package' -Tag Package {
         $data = Import-PowerShellDataFile $env:MODELLIBRARY_TEST_MODULE
         $data.PrivateData.PSData.LicenseUri | Should -Match '/LICENSE$'
         Join-Path $PSScriptRoot '../../LICENSE' | Should -Exist
+        # The version is written once; the build stamps it into the assemblies.
+        foreach ($dll in 'ModelLibrary.PowerShell.dll', 'ModelLibrary.Core.dll') {
+            [Reflection.AssemblyName]::GetAssemblyName((Join-Path $ModuleDir $dll)).Version.ToString(3) | Should -Be $Version
+        }
         $exported = @((Get-Module ModelLibrary).ExportedCommands.Keys)
         $exported | Sort-Object | Should -Be ($data.CmdletsToExport | Sort-Object)
     }

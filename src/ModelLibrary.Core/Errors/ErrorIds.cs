@@ -43,6 +43,8 @@ public static class ErrorIds
     public const string ConfirmationRequired = nameof(ConfirmationRequired);
     /// <summary>A desired state (DSC) that the library cannot bring about, e.g. a checksum or provider the source does not offer.</summary>
     public const string DesiredStateUnreachable = nameof(DesiredStateUnreachable);
+    /// <summary>The DSC v3 resource got an instance that is not a JSON object with a string id.</summary>
+    public const string InvalidDscInstance = nameof(InvalidDscInstance);
 }
 
 /// <summary>
