@@ -7,6 +7,8 @@ namespace ModelLibrary.Downloads;
 public sealed record DownloadRequest
 {
     public required string ModelId { get; init; }
+    /// <summary>Credentials in it are used (basic auth) but never saved: the resume state keeps it masked.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(MaskedUriConverter))]
     public required Uri Url { get; init; }
     public required string Provider { get; init; }
     /// <summary>Name of the file inside <c>&lt;provider folder&gt;/&lt;model id&gt;/</c>; must stay inside it.</summary>
@@ -23,7 +25,7 @@ public sealed record DownloadRequest
     public static DownloadRequest FromModel(ModelInfo model, bool allowInsecureHttp = false)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (string.IsNullOrWhiteSpace(model.DownloadUrl) || !Uri.TryCreate(model.DownloadUrl, UriKind.Absolute, out var url))
+        if (string.IsNullOrWhiteSpace(model.FetchUrl) || !Uri.TryCreate(model.FetchUrl, UriKind.Absolute, out var url))
         {
             throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
                 $"Model '{model.Id}' has no valid download URL ('{model.DownloadUrl}').",
@@ -65,4 +67,14 @@ public sealed record DownloadRequest
         var last = Uri.UnescapeDataString(url.Segments.LastOrDefault() ?? "").Trim('/');
         return last.Length > 0 ? last : model.Id + (string.IsNullOrEmpty(model.Format) ? "" : "." + model.Format);
     }
+}
+
+/// <summary>Writes a URL masked (<see cref="Net.SafeUrl"/>), so the resume state file never holds a password.</summary>
+internal sealed class MaskedUriConverter : System.Text.Json.Serialization.JsonConverter<Uri>
+{
+    public override Uri Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        new(reader.GetString() ?? throw new System.Text.Json.JsonException("A URL is null."), UriKind.Absolute);
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, Uri value, System.Text.Json.JsonSerializerOptions options) =>
+        writer.WriteStringValue(Net.SafeUrl.Masked(value));
 }

@@ -52,6 +52,9 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
 
         Service.DownloadStore.Describe(model);
         var allowInsecure = Service.Catalog.ListSources().Any(s => s.AllowInsecureHttp && string.Equals(s.Name, model.Source, StringComparison.OrdinalIgnoreCase));
+        WriteVerbose($"'{model.Id}' from source '{model.Source}': {model.DownloadUrl} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
+            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}). Up to {Configuration.DownloadConnections} connection(s), {Downloads.Options.MaxRetryAttempts} retries per request"
+            + $"{(allowInsecure ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");
         // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
         var task = Run(ct => Downloads.StartAsync(model, allowInsecure, ct));
         if (AsJob)
