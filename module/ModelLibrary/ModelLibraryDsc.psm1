@@ -216,6 +216,12 @@ class LibraryModel {
 
     [LibraryModel] Get() {
         $state = Get-LibraryModelState -Id $this.Id
+        if (-not $state.Contains('status') -and $this.Ensure -ne [Ensure]::Absent) {
+            # No source knows the id: absent is what Ensure = Absent asks for; for Present it is an error (a typo,
+            # a source not registered), told now with ModelNotFound rather than as a state nothing could reach.
+            Get-LibraryModel -Id $this.Id -ErrorAction Stop
+        }
+
         $current = [LibraryModel]::new()
         $current.Id = $this.Id
         $current.Ensure = if ($state._exist) { [Ensure]::Present } else { [Ensure]::Absent }

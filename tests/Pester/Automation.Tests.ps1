@@ -271,14 +271,15 @@ Describe 'PSDSC class resource LibraryModel shares the implementation' -Tag Auto
         { $resource.Set() } | Should -Throw -ErrorId 'DesiredStateUnreachable'
     }
 
-    It 'is absent for an unknown id: Test is true for Absent, and Set for Present fails with ModelNotFound' {
+    It 'is absent for an unknown id: Test is true for Absent, and Get and Set for Present fail with ModelNotFound' {
         $null = New-TestLibrary
         $resource = & (Get-Module ModelLibrary) { [LibraryModel]::new() }
         $resource.Id = 'no-such-model'
-        $resource.Get().Ensure | Should -Be 'Absent'
+        { $resource.Get() } | Should -Throw -ErrorId 'ModelNotFound*'
         $resource.Test() | Should -BeFalse
         { $resource.Set() } | Should -Throw -ErrorId 'ModelNotFound*'
         $resource.Ensure = 'Absent'
+        $resource.Get().Ensure | Should -Be 'Absent'
         $resource.Test() | Should -BeTrue
         { $resource.Set() } | Should -Not -Throw
     }

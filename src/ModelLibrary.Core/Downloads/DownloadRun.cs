@@ -7,13 +7,17 @@ namespace ModelLibrary.Downloads;
 /// One attempt to bring a model's file home, from the first request to the registry row: probe, space check,
 /// ranged transfer into the partial file with the hash following, verification, validation, atomic move.
 /// Stopping (pause, cancel, timeout) arrives as cancellation of the token; the caller decides what it means.
+/// It gets what it needs and no more: the task it runs, the connection pool, the options and configuration, and the
+/// <see cref="TaskLifecycle"/> to record progress, report what it does (-Verbose) and move the task to Verifying. Completing the
+/// task (the model's row Local) is the caller's, with the file this run returns.
 /// </summary>
 internal sealed class DownloadRun
 {
     const int MaxRestarts = 3;
 
-    readonly DownloadManager owner;
     readonly ActiveDownload active;
+    readonly HttpClient http;
+    readonly TaskLifecycle lifecycle;
     readonly DownloadOptions options;
     readonly DownloadRequest request;
     readonly DownloadPaths paths;
@@ -22,14 +26,15 @@ internal sealed class DownloadRun
     readonly bool validate;
     readonly Polly.ResiliencePipeline pipeline;
 
-    public DownloadRun(DownloadManager owner, ActiveDownload active)
+    public DownloadRun(ActiveDownload active, HttpClient http, DownloadOptions options,
+        ModelLibrary.Configuration.LibraryConfiguration configuration, TaskLifecycle lifecycle)
     {
-        this.owner = owner;
         this.active = active;
-        options = owner.Options;
+        this.http = http;
+        this.options = options;
+        this.lifecycle = lifecycle;
         request = active.Request;
         paths = active.Paths;
-        var configuration = owner.Configuration;
         connections = configuration.DownloadConnections;
         stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
         validate = configuration.EnableModelValidation;
@@ -45,14 +50,15 @@ internal sealed class DownloadRun
             t.Retries++;
             t.LastRetry = text;
         });
-        owner.Report(active, text);
-        owner.Publish(active);
+        lifecycle.Report(active, text);
+        lifecycle.Publish(active);
         return ValueTask.CompletedTask;
     }
 
     bool Abandoned => active.StopReason == StopReason.Abandon;
 
-    public async Task ExecuteAsync(CancellationToken cancellationToken)
+    /// <summary>Brings the file home; returns it as it now lies in its provider folder.</summary>
+    public async Task<LocalModelFile> ExecuteAsync(CancellationToken cancellationToken)
     {
         // A request left by an asker that gave up is not for this run.
         File.Delete(paths.Staging.Request);
@@ -64,14 +70,14 @@ internal sealed class DownloadRun
             new ResumeState { TaskId = active.TaskId, Request = request, SingleStream = true }.Save(paths.State);
         }
 
-        owner.Report(active, $"Downloading '{request.ModelId}' from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
+        lifecycle.Report(active, $"Downloading '{request.ModelId}' from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
         var singleStream = false;
         for (var restarts = 0; ; restarts++)
         {
             ResumeState? state = null;
             try
             {
-                var remote = await RemoteFile.ProbeAsync(owner.Http, pipeline, request, cancellationToken);
+                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.
@@ -85,13 +91,12 @@ internal sealed class DownloadRun
                 Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
 
                 var (digest, length) = await TransferAsync(state, cancellationToken);
-                await FinishAsync(digest, length, cancellationToken);
-                return;
+                return await FinishAsync(digest, length, cancellationToken);
             }
             catch (RestartDownloadException e) when (restarts < MaxRestarts && !cancellationToken.IsCancellationRequested)
             {
                 // Bytes on disk no longer match the server's file: start over, as one stream if ranges misbehaved.
-                owner.Report(active, $"{e.Message} Starting over ({restarts + 1} of {MaxRestarts}).");
+                lifecycle.Report(active, $"{e.Message} Starting over ({restarts + 1} of {MaxRestarts}).");
                 singleStream |= e.SingleStream;
                 paths.Staging.DeletePartial();
             }
@@ -126,13 +131,13 @@ internal sealed class DownloadRun
     void ReportProbe(RemoteFile remote)
     {
         var redirected = remote.FinalUrl != request.Url && remote.FinalUrl.IdnHost != request.Url.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
-        owner.Report(active, $"{request.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
+        lifecycle.Report(active, $"{request.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
     }
 
     void ReportPlan(ResumeState state)
     {
         var resumeFrom = state.DownloadedBytes > 0 ? $" Resuming from {ByteSize.Format(state.DownloadedBytes)} on disk." : "";
-        owner.Report(active, state.SingleStream
+        lifecycle.Report(active, state.SingleStream
             ? $"One connection (a single stream){(state.TotalSize is null && request.DeclaredSize is { } declared ? $", stopped if it passes the declared {ByteSize.Format(declared)}" : "")}.{resumeFrom}"
             : $"{state.PartsDone.Length} parts of {ByteSize.Format(state.PartSize)} over up to {connections} connections (DownloadConnections); the others join when one is slower than {ByteSize.Format((long)options.SingleConnectionRate)}/s.{resumeFrom}");
     }
@@ -213,11 +218,11 @@ internal sealed class DownloadRun
             state.Save(paths.State);
             var handle = file.SafeFileHandle;
             await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, options.HashBuffers, cancellationToken);
-            using (var ticker = new ProgressTicker(owner, active, parts, state, paths.Staging))
+            using (var ticker = new ProgressTicker(lifecycle, options, active, parts, state, paths.Staging))
             {
                 try
                 {
-                    var fetcher = new PartFetcher(owner.Http, state, handle, paths.Partial, stallTimeout, options.BufferSize, options.WriteSize, hasher);
+                    var fetcher = new PartFetcher(http, state, handle, paths.Partial, stallTimeout, options.BufferSize, options.WriteSize, hasher);
                     await RunPartsAsync(fetcher, parts, cancellationToken);
                 }
                 finally
@@ -235,16 +240,7 @@ internal sealed class DownloadRun
                 state.Save(paths.State);
             }
 
-            active.Update(t =>
-            {
-                t.Status = DownloadStatus.Verifying;
-                t.TotalSize = length;
-                t.DownloadedSize = length;
-                t.Progress = 1;
-                t.EstimatedTimeRemaining = 0;
-            });
-            await owner.PersistAsync(active, modelProgress: true);
-            owner.Publish(active);
+            await lifecycle.ToVerifyingAsync(active, length);
             digest = await hasher.CompleteAsync(length);
         }
 
@@ -376,14 +372,14 @@ internal sealed class DownloadRun
                 }
                 catch (TransientDownloadException e) when (part.Done > before && !token.IsCancellationRequested)
                 {
-                    owner.Report(active, $"{e.Message.TrimEnd('.')}; reconnecting at once (bytes were still coming).");
+                    lifecycle.Report(active, $"{e.Message.TrimEnd('.')}; reconnecting at once (bytes were still coming).");
                 }
             }
         }, cancellationToken);
     }
 
-    /// <summary>Checksum, validation, move into the provider folder, registry row Local.</summary>
-    async Task FinishAsync(byte[] digest, long length, CancellationToken cancellationToken)
+    /// <summary>Checksum, validation, move into the provider folder.</summary>
+    async Task<LocalModelFile> FinishAsync(byte[] digest, long length, CancellationToken cancellationToken)
     {
         var actual = Sha256Checksum.Format(digest);
         active.Update(t => t.Checksum = actual);
@@ -423,8 +419,6 @@ internal sealed class DownloadRun
         // From here on the file is good: finish even if asked to stop, so it never sits verified but unregistered.
         await FileMover.MoveIntoPlaceAsync(paths.Partial, paths.Target, CancellationToken.None);
         File.Delete(paths.State);
-        var local = new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
-        await owner.Models.MarkLocalAsync(request.ModelId, local, CancellationToken.None);
-        active.Update(t => t.LocalPath = paths.Target);
+        return new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
     }
 }

@@ -47,7 +47,7 @@ public sealed class GetLibraryModelCommand : ModelLibraryCmdlet
                 WriteVerbose(line);
             }
 
-            WriteWarnings(listing.Warnings);
+            WriteWarnings(Service.WarningsOnce(listing));
         }
 
         var query = new ModelQuery { Id = Id, Name = Name, Provider = Provider, Status = Status, Capability = Capability, Source = Source };
