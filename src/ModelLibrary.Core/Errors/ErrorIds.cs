@@ -45,6 +45,8 @@ public static class ErrorIds
     public const string DesiredStateUnreachable = nameof(DesiredStateUnreachable);
     /// <summary>The DSC v3 resource got an instance that is not a JSON object with a string id.</summary>
     public const string InvalidDscInstance = nameof(InvalidDscInstance);
+    /// <summary>Measure-LibraryModel: the companion module ModelLibrary.Inference (embedded llama.cpp) is not installed or does not load.</summary>
+    public const string InferenceEngineNotFound = nameof(InferenceEngineNotFound);
 }
 
 /// <summary>
