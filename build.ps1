@@ -5,8 +5,10 @@
 .DESCRIPTION
     Build   publishes the module into out/ModelLibrary (manifest, cmdlet DLL, dependencies, native SQLite for
             every runtime, format file, help).
-    Test    builds, runs every xunit project and every Pester suite (in a fresh pwsh), and ends with one line
-            'N passed, N failed' over both. Exits 1 when any test failed.
+    Test    builds, checks the layout of the C# code against .editorconfig (dotnet format --verify-no-changes; a
+            difference fails the run before any test), runs every xunit project and every Pester suite (in a fresh
+            pwsh), and ends with one line 'N passed, N failed' over both. Exits 1 when any test failed.
+    Format  applies .editorconfig's layout to the C# code (dotnet format), so the Test check passes.
     Demo    builds and walks through the module as a user would, against a temporary library.
     Bench   builds and runs the download benchmark (bench/), writing docs/benchmarks.md.
     Package builds and writes out/ModelLibrary.<version>.nupkg with PSResourceGet (Publish-PSResource to a local
@@ -19,7 +21,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Format')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -96,8 +98,26 @@ function Get-PesterPath {
     $pester
 }
 
+# Layout only (whitespace, braces, indentation: .editorconfig): it needs no compilation, so it takes seconds, where
+# dotnet format's style and analyzer passes compile the solution again and take minutes on a loaded machine.
+$formatArgs = @('format', 'whitespace', (Join-Path $root 'ModelLibrary.PowerShell.sln'), '-v', 'quiet')
+
+function Test-Format {
+    & dotnet @formatArgs --verify-no-changes
+    if ($LASTEXITCODE -ne 0) {
+        throw "The C# code is not formatted as .editorconfig says (the files are listed above). Run 'dotnet pwsh ./build.ps1 Format' (or 'dotnet $($formatArgs[0..1] -join ' ') ModelLibrary.PowerShell.sln'), review and commit the changes, then test again."
+    }
+    Write-Host 'Formatting: the C# code follows .editorconfig.'
+}
+
+function Invoke-Format {
+    Invoke-Native dotnet $formatArgs
+    Write-Host 'Formatted the C# code as .editorconfig says; review the changes with git diff.'
+}
+
 function Invoke-Test {
     Invoke-Build
+    Test-Format
     $results = Join-Path $out 'test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory $results | Out-Null
@@ -214,4 +234,5 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }
+    'Format' { Invoke-Format }
 }

@@ -65,7 +65,7 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
                     : listing.Models.Where(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase)).Take(1).ToList();
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(id))
                 {
-                    throw ModelLibraryException.ModelNotFound(id);
+                    throw Errors.ModelNotFound(id);
                 }
 
                 foreach (var model in matches)
