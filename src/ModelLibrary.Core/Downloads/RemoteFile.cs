@@ -9,11 +9,13 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// HEAD through the retry pipeline. A server that refuses HEAD (405/501) is not an error: nothing is known
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
     /// </summary>
-    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, Uri url, string modelId, CancellationToken cancellationToken)
+    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, Uri url, string modelId, CancellationToken cancellationToken,
+        Func<Uri, System.Net.Http.Headers.AuthenticationHeaderValue?>? authorize = null)
     {
         return await pipeline.ExecuteAsync(async token =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Head, url);
+            request.Headers.Authorization = authorize?.Invoke(url);
             HttpResponseMessage response;
             try
             {
