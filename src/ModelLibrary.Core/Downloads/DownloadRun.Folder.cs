@@ -50,6 +50,7 @@ internal sealed partial class DownloadRun
             };
             partialPath = Path.Combine(folder, PartsFolder, i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".partial");
             statePath = partialPath + ".json";
+            Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
             var (digest, length) = await FetchFileAsync(lastFile: i == files.Count - 1, cancellationToken);
             VerifyFile(file, digest, length);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);

@@ -91,25 +91,31 @@ public sealed partial class ModelLibraryService
     /// </summary>
     public async Task<ModelLookup> DescribeAsync(string idOrReference, CancellationToken cancellationToken)
     {
-        if (await TryFindAsync(idOrReference, cancellationToken).ConfigureAwait(false) is { } known)
-        {
-            return new ModelLookup(new[] { known }, Array.Empty<string>());
-        }
-
-        if (!ModelReference.LooksLikeReference(idOrReference))
+        // Catalog ids win when a string is both an id and a reference.
+        if (!ModelReference.LooksLikeReference(idOrReference) || await FindCatalogEntryAsync(idOrReference, cancellationToken).ConfigureAwait(false) is not null)
         {
             return new ModelLookup(new[] { await GetAsync(idOrReference, cancellationToken).ConfigureAwait(false) }, Array.Empty<string>());
         }
 
         var reference = ModelReference.Parse(idOrReference);
         var source = SourceFor(reference);
+        var local = DownloadedFor(reference);
         if (source is HubSource { Settings.Offline: true })
         {
-            var local = DownloadedFor(reference);
             return local.Count > 0 ? new ModelLookup(local, Array.Empty<string>()) : throw HubClient.OfflineError(reference.Text);
         }
 
-        var models = await source.DescribeAsync(reference, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ModelInfo> models;
+        try
+        {
+            models = await source.DescribeAsync(reference, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetworkException e) when (local.Count > 0)
+        {
+            // The source is out of reach: what is downloaded still answers, as it would offline.
+            return new ModelLookup(local, new[] { $"{e.Message} Showing what is downloaded here." });
+        }
+
         var warnings = new List<string>();
         var result = models.Select(m => WithState(m, warnings)).ToList();
         return new ModelLookup(result, warnings);

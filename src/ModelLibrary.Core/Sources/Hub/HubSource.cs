@@ -32,7 +32,12 @@ public sealed class HubSource : IModelSource
 
         var models = new List<ModelInfo>();
         var ggufs = HubFileSelection.GgufModels(tree);
-        models.AddRange(ggufs.Select(g => Build(reference.WithQuantization(g.Quantization ?? Stem(g)), info, g, explicitId: true).Model));
+        // Each quantization by its own reference; a GGUF without a quantization in its name is the repository itself
+        // when it is the only one (as Start-ModelDownload takes it), else that file.
+        models.AddRange(ggufs.Select(g => Build(
+            g.Quantization is not null ? reference.WithQuantization(g.Quantization)
+            : ggufs.Count == 1 ? reference
+            : reference with { Quantization = null, FilePath = g.Entry!.Path }, info, g, explicitId: true).Model));
         if (HubFileSelection.Transformers(tree) is { } transformers)
         {
             models.Add(Build(reference, info, transformers).Model);
@@ -180,7 +185,8 @@ public sealed class HubSource : IModelSource
             Source = Name,
             Revision = info.Sha,
             DownloadUrl = entry is not null ? Settings.ResolveUrl(repoId, info.Sha!, entry.Path).AbsoluteUri : Settings.RepositoryPage(repoId),
-            FileName = entry is null ? null : gguf ? entry.FileName : entry.Path,
+            // A transformers model is its folder (LocalPath is the folder; the weights are found in it); a GGUF model is its first file.
+            FileName = entry is null || (!gguf && !single) ? null : gguf ? entry.FileName : entry.Path,
             Checksum = single ? files[0].Checksum : null,
             Description = $"{repoId} on the Hugging Face Hub" + (info.PipelineTag is null ? "" : $" ({info.PipelineTag})") + (files.Count > 1 ? $", {files.Count} files" : ""),
             Capabilities = Capabilities(info),
