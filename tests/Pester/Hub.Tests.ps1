@@ -327,6 +327,41 @@ Describe 'Whole transformers models' -Tag Hub {
     }
 }
 
+Describe 'A downloaded reference in the other cmdlets' -Tag Hub {
+    It 'is read, tested and removed by its id' {
+        $lib = Use-Hub
+        Start-ModelDownload hf.co/Qwen/Tiny-GGUF:Q4_K_M | Out-Null
+        (Get-ModelMetadata hf.co/Qwen/Tiny-GGUF:Q4_K_M).ModelId | Should -Be 'hf.co/Qwen/Tiny-GGUF:Q4_K_M'
+        $result = Test-LibraryModel hf.co/Qwen/Tiny-GGUF:Q4_K_M
+        $result.Passed | Should -BeTrue
+        ($result.Checks | Where-Object Name -eq 'Checksum').Outcome | Should -Be 'Passed'
+        Remove-LibraryModel hf.co/Qwen/Tiny-GGUF:Q4_K_M -Confirm:$false
+        Test-Path (Join-Path $lib 'llama-cpp/hf.co--Qwen--Tiny-GGUF--Q4_K_M') | Should -BeFalse
+        # Gone from the library; the Hub still offers it.
+        (Get-LibraryModel hf.co/Qwen/Tiny-GGUF:Q4_K_M).Status | Should -Be 'Available'
+    }
+
+    It 'pauses and resumes a folder model, within the file it was in, without fetching finished files again' {
+        $lib = Use-Hub
+        Set-TestHub $Hub -CdnQuery 'rate=100000'
+        $job = Start-ModelDownload hf.co/Org/Tiny-Transformers -AsJob
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ((Get-ModelDownload -ModelId hf.co/Org/Tiny-Transformers).DownloadedSize -lt 150000 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $paused = Suspend-ModelDownload -ModelId hf.co/Org/Tiny-Transformers -PassThru
+        $paused.Status | Should -Be 'Paused'
+        $job | Wait-Job -Timeout 30 | Remove-Job -Force
+        Test-Path (Join-Path $lib 'transformers/hf.co--Org--Tiny-Transformers') | Should -BeFalse
+        Set-TestHub $Hub -ResetStats -CdnQuery ''
+        $task = Resume-ModelDownload -TaskId $paused.TaskId
+        $task.Status | Should -Be 'Completed'
+        $task.TaskId | Should -Be $paused.TaskId
+        $stats = Get-TestHubStats $Hub
+        $stats.cdnRanged | Should -BeGreaterThan 0
+        $stats.'resolve:config.json' | Should -BeNullOrEmpty
+        Sha256 (Join-Path $lib 'transformers/hf.co--Org--Tiny-Transformers/model.safetensors') | Should -Be (Sha256 (Join-Path $Fixtures 'safetensors/voices.safetensors'))
+    }
+}
+
 Describe 'HF_HUB_OFFLINE' -Tag Hub {
     It 'asks nothing of the Hub: downloaded models still answer, others are NetworkFailure' {
         Use-Hub | Out-Null
