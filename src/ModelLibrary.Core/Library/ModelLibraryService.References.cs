@@ -250,7 +250,7 @@ public sealed partial class ModelLibraryService
             return new DownloadPlan(existing, null, AlreadyLocal: true, Array.Empty<string>());
         }
 
-        var stated = expected is null ? await UrlProbe.StatedAsync(reference.Url, HubAuthorization, cancellationToken).ConfigureAwait(false) : default;
+        var stated = expected is null ? await UrlProbe.StatedAsync(reference.Url, modelId, HubAuthorization, cancellationToken).ConfigureAwait(false) : default;
         var format = CatalogJson.FormatFromFileName(fileName);
         var model = new ModelInfo
         {
