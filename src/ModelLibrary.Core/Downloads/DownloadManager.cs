@@ -28,6 +28,11 @@ public sealed class DownloadManager : IAsyncDisposable
     readonly object sync = new();
     readonly Dictionary<string, ActiveDownload> byModel = new(StringComparer.Ordinal);
     readonly Dictionary<string, ActiveDownload> byTask = new(StringComparer.Ordinal);
+    // Failures of tasks this manager ran, kept after they leave byTask: a wait that starts after the task failed (a
+    // quick refusal: a redirect loop, a gated file) still throws the exception itself, with its own resolution steps,
+    // not one rebuilt from the row. Bounded: the oldest are dropped.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelLibraryException> recentFailures = new(StringComparer.Ordinal);
+    const int RecentFailuresKept = 64;
     readonly SemaphoreSlim startLock = new(1, 1);
     readonly bool ownGate;
     LibraryConfiguration configuration;
@@ -156,7 +161,7 @@ public sealed class DownloadManager : IAsyncDisposable
                 case DownloadStatus.Completed or DownloadStatus.Cancelled or DownloadStatus.Paused:
                     return row;
                 case DownloadStatus.Failed:
-                    throw FailureFromRow(row);
+                    throw recentFailures.TryGetValue(taskId, out var failure) ? failure : FailureFromRow(row);
             }
 
             // Nobody holds the model's lock: the process that ran it is gone. The bytes wait for Resume.
@@ -470,6 +475,15 @@ public sealed class DownloadManager : IAsyncDisposable
             {
                 byModel.Remove(active.ModelId);
                 byTask.Remove(active.TaskId);
+                if (active.Failure is { } failed)
+                {
+                    if (recentFailures.Count >= RecentFailuresKept)
+                    {
+                        recentFailures.Clear();
+                    }
+
+                    recentFailures[active.TaskId] = failed;
+                }
             }
 
             active.Lock.Dispose();
