@@ -275,8 +275,7 @@ public sealed partial class ModelLibraryService
             MetadataCache.Remove(cachedEntry);
         }
 
-        var catalog = await ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
-        var entry = catalog.Models.FirstOrDefault(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
+        var entry = await FindCatalogEntryAsync(model.Id, cancellationToken).ConfigureAwait(false);
         if (entry is null)
         {
             Models.Delete(model.Id);
@@ -296,7 +295,8 @@ public sealed partial class ModelLibraryService
             });
         }
 
-        return (await ListAsync(cancellationToken).ConfigureAwait(false)).Models.First(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
+        // The model as it now stands, found by its id alone (no listing of every catalog and the disk).
+        return await TryFindAsync(model.Id, cancellationToken).ConfigureAwait(false);
     }
 
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
