@@ -38,6 +38,7 @@
         'Get-ModelMetadata'
         'Test-LibraryModel'
         'Import-LibraryModel'
+        'Measure-LibraryModel'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()
