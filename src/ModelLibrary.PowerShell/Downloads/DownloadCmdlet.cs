@@ -170,9 +170,11 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
             }
 
             var error = e as ModelLibraryException ?? Errors.UnexpectedError(e, taskId);
+            // The bar goes (and a CI log's group for the download closes) before the error is told.
             Post(() =>
             {
                 WriteMessages(ids);
+                WriteProgress(DownloadProgress.Failed(taskId));
                 WriteLibraryError(error, taskId);
             });
         }
