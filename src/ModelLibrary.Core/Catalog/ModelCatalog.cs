@@ -56,7 +56,7 @@ public sealed class ModelCatalog
     /// </summary>
     public ModelSourceInfo Register(string name, string uri, string? type, bool allowInsecureHttp, bool force, SourceCredential? credential = null)
     {
-        if (string.IsNullOrWhiteSpace(name) || !CatalogJson.IsValidId(name))
+        if (string.IsNullOrWhiteSpace(name) || !ModelNames.IsValidId(name))
         {
             throw Errors.InvalidModelSource(name, $"the name '{name}' is not valid (letters, digits, '.', '_', '-')");
         }

@@ -40,7 +40,7 @@ public sealed record DownloadRequest
     /// The request for what a source resolved: one file as a classic request (the engine's single-file path), several
     /// as a folder request. Every relative path is checked to stay inside the model's folder.
     /// </summary>
-    public static DownloadRequest FromResolved(Sources.ResolvedModel resolved)
+    public static DownloadRequest FromResolved(ResolvedModel resolved)
     {
         ArgumentNullException.ThrowIfNull(resolved);
         var model = resolved.Model;
@@ -51,7 +51,7 @@ public sealed record DownloadRequest
 
         foreach (var file in resolved.Files)
         {
-            Sources.ModelReference.CheckRelativePath(file.RelativePath, model.Id);
+            ModelReference.CheckRelativePath(file.RelativePath, model.Id);
         }
 
         if (resolved.Files.Count == 1 && !resolved.Files[0].RelativePath.Contains('/'))

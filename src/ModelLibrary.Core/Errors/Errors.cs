@@ -302,7 +302,7 @@ public static class Errors
 
     public static ModelLibraryException InvalidModelId(string id) => new(
         ErrorIds.InvalidModelId,
-        $"'{Catalog.CatalogJson.Echo(id)}' is not a valid model id: use {Catalog.CatalogJson.NameRule} (at most 200 characters).",
+        $"'{ModelNames.Echo(id)}' is not a valid model id: use {ModelNames.NameRule} (at most 200 characters).",
         Details(("model_id", id)),
         new[] { "Pass a different -Id." },
         id);
@@ -310,7 +310,7 @@ public static class Errors
     /// <summary>InvalidModelId for a provider name (the same naming rule).</summary>
     public static ModelLibraryException InvalidProviderName(string name) => new(
         ErrorIds.InvalidModelId,
-        $"'{Catalog.CatalogJson.Echo(name)}' is not a valid provider name: use {Catalog.CatalogJson.NameRule} (at most 64 characters).",
+        $"'{ModelNames.Echo(name)}' is not a valid provider name: use {ModelNames.NameRule} (at most 64 characters).",
         Details(("provider", name)),
         new[] { "Pass a different -Provider; Get-ModelProvider lists the known ones." },
         name);

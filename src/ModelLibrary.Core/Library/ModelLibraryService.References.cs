@@ -228,7 +228,7 @@ public sealed partial class ModelLibraryService
         var fileName = ModelFileNames.FromUrl(reference.Url!.AbsoluteUri);
         ModelReference.CheckRelativePath(fileName, url);
         var modelId = id ?? ModelImporter.SuggestId(fileName);
-        if (!CatalogJson.IsValidId(modelId))
+        if (!ModelNames.IsValidId(modelId))
         {
             throw new ModelLibraryException(ErrorIds.InvalidModelId,
                 $"'{modelId}' is not a valid model id (letters, digits, '.', '_', '-').", new Dictionary<string, object?> { ["model_id"] = modelId },

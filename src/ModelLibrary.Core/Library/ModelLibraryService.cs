@@ -201,7 +201,7 @@ public sealed partial class ModelLibraryService
             return known;
         }
 
-        if (ModelLibrary.Sources.ModelReference.LooksLikeReference(id) && ModelLibrary.Sources.ModelReference.Parse(id) is { } reference
+        if (ModelLibrary.ModelReference.LooksLikeReference(id) && ModelLibrary.ModelReference.Parse(id) is { } reference
             && await TryFindAsync(reference.Id, cancellationToken).ConfigureAwait(false) is { } downloaded)
         {
             return downloaded;

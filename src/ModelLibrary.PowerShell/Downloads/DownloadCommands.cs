@@ -86,7 +86,7 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
             return;
         }
 
-        IReadOnlyList<ModelLibrary.Sources.RemoteModelFile> files = plan.Resolved?.Files ?? Array.Empty<ModelLibrary.Sources.RemoteModelFile>();
+        IReadOnlyList<ModelLibrary.RemoteModelFile> files = plan.Resolved?.Files ?? Array.Empty<ModelLibrary.RemoteModelFile>();
         WriteVerbose($"'{model.Id}' from source '{model.Source}': {(files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : model.DownloadUrl)} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
             + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}){(model.Revision is null ? "" : " at revision " + model.Revision)}. Up to {Configuration.DownloadConnections} connection(s), {Downloads.Options.MaxRetryAttempts} retries per request"
             + $"{(plan.Resolved?.AllowInsecureHttp == true ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");

@@ -14,7 +14,7 @@ public class CatalogTests
         Assert.Equal(52, models.Count(m => m.Checksum is not null));
         Assert.Equal(51, models.Count(m => m.Size is not null));
         Assert.Equal(models.Count, models.Select(m => m.Id).Distinct().Count());
-        Assert.All(models, m => Assert.True(CatalogJson.IsValidId(m.Id)));
+        Assert.All(models, m => Assert.True(ModelNames.IsValidId(m.Id)));
         var q4 = models.Single(m => m.Id == "tinyllama-1.1b-chat-q4");
         Assert.Equal("sha256:9fecc3b3cd76bba89d504f29b616eedf7da85b96540e490ca5824d3f7d2776a0", q4.Checksum);
         Assert.Equal(668788096, q4.Size);
