@@ -22,9 +22,12 @@ internal sealed class PartFetcher
     readonly int bufferSize;
     readonly int writeSize;
     readonly PrefixHasher hasher;
+    readonly Func<Uri, AuthenticationHeaderValue?>? authorize;
 
-    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher hasher)
+    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher hasher,
+        Func<Uri, AuthenticationHeaderValue?>? authorize = null)
     {
+        this.authorize = authorize;
         this.http = http;
         this.state = state;
         this.file = file;
@@ -58,6 +61,8 @@ internal sealed class PartFetcher
         // A part of a split file always asks for its exact range; a single stream only when resuming.
         var ranged = !state.SingleStream || from > 0;
         using var request = new HttpRequestMessage(HttpMethod.Get, Url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
+        // The Hub's token, for the Hub's host only; the redirect handler drops it on a hop to another origin.
+        request.Headers.Authorization = authorize?.Invoke(Url);
         if (ranged)
         {
             request.Headers.Range = new RangeHeaderValue(from, part.Length is { } length ? part.Start + length - 1 : null);

@@ -10,14 +10,17 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// HEAD through the retry pipeline. A server that refuses HEAD (405/501) is not an error: nothing is known
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
     /// </summary>
-    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken)
+    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken,
+        Func<Uri, System.Net.Http.Headers.AuthenticationHeaderValue?>? authorize = null)
     {
         var url = download.Url;
         var modelId = download.ModelId;
         return await pipeline.ExecuteAsync(async token =>
         {
-            // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler).
+            // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler), which also
+            // drops the Hub's token on a hop to another origin.
             using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp));
+            request.Headers.Authorization = authorize?.Invoke(url);
             HttpResponseMessage response;
             try
             {

@@ -12,6 +12,12 @@ public static class ErrorIds
     public const string InsecureSource = nameof(InsecureSource);
     public const string UnsafeModelContent = nameof(UnsafeModelContent);
 
+    // Contract Version 2.
+    /// <summary>401/403 from a Hub or registry (gated repositories included): a token, a licence or -Credential is missing.</summary>
+    public const string AuthenticationRequired = nameof(AuthenticationRequired);
+    /// <summary>A reference names several models (a GGUF repository with many quantizations and no default).</summary>
+    public const string AmbiguousModelReference = nameof(AmbiguousModelReference);
+
     // Beyond the contract's table: the contract is silent on these cases.
     public const string InvalidConfiguration = nameof(InvalidConfiguration);
     /// <summary>registry.db cannot be created or opened (a library directory that cannot be written, a broken file).</summary>
