@@ -17,6 +17,8 @@ public static class ErrorIds
     public const string AuthenticationRequired = nameof(AuthenticationRequired);
     /// <summary>A reference names several models (a GGUF repository with many quantizations and no default).</summary>
     public const string AmbiguousModelReference = nameof(AmbiguousModelReference);
+    /// <summary>The model's files belong to another tool's store (Ollama, the Hugging Face cache, LM Studio, a folder): the library does not delete or move them.</summary>
+    public const string ExternalStore = nameof(ExternalStore);
 
     // Beyond the contract's table: the contract is silent on these cases.
     public const string InvalidConfiguration = nameof(InvalidConfiguration);

@@ -45,6 +45,14 @@ public class ModelLibraryException : Exception
         new[] { $"Give the quantization after ':', e.g. Start-ModelDownload {choices.FirstOrDefault()}.", $"Run Get-LibraryModel {reference} to list them." },
         reference);
 
+    /// <summary>A change the library refuses because the model's files lie in another tool's store (<see cref="ModelInfo.ExternalStore"/>).</summary>
+    public static ModelLibraryException ExternalStore(ModelInfo model, string action) => new(
+        ErrorIds.ExternalStore, ErrorKind.InvalidOperation,
+        $"Cannot {action} '{model.Id}': its files belong to {model.ExternalStore} ('{model.LocalPath}'), which the library reads in place but never changes.",
+        new Dictionary<string, object?> { ["model_id"] = model.Id, ["store"] = model.ExternalStore, ["source"] = model.Source, ["path"] = model.LocalPath },
+        new[] { $"Use {model.ExternalStore}'s own command to change or delete it (for Ollama: ollama rm; for the Hugging Face cache: hf cache delete).", $"To stop listing the store, run Unregister-ModelSource -Name {model.Source}." },
+        model.Id);
+
     public static ModelLibraryException TaskNotFound(string taskId) => new(
         ErrorIds.DownloadTaskNotFound, ErrorKind.NotFound, $"No download task has the id '{taskId}'.",
         new Dictionary<string, object?> { ["task_id"] = taskId },
