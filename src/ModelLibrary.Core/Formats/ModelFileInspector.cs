@@ -178,7 +178,7 @@ public static class ModelFileInspector
     private static ModelFileInfo InspectGguf(string path, CancellationToken cancellationToken)
     {
         var partPaths = new List<string> { Path.GetFullPath(path) };
-        long totalSize = new FileInfo(path).Length;
+        long totalSize = FileLength.Of(path);
         if (GgufSplitSet.Find(path) is GgufSplitSet split)
         {
             if (!split.IsComplete)
@@ -205,7 +205,7 @@ public static class ModelFileInspector
         {
             Path = path,
             Format = ModelFileFormat.Gguf,
-            FileSize = new FileInfo(path).Length,
+            FileSize = FileLength.Of(path),
             FormatVersion = $"GGUF v{first.Version}",
             Architecture = first.Architecture,
             Name = first.Name,

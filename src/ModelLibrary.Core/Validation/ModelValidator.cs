@@ -289,13 +289,13 @@ public static class ModelValidator
             return new ValidationCheck(name, ValidationOutcome.Skipped, "The file does not exist.");
         }
 
-        var actual = header?.TotalSize ?? parts.Where(File.Exists).Sum(p => new FileInfo(p).Length);
+        var actual = header?.TotalSize ?? parts.Where(File.Exists).Sum(p => Formats.FileLength.Of(p));
         var notes = new List<string>();
         if (header?.ExpectedMinimumFileSize is { } minimum)
         {
             // The minimum is the first part's (for a split model, each part's reader checks its own).
             var first = header.Parts.Count > 0 ? header.Parts[0] : entry;
-            var firstSize = File.Exists(first) ? new FileInfo(first).Length : header.FileSize;
+            var firstSize = File.Exists(first) ? Formats.FileLength.Of(first) : header.FileSize;
             if (firstSize < minimum)
             {
                 return new ValidationCheck(name, ValidationOutcome.Failed,

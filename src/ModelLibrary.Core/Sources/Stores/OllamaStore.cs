@@ -196,18 +196,8 @@ public sealed partial class OllamaStore : ExternalStoreSource
                 model.AdditionalProperties["system"] = ReadText(layer);
                 break;
             case "params":
-                if (ReadText(layer) is { } json)
-                {
-                    try
-                    {
-                        model.AdditionalProperties["params"] = JsonSerializer.Deserialize<Dictionary<string, object?>>(json);
-                    }
-                    catch (JsonException)
-                    {
-                        model.AdditionalProperties["params"] = json;
-                    }
-                }
-
+                // The JSON as Ollama stores it (stop words, temperature, ...): ConvertFrom-Json reads it.
+                model.AdditionalProperties["params"] = ReadText(layer);
                 break;
             case "license":
                 if (ReadText(layer) is { } license)
