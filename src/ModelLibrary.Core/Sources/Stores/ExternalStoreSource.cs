@@ -64,6 +64,12 @@ public abstract class ExternalStoreSource : IModelSource
     {
         why = null;
         FileSystemInfo info = new FileInfo(path);
+        if (!info.Exists && info.LinkTarget is null)
+        {
+            why = "it does not exist (a pull in progress, or a blob removed)";
+            return null;
+        }
+
         string resolved;
         try
         {
