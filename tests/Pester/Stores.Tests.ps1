@@ -297,3 +297,107 @@ Describe 'LM Studio and plain folders in place' -Tag Stores {
         Test-Path "$root/plain/sub/story.gguf" | Should -BeTrue
     }
 }
+
+Describe 'Export-LibraryModel' -Tag Stores {
+    BeforeEach {
+        $script:lib = New-TestLibrary
+        $script:target = New-Folder
+        # A library model: a GGUF imported into the library (the library's own copy).
+        $script:src = New-Folder
+        Copy-Item $Stories "$src/stories260K.gguf"
+        Import-LibraryModel -Path "$src/stories260K.gguf" | Out-Null
+        $script:libFile = (Get-LibraryModel stories260k).LocalPath
+    }
+    AfterEach { Remove-Item $target, $src -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'hands a GGUF to Ollama as a hard-linked blob and a manifest Ollama reads, and lists it back through an OllamaStore' {
+        $r = Export-LibraryModel stories260k -To Ollama -Path $target -Name 'stories-lib:q'
+        $r.PSObject.TypeNames[0] | Should -Be 'ModelLibrary.ExportResult'
+        $r.Name | Should -Be 'stories-lib:q'
+        $r.Linked | Should -BeTrue
+        $r.Path | Should -Be (Join-Path $target 'manifests/registry.ollama.ai/library/stories-lib/q')
+        $blob = Join-Path $target "blobs/sha256-$StoriesHex"
+        (Get-Item $blob).Length | Should -Be (Get-Item $libFile).Length
+        # One file, two names: the same inode.
+        (& stat -c '%i' $blob) | Should -Be (& stat -c '%i' $libFile)
+        $manifest = Get-Content $r.Path -Raw | ConvertFrom-Json
+        $manifest.schemaVersion | Should -Be 2
+        $manifest.mediaType | Should -Be 'application/vnd.docker.distribution.manifest.v2+json'
+        $manifest.config.mediaType | Should -Be 'application/vnd.docker.container.image.v1+json'
+        $manifest.layers[0].mediaType | Should -Be 'application/vnd.ollama.image.model'
+        $manifest.layers[0].digest | Should -Be "sha256:$StoriesHex"
+        $config = Get-Content (Join-Path $target ('blobs/sha256-' + $manifest.config.digest.Substring(7))) -Raw | ConvertFrom-Json
+        $config.model_format | Should -Be 'gguf'
+        $config.model_family | Should -Be 'llama'
+        $config.file_type | Should -Be 'F32'
+        # stories260K has no chat template: no template layer (a Jinja text there would not load in Ollama).
+        $manifest.layers.mediaType | Should -Not -Contain 'application/vnd.ollama.image.template'
+        Get-ChildItem (Join-Path $target 'blobs') -Filter '.modellibrary-*' | Should -BeNullOrEmpty
+        Register-ModelSource -Name back -Type OllamaStore -Uri $target | Out-Null
+        (Get-LibraryModel 'stories-lib:q').Checksum | Should -Be "sha256:$StoriesHex"
+        (Export-LibraryModel stories260k -To Ollama -Path $target -Name 'stories-lib:q').Linked | Should -BeTrue
+    }
+
+    It 'writes the Hugging Face cache layout that huggingface_hub''s scan and offline lookup accept, and says which name it used' {
+        $r = Export-LibraryModel stories260k -To HuggingFaceCache -Path $target -WarningVariable w -WarningAction SilentlyContinue
+        $r.Name | Should -Be 'modellibrary/stories260k'
+        ($w -join "`n") | Should -Match "did not come from the Hugging Face Hub; it is filed in the cache as 'modellibrary/stories260k'"
+        $r.Linked | Should -BeTrue
+        $r.Revision | Should -Match '^[0-9a-f]{40}$'
+        $python = Get-Command python3 -ErrorAction SilentlyContinue
+        if ($python) {
+            $check = & $python.Source (Join-Path $PSScriptRoot 'hf_cache_check.py') $target 'modellibrary/stories260k' 'stories260K.gguf' | ConvertFrom-Json
+            $check.ok | Should -BeTrue
+            $check.revisions[0].commit | Should -Be $r.Revision
+            $check.revisions[0].refs | Should -Be 'main'
+            $check.revisions[0].files[0].blob | Should -Be $StoriesHex
+            $check.revisions[0].files[0].link | Should -Be "../../blobs/$StoriesHex"
+        }
+        # Read back in place as a cache, the model is the same bytes under its Hub-style name.
+        Register-ModelSource -Name cache -Type HuggingFaceCache -Uri $target | Out-Null
+        (Get-LibraryModel 'hf.co/modellibrary/stories260k').Checksum | Should -Be "sha256:$StoriesHex"
+    }
+
+    It 'refuses a model that is not Local, a non-GGUF to Ollama and a bad name, writing nothing; -WhatIf writes nothing' {
+        Export-LibraryModel stories260k -To Ollama -Path $target -WhatIf | Should -BeNullOrEmpty
+        Get-ChildItem $target -Recurse | Should -BeNullOrEmpty
+        { Export-LibraryModel stories260k -To Ollama -Path $target -Name 'bad name!' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidModelId,*'
+        Copy-Item (Join-Path $Fixtures 'safetensors/model.safetensors') "$src/model.safetensors"
+        Import-LibraryModel -Path "$src/model.safetensors" -Id tiny-st | Out-Null
+        { Export-LibraryModel tiny-st -To Ollama -Path $target -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidModelFile,*'
+        Get-ChildItem $target -Recurse -File | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Optimize-ModelLibrary' -Tag Stores {
+    BeforeEach { $script:lib = New-TestLibrary; $script:store = New-Folder }
+    AfterEach { Remove-Item $store -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'links identical files of the library and a store, says what -WhatIf would save, and never changes content' -Skip:(-not $IsLinux) {
+        $blob = Add-OllamaModel $store -Model 'stories'
+        Add-OllamaModel $store -Model 'phi' -Gguf $Phi | Out-Null
+        Copy-Item $Stories (Join-Path $lib 'llama-cpp/stories260K.gguf') -Force -ErrorAction SilentlyContinue
+        if (-not (Test-Path (Join-Path $lib 'llama-cpp'))) { New-Item -ItemType Directory (Join-Path $lib 'llama-cpp') | Out-Null; Copy-Item $Stories (Join-Path $lib 'llama-cpp/stories260K.gguf') }
+        # Same size, other bytes: never linked.
+        $other = [IO.File]::ReadAllBytes($Stories); $other[-1] = $other[-1] -bxor 1
+        [IO.File]::WriteAllBytes((Join-Path $lib 'llama-cpp/look-alike.gguf'), $other)
+        Register-ModelSource -Name ollama -Type OllamaStore -Uri $store | Out-Null
+        $libFile = Join-Path $lib 'llama-cpp/stories260K.gguf'
+
+        $plan = Optimize-ModelLibrary -WhatIf
+        $plan.PSObject.TypeNames[0] | Should -Be 'ModelLibrary.OptimizeResult'
+        $plan.FilesLinked | Should -Be 1
+        $plan.BytesSaved | Should -Be 1185376
+        (& stat -c '%i' $libFile) | Should -Not -Be (& stat -c '%i' $blob)
+
+        $done = Optimize-ModelLibrary -Confirm:$false
+        $done.FilesLinked | Should -Be 1
+        $done.BytesSaved | Should -Be 1185376
+        (& stat -c '%i' $libFile) | Should -Be (& stat -c '%i' $blob)
+        (Get-FileHash $libFile).Hash | Should -Be $StoriesHex.ToUpperInvariant()
+        (Get-FileHash (Join-Path $lib 'llama-cpp/look-alike.gguf')).Hash | Should -Not -Be $StoriesHex.ToUpperInvariant()
+        Get-ChildItem $lib, $store -Recurse -Filter '.modellibrary-*' | Should -BeNullOrEmpty
+        # Already one file: nothing left to do.
+        (Optimize-ModelLibrary -Confirm:$false).FilesLinked | Should -Be 0
+    }
+}
