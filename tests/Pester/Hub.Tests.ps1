@@ -130,6 +130,14 @@ Describe 'Get-LibraryModel with Hub references' -Tag Hub {
         Get-ModelDownload | Should -BeNullOrEmpty
     }
 
+    It 'scores a reference with Test-ProviderCompatibility, nothing downloaded' {
+        Use-Hub | Out-Null
+        $c = Test-ProviderCompatibility hf.co/Qwen/Tiny-GGUF:Q4_K_M -Provider llama-cpp
+        $c.ModelId | Should -Be 'hf.co/Qwen/Tiny-GGUF:Q4_K_M'
+        $c.Compatible | Should -BeTrue
+        (Test-ProviderCompatibility hf.co/Org/Tiny-Transformers -Provider llama-cpp).Compatible | Should -BeFalse
+    }
+
     It 'says InvalidModelId for a string that is neither an id nor a reference' {
         Use-Hub | Out-Null
         Get-LibraryModel 'hf.co/only-owner' -ErrorVariable e -ErrorAction SilentlyContinue
@@ -359,6 +367,20 @@ Describe 'A downloaded reference in the other cmdlets' -Tag Hub {
         $stats.cdnRanged | Should -BeGreaterThan 0
         $stats.'resolve:config.json' | Should -BeNullOrEmpty
         Sha256 (Join-Path $lib 'transformers/hf.co--Org--Tiny-Transformers/model.safetensors') | Should -Be (Sha256 (Join-Path $Fixtures 'safetensors/voices.safetensors'))
+    }
+}
+
+Describe 'One model by id' -Tag Hub {
+    It 'is found without reading the catalogs after the one that lists it' {
+        Use-Hub | Out-Null
+        # A registered catalog that cannot be read: a full listing warns about it; finding a built-in id does not touch it.
+        Register-ModelSource -Name down -Uri 'http://127.0.0.1:9/catalog.json' -WarningAction SilentlyContinue | Out-Null
+        Get-LibraryModel -Source builtin -WarningVariable listed -WarningAction SilentlyContinue | Out-Null
+        $listed | Should -BeLike "*'down'*"
+        (Get-LibraryModel tinyllama-1.1b-chat-q4 -WarningVariable w -WarningAction SilentlyContinue).Status | Should -Be 'Available'
+        $w | Should -BeNullOrEmpty
+        Start-ModelDownload tinyllama-1.1b-chat-q4 -WhatIf -WarningVariable w2 -WarningAction SilentlyContinue
+        $w2 | Should -BeNullOrEmpty
     }
 }
 

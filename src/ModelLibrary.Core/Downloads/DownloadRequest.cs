@@ -136,6 +136,11 @@ public sealed record DownloadRequest
     }
 }
 
+/// <summary>One file of a folder model: where it goes inside the folder, where it comes from, and what it must hash to.</summary>
+/// <param name="Checksum"><c>sha256:&lt;hex&gt;</c>, verified as the bytes arrive.</param>
+/// <param name="GitBlobSha1">For a small file kept in git: its blob SHA-1 (hex), verified when no SHA-256 is known.</param>
+public sealed record DownloadFile(string RelativePath, Uri Url, long? Size, string? Checksum, string? GitBlobSha1);
+
 /// <summary>Writes a URL masked (<see cref="Net.SafeUrl"/>), so the resume state file never holds a password.</summary>
 internal sealed class MaskedUriConverter : System.Text.Json.Serialization.JsonConverter<Uri>
 {
@@ -145,8 +150,3 @@ internal sealed class MaskedUriConverter : System.Text.Json.Serialization.JsonCo
     public override void Write(System.Text.Json.Utf8JsonWriter writer, Uri value, System.Text.Json.JsonSerializerOptions options) =>
         writer.WriteStringValue(Net.SafeUrl.Masked(value));
 }
-
-/// <summary>One file of a folder model: where it goes inside the folder, where it comes from, and what it must hash to.</summary>
-/// <param name="Checksum"><c>sha256:&lt;hex&gt;</c>, verified as the bytes arrive.</param>
-/// <param name="GitBlobSha1">For a small file kept in git: its blob SHA-1 (hex), verified when no SHA-256 is known.</param>
-public sealed record DownloadFile(string RelativePath, Uri Url, long? Size, string? Checksum, string? GitBlobSha1);

@@ -61,7 +61,6 @@ internal sealed class PartFetcher
         // A part of a split file always asks for its exact range; a single stream only when resuming.
         var ranged = !state.SingleStream || from > 0;
         using var request = new HttpRequestMessage(HttpMethod.Get, Url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
-        // The Hub's token, for the Hub's host only; the redirect handler drops it on a hop to another origin.
         request.Headers.Authorization = authorize?.Invoke(Url);
         if (ranged)
         {

@@ -17,8 +17,7 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
         var modelId = download.ModelId;
         return await pipeline.ExecuteAsync(async token =>
         {
-            // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler), which also
-            // drops the Hub's token on a hop to another origin.
+            // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler).
             using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp));
             request.Headers.Authorization = authorize?.Invoke(url);
             HttpResponseMessage response;
