@@ -9,7 +9,8 @@
             'N passed, N failed' over both. Exits 1 when any test failed.
     Demo    builds and walks through the module as a user would, against a temporary library.
     Bench   builds and runs the download benchmark (bench/), writing docs/benchmarks.md.
-    Package builds and zips out/ModelLibrary into out/ModelLibrary-<version>.zip.
+    Package builds and zips out/ModelLibrary into out/ModelLibrary-<version>.zip, and the companion module
+            out/ModelLibrary.Inference (embedded llama.cpp for Measure-LibraryModel) into its own zip.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
@@ -32,6 +33,7 @@ Set-StrictMode -Version Latest
 $root = $PSScriptRoot
 $out = Join-Path $root 'out'
 $moduleOut = Join-Path $out 'ModelLibrary'
+$inferenceOut = Join-Path $out 'ModelLibrary.Inference'
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -50,7 +52,20 @@ function Invoke-Build {
     if (Test-Path $helpScript) {
         Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', $helpScript, '-ModulePath', $moduleOut, '-DocsPath', (Join-Path $root 'docs'))
     }
+    Build-Inference
     Write-Host "Built $moduleOut"
+}
+
+function Build-Inference {
+    # The companion module with the embedded llama.cpp, beside ModelLibrary (not inside it): Measure-LibraryModel
+    # loads it on first use, so importing ModelLibrary never pays for it. LLamaSharp.Backend.Cpu puts the native
+    # libraries in runtimes/<rid>/native/<avx level>/, where ModelLibrary.Inference's resolver looks for them.
+    if (Test-Path $inferenceOut) { Remove-Item $inferenceOut -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ModelLibrary.Inference/ModelLibrary.Inference.csproj'),
+        '-c', $Configuration, '-o', $inferenceOut, '--nologo', '-v', 'quiet')
+    Copy-Item (Join-Path $root 'module/ModelLibrary.Inference/*') $inferenceOut -Recurse -Force
+    # Core is ModelLibrary's: the engine must bind to the copy the module loaded.
+    Get-ChildItem $inferenceOut -Filter 'ModelLibrary.Core.*' | Remove-Item -Force
 }
 
 function Build-TestServer {
@@ -131,6 +146,12 @@ function Invoke-Package {
     if (Test-Path $zip) { Remove-Item $zip }
     Compress-Archive -Path $moduleOut -DestinationPath $zip
     Write-Host "Packaged $zip"
+    # The companion module with the embedded llama.cpp ships on its own (about 100 MB of native libraries).
+    $inferenceVersion = (Import-PowerShellDataFile (Join-Path $inferenceOut 'ModelLibrary.Inference.psd1')).ModuleVersion
+    $inferenceZip = Join-Path $out "ModelLibrary.Inference-$inferenceVersion.zip"
+    if (Test-Path $inferenceZip) { Remove-Item $inferenceZip }
+    Compress-Archive -Path $inferenceOut -DestinationPath $inferenceZip
+    Write-Host "Packaged $inferenceZip"
 }
 
 switch ($Task) {

@@ -40,6 +40,7 @@
         'Get-ModelMetadata'
         'Test-LibraryModel'
         'Import-LibraryModel'
+        'Measure-LibraryModel'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

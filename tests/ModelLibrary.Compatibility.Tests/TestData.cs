@@ -51,7 +51,9 @@ static class TestData
         Safetensors("tinyllama-1.1b-chat-safetensors", size: 2200119864),
     };
 
-    public static FixedMachineResources Machine(long total, long available, int cores = 8, long? disk = 100 * GiB) => new(total, available, cores, disk);
+    /// <param name="bandwidth">RAM bandwidth in bytes per second; null: not measured (speed scores 0.5, unknown).</param>
+    public static FixedMachineResources Machine(long total, long available, int cores = 8, long? disk = 100 * GiB, double? bandwidth = null, params GpuDevice[] gpus) =>
+        new(total, available, cores, disk) { MemoryBandwidth = bandwidth, Gpus = gpus };
 
     public static LibraryConfiguration LibraryConfig(string root) => LibraryConfiguration.FromEnvironment(new Hashtable { ["MODELS_DIR"] = root });
 

@@ -68,6 +68,19 @@ public class ModelLibraryException : Exception
         },
         path, inner);
 
+    public static ModelLibraryException InferenceEngineNotFound(string? folder, Exception? inner = null) => new(
+        ErrorIds.InferenceEngineNotFound, ErrorKind.ResourceUnavailable,
+        inner is null
+            ? $"The inference engine (companion module {Inference.InferenceEngineLoader.ModuleName}) was not found{(folder is null ? "" : $" in '{folder}'")}."
+            : $"The inference engine in '{folder}' could not be loaded: {inner.Message}",
+        new Dictionary<string, object?> { ["path"] = folder },
+        new[]
+        {
+            $"Build it with ./build.ps1 Build (it lands in out/{Inference.InferenceEngineLoader.ModuleName} beside out/ModelLibrary), or install the {Inference.InferenceEngineLoader.ModuleName} module beside ModelLibrary.",
+            "Measuring is optional: Test-ProviderCompatibility and Get-ProviderModelSuggestion estimate speed without it.",
+        },
+        folder, inner);
+
     public static ModelLibraryException TaskNotFound(string taskId) => new(
         ErrorIds.DownloadTaskNotFound, ErrorKind.NotFound, $"No download task has the id '{taskId}'.",
         new Dictionary<string, object?> { ["task_id"] = taskId },

@@ -101,6 +101,12 @@ public static class ModelFileInspector
         metadata.HeadCount = info.HeadCount ?? metadata.HeadCount;
         metadata.HeadCountKv = info.HeadCountKv ?? metadata.HeadCountKv;
         metadata.ExpertCount = info.ExpertCount ?? metadata.ExpertCount;
+        metadata.ExpertUsedCount = info.ExpertUsedCount ?? metadata.ExpertUsedCount;
+        metadata.KeyLength = info.KeyLength ?? metadata.KeyLength;
+        metadata.ValueLength = info.ValueLength ?? metadata.ValueLength;
+        metadata.WeightBytes = info.WeightBytes ?? metadata.WeightBytes;
+        metadata.ExpertWeightBytes = info.ExpertWeightBytes ?? metadata.ExpertWeightBytes;
+        metadata.CacheType = info.CacheType ?? metadata.CacheType;
         metadata.TokenizerModel = info.TokenizerModel ?? metadata.TokenizerModel;
         metadata.HasChatTemplate = info.HasChatTemplate ?? metadata.HasChatTemplate;
         metadata.TensorCount = info.TensorCount ?? metadata.TensorCount;
@@ -230,6 +236,12 @@ public static class ModelFileInspector
             HeadCount = first.HeadCount,
             HeadCountKv = first.HeadCountKv,
             ExpertCount = first.ExpertCount,
+            ExpertUsedCount = first.ExpertUsedCount,
+            KeyLength = first.KeyLength,
+            ValueLength = first.ValueLength,
+            // Null when a tensor's type has no known size: then the file size stands in (see MemoryEstimator).
+            WeightBytes = parts.All(p => p.TensorDataBytes is not null) ? parts.Sum(p => p.TensorDataBytes!.Value) : null,
+            ExpertWeightBytes = parts.All(p => p.ExpertTensorDataBytes is not null) ? parts.Sum(p => p.ExpertTensorDataBytes!.Value) : null,
             TokenizerModel = first.TokenizerModel,
             HasChatTemplate = first.HasChatTemplate,
             Alignment = first.Alignment,
@@ -263,8 +275,26 @@ public static class ModelFileInspector
             throw ValidationException.InvalidFile(path, $"split.tensors.count says the split model has {declared} tensors, but its {parts.Count} parts hold {owner.Count}");
     }
 
-    private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model) => new()
+    private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model)
     {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(model.Shards.Count > 0 ? model.Shards[0].Source : path)) ?? ".";
+        var config = TransformersConfig.TryRead(folder);
+        return FromSafetensors(path, size, model, config);
+    }
+
+    private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model, TransformersConfig? config) => new()
+    {
+        ContextLength = config?.ContextLength,
+        EmbeddingLength = config?.HiddenSize,
+        BlockCount = config?.Layers,
+        HeadCount = config?.Heads,
+        HeadCountKv = config?.KvHeads,
+        KeyLength = config?.HeadDim,
+        ValueLength = config?.HeadDim,
+        ExpertCount = config?.Experts,
+        ExpertUsedCount = config?.ExpertsPerToken,
+        CacheType = config?.DType,
+        WeightBytes = model.DeclaredTotalSize ?? model.TotalFileSize,
         Path = path,
         Format = ModelFileFormat.Safetensors,
         FileSize = size,

@@ -176,6 +176,12 @@ public sealed class ModelMetadataReader
         merged.HeadCount = header.HeadCount ?? merged.HeadCount;
         merged.HeadCountKv = header.HeadCountKv ?? merged.HeadCountKv;
         merged.ExpertCount = header.ExpertCount ?? merged.ExpertCount;
+        merged.ExpertUsedCount = header.ExpertUsedCount ?? merged.ExpertUsedCount;
+        merged.KeyLength = header.KeyLength ?? merged.KeyLength;
+        merged.ValueLength = header.ValueLength ?? merged.ValueLength;
+        merged.WeightBytes = header.WeightBytes ?? merged.WeightBytes;
+        merged.ExpertWeightBytes = header.ExpertWeightBytes ?? merged.ExpertWeightBytes;
+        merged.CacheType = header.CacheType ?? merged.CacheType;
         merged.TokenizerModel = header.TokenizerModel ?? merged.TokenizerModel;
         merged.HasChatTemplate = header.HasChatTemplate ?? merged.HasChatTemplate;
         merged.TensorCount = header.TensorCount ?? merged.TensorCount;

@@ -23,6 +23,17 @@ public sealed class ModelMetadata
     public long? HeadCount { get; set; }
     public long? HeadCountKv { get; set; }
     public long? ExpertCount { get; set; }
+    /// <summary>Experts each token runs through (MoE); with <see cref="ExpertCount"/> it gives the active parameters.</summary>
+    public long? ExpertUsedCount { get; set; }
+    /// <summary>Width of one attention key head (GGUF <c>attention.key_length</c>, config.json <c>head_dim</c>); else embedding / heads.</summary>
+    public long? KeyLength { get; set; }
+    public long? ValueLength { get; set; }
+    /// <summary>Bytes of tensor data in the file(s): what the weights take in memory.</summary>
+    public long? WeightBytes { get; set; }
+    /// <summary>Of <see cref="WeightBytes"/>, the bytes of MoE expert tensors (only the used share is read per token).</summary>
+    public long? ExpertWeightBytes { get; set; }
+    /// <summary>Element type of the key/value cache when the model says (config.json <c>torch_dtype</c>); llama.cpp's default is F16.</summary>
+    public string? CacheType { get; set; }
     public string? TokenizerModel { get; set; }
     public bool? HasChatTemplate { get; set; }
     public long? TensorCount { get; set; }
@@ -50,6 +61,12 @@ public sealed class ModelMetadata
         HeadCount ??= other.HeadCount;
         HeadCountKv ??= other.HeadCountKv;
         ExpertCount ??= other.ExpertCount;
+        ExpertUsedCount ??= other.ExpertUsedCount;
+        KeyLength ??= other.KeyLength;
+        ValueLength ??= other.ValueLength;
+        WeightBytes ??= other.WeightBytes;
+        ExpertWeightBytes ??= other.ExpertWeightBytes;
+        CacheType ??= other.CacheType;
         TokenizerModel ??= other.TokenizerModel;
         HasChatTemplate ??= other.HasChatTemplate;
         TensorCount ??= other.TensorCount;
