@@ -389,6 +389,15 @@ public sealed partial class ModelLibraryService
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
     {
         var model = entry.Clone();
+        if (entry.ExternalStore is not null && (row.LocalPath is null || string.Equals(Path.GetFullPath(row.LocalPath), Path.GetFullPath(entry.LocalPath ?? ""), StringComparison.Ordinal)))
+        {
+            // Another tool's model with a row of its own (a measurement, say): the store says where its file is and that
+            // it is there; the row adds what the library learnt. It stays the other tool's (ExternalStore).
+            model.LastUsed = row.LastUsed;
+            model.Metadata.FillGapsFrom(row.Metadata);
+            return model;
+        }
+
         // The revision of the bytes on disk is what the model is; where the source's branch is now is told beside it.
         if (row.Revision is not null && row.LocalPath is not null)
         {
@@ -400,6 +409,7 @@ public sealed partial class ModelLibraryService
             model.Revision = row.Revision;
         }
 
+        model.ExternalStore = row.ExternalStore;
         model.Status = row.Status;
         model.LocalPath = row.LocalPath;
         model.DiskUsage = row.DiskUsage;
