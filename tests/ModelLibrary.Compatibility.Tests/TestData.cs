@@ -11,23 +11,23 @@ static class TestData
     public static ModelInfo Gguf(string id, string? parameters = "1.1B", string? quantization = "Q4_K_M", long? size = null,
         long? contextLength = 2048, string[]? capabilities = null, string architecture = "llama", string? memory = null,
         ModelStatus status = ModelStatus.Available, string? name = null) => new()
-    {
-        Id = id,
-        Name = name ?? id,
-        Provider = "llama-cpp",
-        Format = "gguf",
-        Size = size,
-        Status = status,
-        Capabilities = capabilities ?? new[] { "text-generation", "chat", "instruction-following" },
-        Metadata = new ModelMetadata
         {
-            Parameters = parameters,
-            Quantization = quantization,
-            ContextLength = contextLength,
-            Architecture = architecture,
-            MemoryRequirement = memory,
-        },
-    };
+            Id = id,
+            Name = name ?? id,
+            Provider = "llama-cpp",
+            Format = "gguf",
+            Size = size,
+            Status = status,
+            Capabilities = capabilities ?? new[] { "text-generation", "chat", "instruction-following" },
+            Metadata = new ModelMetadata
+            {
+                Parameters = parameters,
+                Quantization = quantization,
+                ContextLength = contextLength,
+                Architecture = architecture,
+                MemoryRequirement = memory,
+            },
+        };
 
     public static ModelInfo Safetensors(string id, string parameters = "1.1B", long? size = null, string architecture = "llama") => new()
     {

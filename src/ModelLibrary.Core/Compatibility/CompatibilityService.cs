@@ -43,7 +43,7 @@ public sealed class CompatibilityService
     public ModelCompatibility CheckCompatibility(string modelId, string provider, IReadOnlyList<ModelInfo> models, long? maxMemory = null, long? contextLength = null)
     {
         var model = models.FirstOrDefault(m => string.Equals(m.Id, modelId, StringComparison.Ordinal))
-            ?? throw ModelLibraryException.ModelNotFound(modelId);
+            ?? throw Errors.ModelNotFound(modelId);
         return CheckCompatibility(model, provider, models, maxMemory, contextLength);
     }
 

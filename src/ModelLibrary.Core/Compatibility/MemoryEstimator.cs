@@ -178,7 +178,7 @@ public static class MemoryEstimator
             return stated.Trim();
         }
 
-        return format == "gguf" ? Quantization.FindIn(model.FileName) ?? Quantization.FindIn(model.Id) : null;
+        return format == ModelFileNames.Gguf ? Quantization.FindIn(model.FileName) ?? Quantization.FindIn(model.Id) : null;
     }
 
     static string FormatCount(long count) => count switch
@@ -202,7 +202,7 @@ public static class ModelFormats
 
         foreach (var name in new[] { model.FileName, model.LocalPath, StripQuery(model.DownloadUrl) })
         {
-            if (FromExtension(name) is { } format)
+            if (ModelFileNames.FormatOf(name) is { } format)
             {
                 return format;
             }
@@ -211,17 +211,7 @@ public static class ModelFormats
         return null;
     }
 
-    public static bool IsUnquantizedFormat(string? format) => format is "safetensors" or "pytorch";
-
-    static string? FromExtension(string? name) => Path.GetExtension(name ?? "").ToLowerInvariant() switch
-    {
-        ".gguf" => "gguf",
-        ".ggml" => "ggml",
-        ".safetensors" => "safetensors",
-        ".bin" or ".pt" or ".pth" => "pytorch",
-        ".onnx" => "onnx",
-        _ => null,
-    };
+    public static bool IsUnquantizedFormat(string? format) => format is ModelFileNames.Safetensors or ModelFileNames.PyTorch;
 
     static string? StripQuery(string? url)
     {

@@ -69,7 +69,7 @@ public static class InferenceEngineLoader
 
             if (folder is null || !File.Exists(Path.Combine(folder, AssemblyFileName)))
             {
-                throw ModelLibraryException.InferenceEngineNotFound(folder);
+                throw Errors.InferenceEngineNotFound(folder);
             }
 
             try
@@ -87,7 +87,7 @@ public static class InferenceEngineLoader
             }
             catch (Exception e) when (e is IOException or BadImageFormatException or ReflectionTypeLoadException or InvalidOperationException or TargetInvocationException or MissingMethodException)
             {
-                throw ModelLibraryException.InferenceEngineNotFound(folder, e);
+                throw Errors.InferenceEngineNotFound(folder, e);
             }
         }
     }

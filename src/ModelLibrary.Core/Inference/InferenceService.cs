@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ModelLibrary.Compatibility;
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 using ModelLibrary.Library;
 using ModelLibrary.Validation;
@@ -88,7 +89,7 @@ public sealed class InferenceService
         catch (Exception e)
         {
             // The header read, yet llama.cpp refused it (an unsupported architecture, bad tensor data...).
-            throw ValidationException.InvalidFile(full, $"llama.cpp could not load or run it: {e.Message}", e);
+            throw Errors.InvalidModelFile(full, $"llama.cpp could not load or run it: {e.Message}", e);
         }
 
         var peak = memory.Stop();
@@ -115,13 +116,13 @@ public sealed class InferenceService
     {
         if (!File.Exists(path))
         {
-            throw ValidationException.InvalidFile(path, "the file does not exist");
+            throw Errors.InvalidModelFile(path, "the file does not exist");
         }
 
         var header = ModelFileInspector.Inspect(path, cancellationToken);
         if (header.Format != ModelFileFormat.Gguf)
         {
-            throw ValidationException.InvalidFile(path,
+            throw Errors.InvalidModelFile(path,
                 header.Format == ModelFileFormat.Unknown
                     ? "it is not a GGUF file (the embedded llama.cpp runs GGUF models only)"
                     : $"it is a {header.FormatName} file; the embedded llama.cpp runs GGUF models only");
@@ -129,12 +130,12 @@ public sealed class InferenceService
 
         if (header.TensorCount is null or 0)
         {
-            throw ValidationException.InvalidFile(path, "it holds no tensors (a vocabulary-only GGUF file cannot generate text)");
+            throw Errors.InvalidModelFile(path, "it holds no tensors (a vocabulary-only GGUF file cannot generate text)");
         }
 
         if (header.ExpectedMinimumFileSize is { } minimum && header.FileSize < minimum)
         {
-            throw ValidationException.InvalidFile(path, $"it has {header.FileSize} bytes, but its tensors need at least {minimum}: the file is truncated");
+            throw Errors.InvalidModelFile(path, $"it has {header.FileSize} bytes, but its tensors need at least {minimum}: the file is truncated");
         }
     }
 

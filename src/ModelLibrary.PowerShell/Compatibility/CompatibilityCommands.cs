@@ -68,7 +68,7 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
                     // A reference (hf.co/...) no listing holds: what the source says of it, nothing downloaded.
                     if (!ModelLibrary.Sources.ModelReference.LooksLikeReference(id))
                     {
-                        throw ModelLibraryException.ModelNotFound(id);
+                        throw Errors.ModelNotFound(id);
                     }
 
                     var lookup = Run(ct => Service.DescribeAsync(id, ct));

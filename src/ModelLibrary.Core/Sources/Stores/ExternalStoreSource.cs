@@ -88,7 +88,7 @@ public abstract class ExternalStoreSource : IModelSource
             return null;
         }
 
-        if (!Validation.PathContainment.IsInside(resolved, within))
+        if (!Files.PathContainment.IsInside(resolved, within))
         {
             why = $"it leads to '{resolved}', outside the store '{within}'";
             return null;

@@ -80,10 +80,10 @@ public static partial class FileLinks
             var actual = await Sha256HexAsync(temp, cancellationToken).ConfigureAwait(false);
             if (!string.Equals(actual, expectedHex, StringComparison.OrdinalIgnoreCase))
             {
-                throw new ValidationException(ErrorIds.ChecksumMismatch,
+                throw Errors.ChecksumMismatch(
                     $"The copy of '{source}' at '{destination}' hashes to sha256:{actual}, not sha256:{expectedHex}; it was deleted.",
                     destination, new Dictionary<string, object?> { ["path"] = destination, ["expected"] = "sha256:" + expectedHex, ["actual"] = "sha256:" + actual },
-                    new[] { "Check the disk and try again." });
+                    "Check the disk and try again.");
             }
 
             File.Move(temp, destination, overwrite: true);

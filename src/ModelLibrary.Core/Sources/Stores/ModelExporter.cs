@@ -33,7 +33,7 @@ public sealed partial class ModelExporter
     public async Task<ExportPlan> PlanAsync(string id, string to, string? root, string? name, CancellationToken cancellationToken)
     {
         var model = await library.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        var local = Validation.LibraryModelTester.LocalFileOf(model);
+        var local = LibraryModelTester.LocalFileOf(model);
         var files = Directory.Exists(local)
             ? Directory.EnumerateFiles(local, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
                 .Select(f => (Path.GetRelativePath(local, f).Replace(Path.DirectorySeparatorChar, '/'), f)).ToList()
@@ -42,10 +42,10 @@ public sealed partial class ModelExporter
         {
             if (files.Count != 1 || Formats.ModelFileInspector.DetectFormat(local) != Formats.ModelFileFormat.Gguf || SplitPart().IsMatch(Path.GetFileName(local)))
             {
-                throw new ValidationException(ErrorIds.InvalidModelFile,
+                throw Errors.InvalidModelFile(
                     $"Ollama runs a model of one GGUF file; '{model.Id}' is {(files.Count != 1 || SplitPart().IsMatch(Path.GetFileName(local)) ? "made of several files" : $"a {model.Format ?? "non-GGUF"} model")}.",
                     model.Id, new Dictionary<string, object?> { ["model_id"] = model.Id, ["path"] = local },
-                    new[] { "Export a single-file GGUF model to Ollama, or -To HuggingFaceCache for transformers models." });
+                    "Export a single-file GGUF model to Ollama, or -To HuggingFaceCache for transformers models.");
             }
 
             var ollamaRoot = Path.GetFullPath(root ?? OllamaStore.DefaultRoot());
@@ -182,7 +182,7 @@ public sealed partial class ModelExporter
         var sha = await FileLinks.Sha256HexAsync(path, cancellationToken).ConfigureAwait(false);
         if (Sha256Checksum.Normalize(model.Checksum) is { } expected && !string.Equals(expected, "sha256:" + sha, StringComparison.OrdinalIgnoreCase))
         {
-            throw new ValidationException(ErrorIds.ChecksumMismatch,
+            throw Errors.ChecksumMismatch(
                 $"'{model.Id}' does not match its checksum (expected {expected}, its file '{path}' hashes to sha256:{sha}); it was not exported.",
                 model.Id, new Dictionary<string, object?> { ["model_id"] = model.Id, ["expected"] = expected, ["actual"] = "sha256:" + sha });
         }
