@@ -68,16 +68,23 @@ public sealed partial class ModelLibraryService
 
     async Task<ModelInfo?> FindCatalogEntryAsync(string id, CancellationToken cancellationToken)
     {
+        var onlyStores = false;
         lock (cacheLock)
         {
             if (catalogCache is { } cached && DateTimeOffset.UtcNow - cached.At < CatalogCacheLifetime)
             {
-                return cached.Listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase));
+                // Catalogs answer from the cache; another tool's store is asked again (it changes under us).
+                if (cached.Listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase)) is { ExternalStore: null } listed)
+                {
+                    return listed;
+                }
+
+                onlyStores = true;
             }
         }
 
         // The first source that lists an id owns it (see ModelCatalog.ReadAllAsync): ask them in that order, and stop.
-        foreach (var source in Catalog.ListSources())
+        foreach (var source in Catalog.ListSources().Where(s => !onlyStores || ModelCatalog.IsStoreType(s.Type)))
         {
             try
             {
@@ -109,7 +116,7 @@ public sealed partial class ModelLibraryService
 
         var reference = ModelReference.Parse(idOrReference);
         var source = SourceFor(reference);
-        var local = DownloadedFor(reference);
+        var local = DownloadedFor(reference, await StoreModelsAsync(cancellationToken).ConfigureAwait(false));
         if (source is HubSource { Settings.Offline: true })
         {
             return local.Count > 0 ? new ModelLookup(local, Array.Empty<string>()) : throw HubClient.OfflineError(reference.Text);
@@ -127,14 +134,40 @@ public sealed partial class ModelLibraryService
         }
 
         var warnings = new List<string>();
-        var result = models.Select(m => WithState(m, warnings)).ToList();
+        var inStores = await StoreModelsAsync(cancellationToken).ConfigureAwait(false);
+        var result = models.Select(m => WithState(m, warnings, inStores)).ToList();
         return new ModelLookup(result, warnings);
     }
 
-    /// <summary>Downloaded models a reference names (offline answers): its id, or every quantization of its repository.</summary>
-    List<ModelInfo> DownloadedFor(ModelReference reference)
+    /// <summary>
+    /// The models other tools' stores hold now, by id (first store wins): a Hub reference already in the Hugging Face
+    /// cache is Local there. Stores that cannot be read count as empty here (listings warn about them).
+    /// </summary>
+    async Task<Dictionary<string, ModelInfo>> StoreModelsAsync(CancellationToken cancellationToken)
     {
-        var rows = Models.List();
+        var found = new Dictionary<string, ModelInfo>(StringComparer.OrdinalIgnoreCase);
+        foreach (var store in StoreSources())
+        {
+            try
+            {
+                foreach (var model in (await Catalog.Open(store).ReadAsync(cancellationToken).ConfigureAwait(false)).Models)
+                {
+                    found.TryAdd(model.Id, model);
+                }
+            }
+            catch (ModelLibraryException)
+            {
+                // Said by the listing; here the store just holds nothing.
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Downloaded models a reference names (offline answers): its id, or every quantization of its repository.</summary>
+    List<ModelInfo> DownloadedFor(ModelReference reference, Dictionary<string, ModelInfo>? inStores)
+    {
+        var rows = Models.List().Concat((inStores?.Values ?? Enumerable.Empty<ModelInfo>()).Where(m => Models.Get(m.Id) is null)).ToList();
         var exact = rows.Where(r => string.Equals(r.Id, reference.Id, StringComparison.OrdinalIgnoreCase)).ToList();
         var found = exact.Count > 0 || reference.Quantization is not null || reference.FilePath is not null
             ? exact
@@ -148,10 +181,21 @@ public sealed partial class ModelLibraryService
     }
 
     /// <summary>A source's model with what this library knows of it (its row: Local, where, which revision).</summary>
-    ModelInfo WithState(ModelInfo model, List<string> warnings)
+    ModelInfo WithState(ModelInfo model, List<string> warnings, Dictionary<string, ModelInfo>? inStores = null)
     {
         var row = Models.Get(model.Id);
+        if (row is null && inStores is not null && inStores.TryGetValue(model.Id, out var stored))
+        {
+            // Already in another tool's store (the Hugging Face cache): Local there, as that store read it.
+            row = stored;
+        }
+
         var merged = row is null ? model.Clone() : Merge(model, row);
+        if (row is not null && row.ExternalStore is not null)
+        {
+            merged.ExternalStore = row.ExternalStore;
+            merged.Source = row.Source;
+        }
         var active = Tasks.ForModel(merged.Id).Where(t => !t.IsFinished).OrderByDescending(t => t.UpdatedAt).FirstOrDefault();
         DeriveState(merged, active);
         if (merged.AdditionalProperties.TryGetValue("SourceRevision", out var moved) && moved is string now)
@@ -205,7 +249,7 @@ public sealed partial class ModelLibraryService
         }
 
         var resolved = await source.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
-        var model = WithState(resolved.Model, warnings);
+        var model = WithState(resolved.Model, warnings, await StoreModelsAsync(cancellationToken).ConfigureAwait(false));
         if (model.Status == ModelStatus.Local && !force && (reference.Revision is null || RevisionMatches(model, reference.Revision)))
         {
             return new DownloadPlan(model, null, AlreadyLocal: true, warnings);
@@ -333,7 +377,7 @@ public sealed record DownloadPlan(ModelInfo Model, ResolvedModel? Resolved, bool
             var files = Resolved?.Files ?? Array.Empty<RemoteModelFile>();
             var size = files.Count > 0 && files.All(f => f.Size is not null) ? files.Sum(f => f.Size!.Value) : Model.Size;
             var what = size is { } s ? ByteSize.Format(s) : "a file of unknown size";
-            var from = files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : $"from {files.FirstOrDefault()?.Url.ToString() ?? Model.DownloadUrl}";
+            var from = files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : $"from {(files.Count > 0 ? Net.SafeUrl.Masked(files[0].Url) : Model.DownloadUrl)}";
             return $"Download {what} ({from})" + (Model.Revision is { } r ? $" at revision {r}" : "");
         }
     }

@@ -120,12 +120,19 @@ public sealed partial class ModelLibraryService
     /// </summary>
     public async Task<CatalogListing> ReadCatalogAsync(TimeSpan? budget, CancellationToken cancellationToken)
     {
+        CatalogListing? fromCache = null;
         lock (cacheLock)
         {
             if (catalogCache is { } cached && DateTimeOffset.UtcNow - cached.At < CatalogCacheLifetime)
             {
-                return cached.Listing with { Diagnostics = new[] { $"Catalogs from this session's cache ({(DateTimeOffset.UtcNow - cached.At).TotalSeconds:0} s old)." } };
+                fromCache = cached.Listing with { Diagnostics = new[] { $"Catalogs from this session's cache ({(DateTimeOffset.UtcNow - cached.At).TotalSeconds:0} s old)." } };
             }
+        }
+
+        if (fromCache is not null)
+        {
+            // Other tools' stores change under us (a pull, a delete): they are read again each time, catalogs are not.
+            return await WithFreshStoresAsync(fromCache, cancellationToken).ConfigureAwait(false);
         }
 
         var listing = await Catalog.ReadAllAsync(budget, cancellationToken).ConfigureAwait(false);
@@ -139,6 +146,49 @@ public sealed partial class ModelLibraryService
         }
 
         return listing;
+    }
+
+    /// <summary>The registered stores of other tools (OllamaStore, HuggingFaceCache, LMStudio, Directory), oldest first.</summary>
+    IReadOnlyList<ModelSourceInfo> StoreSources() => Catalog.ListSources().Where(s => ModelCatalog.IsStoreType(s.Type)).ToList();
+
+    /// <summary>A cached catalog listing with the stores' models read again now (first lister still wins).</summary>
+    async Task<CatalogListing> WithFreshStoresAsync(CatalogListing listing, CancellationToken cancellationToken)
+    {
+        var stores = StoreSources();
+        if (stores.Count == 0)
+        {
+            return listing;
+        }
+
+        var names = new HashSet<string>(stores.Select(s => s.Name), StringComparer.OrdinalIgnoreCase);
+        var models = listing.Models.Where(m => m.Source is null || !names.Contains(m.Source)).ToList();
+        var seen = new HashSet<string>(models.Select(m => m.Id), StringComparer.OrdinalIgnoreCase);
+        var warnings = listing.Warnings.Where(w => !stores.Any(s => w.StartsWith($"Source '{s.Name}'", StringComparison.OrdinalIgnoreCase) || w.StartsWith($"Model source '{s.Name}'", StringComparison.OrdinalIgnoreCase))).ToList();
+        foreach (var store in stores)
+        {
+            try
+            {
+                var read = await Catalog.Open(store).ReadAsync(cancellationToken).ConfigureAwait(false);
+                warnings.AddRange(read.Warnings);
+                foreach (var model in read.Models)
+                {
+                    if (seen.Add(model.Id))
+                    {
+                        models.Add(model);
+                    }
+                    else
+                    {
+                        warnings.Add($"Source '{store.Name}': the id '{model.Id}' is already listed by an earlier source; its entry is ignored.");
+                    }
+                }
+            }
+            catch (ModelLibraryException e)
+            {
+                warnings.Add(e.Message);
+            }
+        }
+
+        return listing with { Models = models, Warnings = warnings };
     }
 
     /// <summary>Every model the library knows, each with its derived state, plus the warnings of the catalogs.</summary>
@@ -219,6 +269,11 @@ public sealed partial class ModelLibraryService
     /// </summary>
     public IReadOnlyList<string> PathsToRemove(ModelInfo model)
     {
+        if (model.ExternalStore is not null)
+        {
+            throw Errors.ExternalStore(model, "remove");
+        }
+
         var paths = new List<string>();
         // A file registered in place outside the library (Import-LibraryModel -InPlace) is the user's: removal unregisters it only.
         if (model.LocalPath is { } local && !IsOutsideLibrary(model))
@@ -336,6 +391,15 @@ public sealed partial class ModelLibraryService
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
     {
         var model = entry.Clone();
+        if (entry.ExternalStore is not null && (row.LocalPath is null || string.Equals(Path.GetFullPath(row.LocalPath), Path.GetFullPath(entry.LocalPath ?? ""), StringComparison.Ordinal)))
+        {
+            // Another tool's model with a row of its own (a measurement, say): the store says where its file is and that
+            // it is there; the row adds what the library learnt. It stays the other tool's (ExternalStore).
+            model.LastUsed = row.LastUsed;
+            model.Metadata.FillGapsFrom(row.Metadata);
+            return model;
+        }
+
         // The revision of the bytes on disk is what the model is; where the source's branch is now is told beside it.
         if (row.Revision is not null && row.LocalPath is not null)
         {
@@ -347,6 +411,7 @@ public sealed partial class ModelLibraryService
             model.Revision = row.Revision;
         }
 
+        model.ExternalStore = row.ExternalStore;
         model.Status = row.Status;
         model.LocalPath = row.LocalPath;
         model.DiskUsage = row.DiskUsage;
@@ -444,7 +509,9 @@ public sealed partial class ModelLibraryService
         if (model.Status == ModelStatus.Local && model.LocalPath is not null && !File.Exists(model.LocalPath) && !Directory.Exists(model.LocalPath))
         {
             model.Status = ModelStatus.Error;
-            model.StatusMessage = $"The model's file '{model.LocalPath}' is missing. Run Remove-LibraryModel, or Start-ModelDownload -Force.";
+            model.StatusMessage = model.ExternalStore is { } store
+                ? $"The model's file '{model.LocalPath}' is no longer in {store}'s store (removed since it was listed)."
+                : $"The model's file '{model.LocalPath}' is missing. Run Remove-LibraryModel, or Start-ModelDownload -Force.";
         }
     }
 }

@@ -29,8 +29,9 @@ public sealed class GetModelSourceCommand : ModelLibraryCmdlet
 }
 
 /// <summary>
-/// Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel, or a Hugging Face Hub endpoint
-/// (-Type HuggingFace, with -Credential whose password is the token) that hf.co/ references use.
+/// Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel, a Hugging Face Hub endpoint
+/// (-Type HuggingFace, with -Credential whose password is the token) that hf.co/ references use, or another tool's
+/// store read in place (-Type OllamaStore, HuggingFaceCache, LMStudio, Directory; -Uri the folder, default the tool's own).
 /// </summary>
 [Cmdlet(VerbsLifecycle.Register, "ModelSource", SupportsShouldProcess = true)]
 [OutputType(typeof(ModelSourceInfo))]
@@ -39,12 +40,13 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string Name { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    /// <summary>The catalog's URL or file, the Hub's endpoint, or a store's folder (optional for OllamaStore, HuggingFaceCache and LMStudio).</summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("Url", "Path")]
-    public string Uri { get; set; } = "";
+    public string? Uri { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.HuggingFaceType, IgnoreCase = true)]
+    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.HuggingFaceType, ModelCatalog.OllamaStoreType, ModelCatalog.HuggingFaceCacheType, ModelCatalog.LMStudioType, ModelCatalog.DirectoryType, IgnoreCase = true)]
     public string? Type { get; set; }
 
     /// <summary>For a HuggingFace source: the token as the password (the user name is not used). Stored in registry.db.</summary>
@@ -62,8 +64,9 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
 
     protected override void ProcessRecord() => Guard(() =>
     {
-        var uri = System.Uri.TryCreate(Uri, UriKind.Absolute, out var parsed) && !parsed.IsFile ? Uri : GetUnresolvedProviderPathFromPSPath(Uri);
-        if (!ShouldProcess(Name, $"Register model source at {uri}"))
+        var uri = string.IsNullOrWhiteSpace(Uri) ? null
+            : System.Uri.TryCreate(Uri, UriKind.Absolute, out var parsed) && !parsed.IsFile ? Uri : GetUnresolvedProviderPathFromPSPath(Uri);
+        if (!ShouldProcess(Name, $"Register model source at {uri ?? $"the default {Type} folder"}"))
         {
             return;
         }
