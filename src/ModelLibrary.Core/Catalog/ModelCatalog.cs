@@ -28,12 +28,18 @@ public sealed class ModelCatalog
 
     readonly SourceStore store;
     readonly HttpClient http;
+    readonly SourceTypes? others;
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, SourceReadState> reads = new(StringComparer.OrdinalIgnoreCase);
 
-    public ModelCatalog(SourceStore store, HttpClient http)
+    /// <param name="others">
+    /// The source types that live above the catalog (other tools' stores), given by the library that composes them, so
+    /// the catalog never reaches up into <c>Sources</c>.
+    /// </param>
+    public ModelCatalog(SourceStore store, HttpClient http, SourceTypes? others = null)
     {
         this.store = store;
         this.http = http;
+        this.others = others;
     }
 
     public static ModelSourceInfo BuiltIn { get; } = new()
@@ -287,11 +293,7 @@ public sealed class ModelCatalog
     {
         { IsBuiltIn: true } => new BuiltInCatalogSource(),
         { Type: FileType or HttpType } => new RegisteredCatalogSource(info, http),
-        { Type: OllamaStoreType } => new Sources.Stores.OllamaStore(info.Name, info.FetchUri),
-        { Type: HuggingFaceCacheType } => new Sources.Stores.HuggingFaceCacheStore(info.Name, info.FetchUri),
-        { Type: LMStudioType } => new Sources.Stores.LMStudioStore(info.Name, info.FetchUri),
-        { Type: DirectoryType } => new Sources.Stores.DirectoryStore(info.Name, info.FetchUri),
-        _ => new EmptySource(info.Name),
+        _ => others?.Open(info) ?? new EmptySource(info.Name),
     };
 
     /// <summary>A source that lists nothing by itself (a hub, a registry): references reach it through <see cref="Sources.ModelResolver"/>.</summary>
@@ -306,7 +308,7 @@ public sealed class ModelCatalog
     internal static string FilePath(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.IsFile ? parsed.LocalPath : uri;
 
-    static (string Uri, string Type) Classify(string name, string? uri, string? type)
+    (string Uri, string Type) Classify(string name, string? uri, string? type)
     {
         if (IsStoreType(type))
         {
@@ -358,16 +360,14 @@ public sealed class ModelCatalog
     }
 
     /// <summary>A store's folder: -Uri (a path or file:// URI), else the tool's own default folder; it must exist.</summary>
-    static (string Uri, string Type) ClassifyStore(string name, string? uri, string type)
+    (string Uri, string Type) ClassifyStore(string name, string? uri, string type)
     {
         string folder;
         if (string.IsNullOrWhiteSpace(uri))
         {
             folder = type switch
             {
-                OllamaStoreType => Sources.Stores.OllamaStore.DefaultRoot(),
-                HuggingFaceCacheType => Sources.Stores.HuggingFaceCacheStore.DefaultRoot(),
-                LMStudioType => Sources.Stores.LMStudioStore.DefaultRoot(),
+                _ when others?.DefaultFolder(type) is { } own => own,
                 _ => throw Errors.InvalidModelSource(name, "a Directory source needs -Uri, the folder to read"),
             };
         }

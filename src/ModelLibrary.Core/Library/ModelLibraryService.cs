@@ -39,7 +39,7 @@ public sealed partial class ModelLibraryService
         Tasks = new TaskStore(Database);
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
-        Catalog = new ModelCatalog(Sources, http);
+        Catalog = new ModelCatalog(Sources, http, ModelLibrary.Sources.Stores.StoreSources.Types);
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
         MetadataCache = new MetadataCache(configuration.MetadataDirectory);
         downloads = new(() => new DownloadManager(Configuration, DownloadStore, DownloadStore, new DownloadOptions

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using ModelLibrary.PowerShell.Infrastructure;
+using ModelLibrary.Library;
 using ModelLibrary.Sources.Stores;
 
 namespace ModelLibrary.PowerShell.Models;

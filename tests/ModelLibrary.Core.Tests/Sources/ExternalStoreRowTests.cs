@@ -1,4 +1,5 @@
 using ModelLibrary.Catalog;
+using ModelLibrary.Library;
 using ModelLibrary.Sources.Stores;
 using ModelLibrary.Tests.Validation;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ModelLibrary.Formats;
+using ModelLibrary.Library;
 using ModelLibrary.Sources.Stores;
 using ModelLibrary.Tests.Formats;
 using ModelLibrary.Tests.Validation;

@@ -1,7 +1,7 @@
 using ModelLibrary.Catalog;
-using ModelLibrary.Library;
+using ModelLibrary.Sources.Stores;
 
-namespace ModelLibrary.Sources.Stores;
+namespace ModelLibrary.Library;
 
 /// <summary>
 /// Optimize-ModelLibrary: identical model files (same size, then same SHA-256) across the library's provider folders and

@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using ModelLibrary.Library;
+using ModelLibrary.Sources.Stores;
 
-namespace ModelLibrary.Sources.Stores;
+namespace ModelLibrary.Library;
 
 /// <summary>
 /// Export-LibraryModel: makes a Local model usable by another tool where that tool looks, sharing its bytes by a hard
