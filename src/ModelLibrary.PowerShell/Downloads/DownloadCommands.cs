@@ -26,6 +26,11 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Most bytes per second each download may take over all its connections (default: DOWNLOAD_MAX_BYTES_PER_SECOND).</summary>
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long MaxBytesPerSecond { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var id in Id)
@@ -53,10 +58,10 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
         Service.DownloadStore.Describe(model);
         var allowInsecure = Service.Catalog.ListSources().Any(s => s.AllowInsecureHttp && string.Equals(s.Name, model.Source, StringComparison.OrdinalIgnoreCase));
         WriteVerbose($"'{model.Id}' from source '{model.Source}': {model.DownloadUrl} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
-            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}). Up to {Configuration.DownloadConnections} connection(s), {Downloads.Options.MaxRetryAttempts} retries per request"
+            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}). Up to {Configuration.DownloadConnections} connection(s) per host, {Downloads.Options.MaxRetryAttempts} retries per request"
             + $"{(allowInsecure ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");
         // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
-        var task = Run(ct => Downloads.StartAsync(model, allowInsecure, ct));
+        var task = Run(ct => Downloads.StartAsync(model, allowInsecure, MaxBytesPerSecond > 0 ? MaxBytesPerSecond : null, ct));
         if (AsJob)
         {
             WriteObject(StartJob(task, model));
