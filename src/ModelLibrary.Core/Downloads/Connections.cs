@@ -210,11 +210,15 @@ internal sealed class Connections
                         return;
                     }
                 }
-                catch (Exception e) when (!token.IsCancellationRequested && IsSourceFault(e) && sources.Alive.Count() > 1)
+                catch (Exception e) when (!token.IsCancellationRequested && IsSourceFault(e) && sources.Alive.Any(s => s != source))
                 {
                     // A mirror (or the request's URL) that fails is dropped; the range goes on from another source.
-                    source.Dropped = true;
-                    report($"Source {source.Host} dropped: {Net.SafeUrl.MaskText(e.Message)?.TrimEnd('.')}. Going on from {string.Join(", ", sources.Alive.Select(s => s.Host))}.");
+                    if (!source.Dropped)
+                    {
+                        source.Dropped = true;
+                        report($"Source {source.Host} dropped: {Net.SafeUrl.MaskText(e.Message)?.TrimEnd('.')}. Going on from {string.Join(", ", sources.Alive.Select(s => s.Host))}.");
+                    }
+
                     parts.Release(part);
                     sources.Return(source);
                     leased = null;
