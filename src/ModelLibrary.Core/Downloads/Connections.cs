@@ -108,7 +108,14 @@ internal sealed class Connections
         while (!token.IsCancellationRequested && !backedOff && Active > 0)
         {
             var before = Active;
+            // Fourfold each window; the first step at once to as many as the single connection's rate says the
+            // link needs to reach SingleConnectionRate (a CDN's 10 MB/s per connection: the cap), at least four.
             var want = Math.Min(cap, Math.Max(before * 4, before + 1));
+            if (before == 1 && options.SingleConnectionRate > 0 && rate.Value > 0)
+            {
+                want = (int)Math.Clamp(Math.Ceiling(options.SingleConnectionRate / rate.Value), want, cap);
+            }
+
             var added = 0;
             while (Active < want && parts.HasWorkForAnother() && sources.TryLease(cap) is { } source)
             {
