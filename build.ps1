@@ -5,18 +5,21 @@
 .DESCRIPTION
     Build   publishes the module into out/ModelLibrary (manifest, cmdlet DLL, dependencies, native SQLite for
             every runtime, format file, help).
-    Test    builds, runs every xunit project and every Pester suite (in a fresh pwsh), and ends with one line
-            'N passed, N failed' over both. Exits 1 when any test failed.
+    Test    builds, checks the layout of the C# code against .editorconfig (dotnet format --verify-no-changes; a
+            difference fails the run before any test), runs every xunit project and every Pester suite (in a fresh
+            pwsh), and ends with one line 'N passed, N failed' over both. Exits 1 when any test failed.
+    Format  applies .editorconfig's layout to the C# code (dotnet format), so the Test check passes.
     Demo    builds and walks through the module as a user would, against a temporary library.
     Bench   builds and runs the download benchmark against nginx (bench/), writing docs/benchmarks.md.
-    Package builds and zips out/ModelLibrary into out/ModelLibrary-<version>.zip.
+    Package builds and zips out/ModelLibrary into out/ModelLibrary-<version>.zip, and the companion module
+            out/ModelLibrary.Inference (embedded llama.cpp for Measure-LibraryModel) into its own zip.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Format')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -32,6 +35,7 @@ Set-StrictMode -Version Latest
 $root = $PSScriptRoot
 $out = Join-Path $root 'out'
 $moduleOut = Join-Path $out 'ModelLibrary'
+$inferenceOut = Join-Path $out 'ModelLibrary.Inference'
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -50,7 +54,20 @@ function Invoke-Build {
     if (Test-Path $helpScript) {
         Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', $helpScript, '-ModulePath', $moduleOut, '-DocsPath', (Join-Path $root 'docs'))
     }
+    Build-Inference
     Write-Host "Built $moduleOut"
+}
+
+function Build-Inference {
+    # The companion module with the embedded llama.cpp, beside ModelLibrary (not inside it): Measure-LibraryModel
+    # loads it on first use, so importing ModelLibrary never pays for it. LLamaSharp.Backend.Cpu puts the native
+    # libraries in runtimes/<rid>/native/<avx level>/, where ModelLibrary.Inference's resolver looks for them.
+    if (Test-Path $inferenceOut) { Remove-Item $inferenceOut -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ModelLibrary.Inference/ModelLibrary.Inference.csproj'),
+        '-c', $Configuration, '-o', $inferenceOut, '--nologo', '-v', 'quiet')
+    Copy-Item (Join-Path $root 'module/ModelLibrary.Inference/*') $inferenceOut -Recurse -Force
+    # Core is ModelLibrary's: the engine must bind to the copy the module loaded.
+    Get-ChildItem $inferenceOut -Filter 'ModelLibrary.Core.*' | Remove-Item -Force
 }
 
 function Build-TestServer {
@@ -70,8 +87,26 @@ function Get-PesterPath {
     $pester
 }
 
+# Layout only (whitespace, braces, indentation: .editorconfig): it needs no compilation, so it takes seconds, where
+# dotnet format's style and analyzer passes compile the solution again and take minutes on a loaded machine.
+$formatArgs = @('format', 'whitespace', (Join-Path $root 'ModelLibrary.PowerShell.sln'), '-v', 'quiet')
+
+function Test-Format {
+    & dotnet @formatArgs --verify-no-changes
+    if ($LASTEXITCODE -ne 0) {
+        throw "The C# code is not formatted as .editorconfig says (the files are listed above). Run 'dotnet pwsh ./build.ps1 Format' (or 'dotnet $($formatArgs[0..1] -join ' ') ModelLibrary.PowerShell.sln'), review and commit the changes, then test again."
+    }
+    Write-Host 'Formatting: the C# code follows .editorconfig.'
+}
+
+function Invoke-Format {
+    Invoke-Native dotnet $formatArgs
+    Write-Host 'Formatted the C# code as .editorconfig says; review the changes with git diff.'
+}
+
 function Invoke-Test {
     Invoke-Build
+    Test-Format
     $results = Join-Path $out 'test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory $results | Out-Null
@@ -133,6 +168,12 @@ function Invoke-Package {
     if (Test-Path $zip) { Remove-Item $zip }
     Compress-Archive -Path $moduleOut -DestinationPath $zip
     Write-Host "Packaged $zip"
+    # The companion module with the embedded llama.cpp ships on its own (about 100 MB of native libraries).
+    $inferenceVersion = (Import-PowerShellDataFile (Join-Path $inferenceOut 'ModelLibrary.Inference.psd1')).ModuleVersion
+    $inferenceZip = Join-Path $out "ModelLibrary.Inference-$inferenceVersion.zip"
+    if (Test-Path $inferenceZip) { Remove-Item $inferenceZip }
+    Compress-Archive -Path $inferenceOut -DestinationPath $inferenceZip
+    Write-Host "Packaged $inferenceZip"
 }
 
 switch ($Task) {
@@ -141,4 +182,5 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }
+    'Format' { Invoke-Format }
 }

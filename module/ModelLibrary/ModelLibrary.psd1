@@ -37,6 +37,7 @@
         'Get-ModelMetadata'
         'Test-LibraryModel'
         'Import-LibraryModel'
+        'Measure-LibraryModel'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -28,8 +28,8 @@ public interface IDownloadTaskStore
 /// </summary>
 public interface IModelStateSink
 {
-    /// <summary>Status Downloading with DownloadProgress (0..1, or null while the size is unknown).</summary>
-    Task MarkDownloadingAsync(string modelId, double? progress, CancellationToken cancellationToken);
+    /// <summary>Status Downloading (the progress is the task's; the library derives the model's from it).</summary>
+    Task MarkDownloadingAsync(string modelId, CancellationToken cancellationToken);
 
     /// <summary>Status Local: the verified file is in place.</summary>
     Task MarkLocalAsync(string modelId, LocalModelFile file, CancellationToken cancellationToken);

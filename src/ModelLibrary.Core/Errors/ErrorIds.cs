@@ -37,6 +37,19 @@ public static class ErrorIds
     public const string ModelExists = nameof(ModelExists);
     /// <summary>A model id outside the safe alphabet (letters, digits, '.', '_', '-').</summary>
     public const string InvalidModelId = nameof(InvalidModelId);
+    /// <summary>Measure-LibraryModel: the companion module ModelLibrary.Inference (embedded llama.cpp) is not installed or does not load.</summary>
+    public const string InferenceEngineNotFound = nameof(InferenceEngineNotFound);
+
+    // The contract's "Version 2" ids.
+    /// <summary>401/403 from a Hub or registry, gated repositories included.</summary>
+    public const string AuthenticationRequired = nameof(AuthenticationRequired);
+    /// <summary>A reference that names several models (e.g. a Hub repository with several quantizations and no Q4_K_M).</summary>
+    public const string AmbiguousModelReference = nameof(AmbiguousModelReference);
+    /// <summary>A change refused because the model lives in another tool's store.</summary>
+    public const string ExternalStore = nameof(ExternalStore);
+
+    /// <summary>A cmdlet met an exception the library did not raise on purpose (a defect); reported for that input only.</summary>
+    public const string UnexpectedError = nameof(UnexpectedError);
 }
 
 /// <summary>
@@ -54,4 +67,8 @@ public enum ErrorKind
     ResourceExists,
     OperationStopped,
     Timeout,
+    /// <summary>The resource is in use by someone else (another process downloading the same model).</summary>
+    ResourceBusy,
+    /// <summary>Credentials are missing or refused.</summary>
+    AuthenticationError,
 }

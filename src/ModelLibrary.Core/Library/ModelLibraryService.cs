@@ -2,6 +2,7 @@ using ModelLibrary.Catalog;
 using ModelLibrary.Compatibility;
 using ModelLibrary.Configuration;
 using ModelLibrary.Downloads;
+using ModelLibrary.Files;
 using ModelLibrary.Registry;
 using ModelLibrary.Validation;
 
@@ -30,7 +31,6 @@ public sealed class ModelLibraryService
     public ModelLibraryService(LibraryConfiguration configuration, HttpClient http, ConcurrencyGate? downloadGate = null)
     {
         Configuration = configuration;
-        Http = http;
         Database = new RegistryDatabase(configuration.RegistryPath);
         Models = new ModelStore(Database);
         Tasks = new TaskStore(Database);
@@ -50,7 +50,6 @@ public sealed class ModelLibraryService
     }
 
     public LibraryConfiguration Configuration { get; private set; }
-    public HttpClient Http { get; }
     public RegistryDatabase Database { get; }
     public ModelStore Models { get; }
     public TaskStore Tasks { get; }
@@ -190,7 +189,7 @@ public sealed class ModelLibraryService
     {
         var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
         return listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
-            ?? throw ModelLibraryException.ModelNotFound(id);
+            ?? throw Errors.ModelNotFound(id);
     }
 
     /// <summary>
@@ -337,7 +336,7 @@ public sealed class ModelLibraryService
     void AddUnregisteredFiles(List<ModelInfo> models, Dictionary<string, ModelInfo> byId)
     {
         var known = new HashSet<string>(models.Where(m => m.LocalPath is not null).Select(m => Path.GetFullPath(m.LocalPath!)), StringComparer.Ordinal);
-        var folders = new[] { ("llama-cpp", Configuration.LlamaCppModelsDirectory), ("transformers", Configuration.TransformersModelsDirectory) };
+        var folders = new[] { (ModelFileNames.LlamaCpp, Configuration.LlamaCppModelsDirectory), (ModelFileNames.Transformers, Configuration.TransformersModelsDirectory) };
         foreach (var (provider, folder) in folders)
         {
             foreach (var found in LocalModelScanner.Scan(folder, provider))

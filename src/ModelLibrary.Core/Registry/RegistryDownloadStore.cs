@@ -36,7 +36,7 @@ public sealed class RegistryDownloadStore : IDownloadTaskStore, IModelStateSink
         return (IReadOnlyList<DownloadTask>)list.Reverse().ToList();
     }, cancellationToken);
 
-    public Task MarkDownloadingAsync(string modelId, double? progress, CancellationToken cancellationToken) => Change(modelId, row =>
+    public Task MarkDownloadingAsync(string modelId, CancellationToken cancellationToken) => Change(modelId, row =>
     {
         row.Status = ModelStatus.Downloading;
         row.StatusMessage = null;

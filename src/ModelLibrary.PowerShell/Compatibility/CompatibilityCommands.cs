@@ -7,7 +7,8 @@ namespace ModelLibrary.PowerShell.Compatibility;
 
 /// <summary>
 /// Checks whether models can run on a provider on this machine: format, required capabilities, size limits and
-/// memory block; optional capabilities, disk and CPU only lower the score. Outputs one ModelCompatibility per model
+/// memory (RAM and GPU memory, with the KV cache at -ContextLength) block; memory margin, expected speed and quality
+/// rank the ones that fit. Outputs one ModelCompatibility per model
 /// with the reasons and what to do about them.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "ProviderCompatibility")]
@@ -31,6 +32,11 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
     [Parameter]
     [ValidateRange(1, long.MaxValue)]
     public long? MaxMemory { get; set; }
+
+    /// <summary>Tokens of context to size the key/value cache for (e.g. 32768); default: each model's, at most 4096.</summary>
+    [Parameter]
+    [ValidateRange(1, 10_000_000)]
+    public long? ContextLength { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -59,12 +65,12 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
                     : listing.Models.Where(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase)).Take(1).ToList();
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(id))
                 {
-                    throw ModelLibraryException.ModelNotFound(id);
+                    throw Errors.ModelNotFound(id);
                 }
 
                 foreach (var model in matches)
                 {
-                    WriteObject(Service.Compatibility.CheckCompatibility(model, Provider, listing.Models, MaxMemory));
+                    WriteObject(Service.Compatibility.CheckCompatibility(model, Provider, listing.Models, MaxMemory, ContextLength));
                 }
             }, id);
         }
@@ -98,9 +104,14 @@ public sealed class GetProviderModelSuggestionCommand : ModelLibraryCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long? MaxSize { get; set; }
 
+    /// <summary>Tokens of context to size the key/value cache for (e.g. 32768); default: each model's, at most 4096.</summary>
+    [Parameter]
+    [ValidateRange(1, 10_000_000)]
+    public long? ContextLength { get; set; }
+
     protected override void ProcessRecord() => Guard(() =>
     {
         listing ??= Run(ct => Service.ListAsync(ct));
-        WriteObject(Service.Compatibility.GetSuggestions(Provider, listing.Models, new SuggestionOptions { MaxMemory = MaxMemory, MaxSize = MaxSize }));
+        WriteObject(Service.Compatibility.GetSuggestions(Provider, listing.Models, new SuggestionOptions { MaxMemory = MaxMemory, MaxSize = MaxSize, ContextLength = ContextLength }));
     }, Provider);
 }

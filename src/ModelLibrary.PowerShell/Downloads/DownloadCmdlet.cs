@@ -162,17 +162,18 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
                 WriteObject(task);
             });
         }
-        catch (ModelLibraryException e)
+        catch (Exception e) when (e is ModelLibraryException || (IsUnexpected(e) && !(e is OperationCanceledException && ct.IsCancellationRequested)))
         {
             lock (finished)
             {
                 finished.Add(taskId);
             }
 
+            var error = e as ModelLibraryException ?? Errors.UnexpectedError(e, taskId);
             Post(() =>
             {
                 WriteMessages(ids);
-                WriteLibraryError(e, taskId);
+                WriteLibraryError(error, taskId);
             });
         }
     }

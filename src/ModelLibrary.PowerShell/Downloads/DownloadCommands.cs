@@ -102,7 +102,7 @@ public sealed class GetModelDownloadCommand : DownloadCmdlet
         {
             if (!tasks.Any(t => string.Equals(t.TaskId, id, StringComparison.OrdinalIgnoreCase)))
             {
-                WriteLibraryError(ModelLibraryException.TaskNotFound(id));
+                WriteLibraryError(Errors.DownloadTaskNotFound(id));
             }
         }
     });
@@ -139,8 +139,7 @@ public abstract class TaskControlCmdlet : DownloadCmdlet
             var open = Run(ct => Downloads.GetTasksAsync(model, ct)).Where(t => !t.IsFinished).Select(t => t.TaskId).ToList();
             if (open.Count == 0)
             {
-                WriteLibraryError(new ModelLibraryException(ErrorIds.DownloadTaskNotFound, ErrorKind.NotFound,
-                    $"Model '{model}' has no unfinished download task.", resolutionSteps: new[] { "Run Get-ModelDownload to list the tasks." }, target: model));
+                WriteLibraryError(Errors.DownloadTaskNotFound(taskId: null, modelId: model));
             }
 
             foreach (var id in open)

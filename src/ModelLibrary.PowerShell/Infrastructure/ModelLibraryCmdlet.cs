@@ -118,6 +118,7 @@ public abstract class ModelLibraryCmdlet : PSCmdlet
     /// <summary>
     /// Runs one unit of the cmdlet's work, turning a library error into a non-terminating error so the pipeline
     /// goes on with the next item; a bad configuration stops the cmdlet, since nothing else can work either.
+    /// Any other exception (a defect) becomes an UnexpectedError for this item alone, not a crash of the pipeline.
     /// </summary>
     protected void Guard(Action action, object? target = null)
     {
@@ -133,5 +134,17 @@ public abstract class ModelLibraryCmdlet : PSCmdlet
         {
             WriteLibraryError(e, target);
         }
+        catch (Exception e) when (IsUnexpected(e))
+        {
+            WriteLibraryError(Errors.UnexpectedError(e, target), target);
+        }
     }
+
+    /// <summary>
+    /// Whether an exception is a defect to report for one item. PowerShell's own flow (a stopped pipeline,
+    /// -ErrorAction Stop, a terminating error: all <see cref="RuntimeException"/>s) and Ctrl+C pass through.
+    /// </summary>
+    protected bool IsUnexpected(Exception e) =>
+        e is not (RuntimeException or ModelLibraryException or OutOfMemoryException)
+        && !(e is OperationCanceledException && StopToken.IsCancellationRequested);
 }

@@ -57,7 +57,7 @@ public sealed class GetLibraryModelCommand : ModelLibraryCmdlet
         {
             if (!WildcardPattern.ContainsWildcardCharacters(id) && !listing.Models.Any(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase)))
             {
-                WriteLibraryError(ModelLibraryException.ModelNotFound(id));
+                WriteLibraryError(Errors.ModelNotFound(id));
             }
         }
     });
