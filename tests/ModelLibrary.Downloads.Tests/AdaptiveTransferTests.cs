@@ -172,6 +172,30 @@ public sealed class AdaptiveTransferTests
         }
     }
 
+    [Fact]
+    public async Task A_version_1_resume_state_with_fixed_parts_is_read_as_ranges()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "ml-state-v1-" + Guid.NewGuid().ToString("N") + ".json");
+        try
+        {
+            // As version 1 wrote it: parts of partSize bytes (the last shorter), done bytes per part.
+            await File.WriteAllTextAsync(path, """
+                {"version": 1, "taskId": "t", "request": {"modelId": "m", "url": "https://a.invalid/f", "provider": "llama-cpp", "fileName": "f"},
+                 "totalSize": 2500, "singleStream": false, "partSize": 1000, "partsDone": [1000, 300, 0]}
+                """);
+
+            var state = ResumeState.Load(path)!;
+
+            Assert.Equal(ResumeState.CurrentVersion, state.Version);
+            Assert.Equal(new[] { new SavedPart(0, 1000, 1000), new SavedPart(1000, 1000, 300), new SavedPart(2000, 500, 0) }, state.Parts);
+            Assert.Equal(1300, state.DownloadedBytes);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     static List<string> Collect(DownloadManager created, out DownloadManager manager)
     {
         var messages = new List<string>();
