@@ -11,8 +11,10 @@
     Format  applies .editorconfig's layout to the C# code (dotnet format), so the Test check passes.
     Demo    builds and walks through the module as a user would, against a temporary library.
     Bench   builds and runs the download benchmark against nginx (bench/), writing docs/benchmarks.md.
-    Package builds and zips out/ModelLibrary into out/ModelLibrary-<version>.zip, and the companion module
-            out/ModelLibrary.Inference (embedded llama.cpp for Measure-LibraryModel) into its own zip.
+    Package builds and writes out/ModelLibrary.<version>.nupkg with PSResourceGet (Publish-PSResource to a local
+            repository), holding the module with native SQLite for linux-x64, linux-arm64 (and their musl builds),
+            osx-x64, osx-arm64, win-x64 and win-arm64, and no debug symbols; and zips the companion module
+            out/ModelLibrary.Inference (embedded llama.cpp for Measure-LibraryModel) on its own.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
@@ -43,11 +45,20 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "'$File $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
 }
 
+# The module's version is written once, as ModuleVersion in the manifest; the build stamps it everywhere else.
+function Get-ModuleVersion {
+    (Import-PowerShellDataFile (Join-Path $root 'module/ModelLibrary/ModelLibrary.psd1')).ModuleVersion
+}
+
 function Invoke-Build {
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
+    $version = Get-ModuleVersion
     Invoke-Native dotnet @('publish', (Join-Path $root 'src/ModelLibrary.PowerShell/ModelLibrary.PowerShell.csproj'),
-        '-c', $Configuration, '-o', $moduleOut, '--nologo', '-v', 'quiet')
+        '-c', $Configuration, '-o', $moduleOut, '--nologo', '-v', 'quiet', "-p:Version=$version")
     Copy-Item (Join-Path $root 'module/ModelLibrary/*') $moduleOut -Recurse -Force
+    $dscManifest = Join-Path $moduleOut 'ModelLibrary.dsc.resource.json'
+    $text = [regex]::new('(?m)^  "version": "[^"]*"').Replace((Get-Content $dscManifest -Raw), "  `"version`": `"$version`"", 1)
+    Set-Content $dscManifest -Value $text -NoNewline
     # Compile-time only: pwsh brings its own System.Management.Automation.
     Get-ChildItem $moduleOut -Filter 'System.Management.Automation.dll' | Remove-Item -Force
     $helpScript = Join-Path $root 'docs/build-help.ps1'
@@ -128,6 +139,10 @@ function Invoke-Test {
 
     # Pester: in a fresh pwsh so the module is loaded the way users load it, against the built module.
     Build-TestServer
+    # The package test installs what ./build.ps1 Package writes; packing takes a few seconds, so only when it runs.
+    if (-not $PesterTag -or $PesterTag -contains 'Package') {
+        $env:MODELLIBRARY_TEST_PACKAGE = New-ModulePackage
+    }
     $pester = Get-PesterPath
     $summary = Join-Path $results 'pester-summary.json'
     $runner = Join-Path $root 'tests/Pester/Run-Pester.ps1'
@@ -161,19 +176,58 @@ function Invoke-Bench {
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-File', (Join-Path $root 'bench/Invoke-NginxBenchmark.ps1'), '-ModulePath', (Join-Path $moduleOut 'ModelLibrary.psd1'))
 }
 
+# What the package holds of the built module: native SQLite for these runtimes only (pwsh 7.4+ runs on them; musl
+# for Alpine containers), and no debug symbols.
+$PackageRuntimes = 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64', 'win-x64', 'win-arm64'
+
 function Invoke-Package {
     Invoke-Build
-    $version = (Import-PowerShellDataFile (Join-Path $moduleOut 'ModelLibrary.psd1')).ModuleVersion
-    $zip = Join-Path $out "ModelLibrary-$version.zip"
-    if (Test-Path $zip) { Remove-Item $zip }
-    Compress-Archive -Path $moduleOut -DestinationPath $zip
-    Write-Host "Packaged $zip"
+    New-ModulePackage | Out-Null
     # The companion module with the embedded llama.cpp ships on its own (about 100 MB of native libraries).
     $inferenceVersion = (Import-PowerShellDataFile (Join-Path $inferenceOut 'ModelLibrary.Inference.psd1')).ModuleVersion
     $inferenceZip = Join-Path $out "ModelLibrary.Inference-$inferenceVersion.zip"
     if (Test-Path $inferenceZip) { Remove-Item $inferenceZip }
     Compress-Archive -Path $inferenceOut -DestinationPath $inferenceZip
     Write-Host "Packaged $inferenceZip"
+}
+
+function New-ModulePackage {
+    <# Packs the built out/ModelLibrary into out/ModelLibrary.<version>.nupkg and returns its path. #>
+    $version = Get-ModuleVersion
+    $staging = Join-Path $out 'package'
+    if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
+    # Publish-PSResource takes the module from a folder named as the module.
+    $stagedModule = Join-Path $staging 'ModelLibrary'
+    Copy-Item $moduleOut $stagedModule -Recurse
+    Get-ChildItem $stagedModule -Recurse -Filter '*.pdb' | Remove-Item -Force
+    Get-ChildItem (Join-Path $stagedModule 'runtimes') -Directory | Where-Object Name -notin $PackageRuntimes | Remove-Item -Recurse -Force
+    $manifest = Test-ModuleManifest (Join-Path $stagedModule 'ModelLibrary.psd1') -ErrorAction Stop
+    if ($manifest.Version -ne [version]$version) { throw "The staged manifest says $($manifest.Version), the source $version." }
+
+    # A repository of this run only, removed again: the user's own repository list keeps nothing of it. (Where the
+    # user's data folder does not exist yet, .NET names none and PSResourceGet would keep its list in the working folder.)
+    if (-not [Environment]::GetFolderPath('LocalApplicationData')) {
+        $dataHome = if ($env:XDG_DATA_HOME) { $env:XDG_DATA_HOME } else { Join-Path $HOME '.local/share' }
+        New-Item -ItemType Directory $dataHome -Force | Out-Null
+    }
+    $repositoryPath = Join-Path $staging 'repository'
+    New-Item -ItemType Directory $repositoryPath | Out-Null
+    $repositoryName = 'ModelLibraryBuild' + [guid]::NewGuid().ToString('n').Substring(0, 8)
+    Register-PSResourceRepository -Name $repositoryName -Uri $repositoryPath -Trusted
+    try {
+        Publish-PSResource -Path $stagedModule -Repository $repositoryName -ErrorAction Stop
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repositoryName -ErrorAction SilentlyContinue
+    }
+
+    $published = Get-ChildItem $repositoryPath -Filter '*.nupkg' | Select-Object -First 1
+    if (-not $published) { throw "Publish-PSResource wrote no package to $repositoryPath." }
+    $nupkg = Join-Path $out "ModelLibrary.$version.nupkg"
+    Move-Item $published.FullName $nupkg -Force
+    Remove-Item $staging -Recurse -Force
+    Write-Host "Packaged $nupkg"
+    $nupkg
 }
 
 switch ($Task) {

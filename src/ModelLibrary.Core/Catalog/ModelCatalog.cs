@@ -11,6 +11,11 @@ public sealed class ModelCatalog
     public const string BuiltInType = "BuiltIn";
     public const string FileType = "File";
     public const string HttpType = "Http";
+    public const string HuggingFaceType = "HuggingFace";
+    public const string OciType = "Oci";
+
+    /// <summary>Source types whose -Uri is a service (a hub, a registry) rather than a catalog.</summary>
+    static readonly string[] ServiceTypes = { HuggingFaceType, OciType };
 
     readonly SourceStore store;
     readonly HttpClient http;
@@ -38,13 +43,18 @@ public sealed class ModelCatalog
             Type = r.Type,
             AllowInsecureHttp = r.AllowInsecureHttp,
             Added = r.Added,
+            HasCredential = r.Credential is not null,
         })).ToList();
+
+    /// <summary>Registered sources of one type with their credentials, oldest first (for the Hub and registries).</summary>
+    public IReadOnlyList<SourceRecord> Records(string type) =>
+        store.List().Where(r => string.Equals(r.Type, type, StringComparison.OrdinalIgnoreCase)).ToList();
 
     /// <summary>
     /// Checks and stores a new source. The catalog is not fetched here: a source that is down today may be up
     /// tomorrow, and registering should not depend on the network.
     /// </summary>
-    public ModelSourceInfo Register(string name, string uri, string? type, bool allowInsecureHttp, bool force)
+    public ModelSourceInfo Register(string name, string uri, string? type, bool allowInsecureHttp, bool force, SourceCredential? credential = null)
     {
         if (string.IsNullOrWhiteSpace(name) || !CatalogJson.IsValidId(name))
         {
@@ -57,13 +67,18 @@ public sealed class ModelCatalog
         }
 
         var (normalizedUri, resolvedType) = Classify(name, uri, type);
-        if (resolvedType == HttpType)
+        if (credential is not null && !ServiceTypes.Contains(resolvedType, StringComparer.OrdinalIgnoreCase))
+        {
+            throw Errors.InvalidModelSource(name, $"-Credential applies to sources of type {string.Join(" or ", ServiceTypes)}, not {resolvedType}");
+        }
+
+        if (resolvedType != FileType)
         {
             // The rule every request of this source is held to, on every redirect hop (see Net.RedirectHandler).
             Net.HttpPolicy.ForSource(name, allowInsecureHttp).Ensure(new Uri(normalizedUri));
         }
 
-        var record = new SourceRecord(name, normalizedUri, resolvedType, allowInsecureHttp, DateTimeOffset.UtcNow);
+        var record = new SourceRecord(name, normalizedUri, resolvedType, allowInsecureHttp, DateTimeOffset.UtcNow) { Credential = credential };
         if (force)
         {
             store.Replace(record);
@@ -255,7 +270,25 @@ public sealed class ModelCatalog
         }
     }
 
-    public IModelSource Open(ModelSourceInfo info) => info.IsBuiltIn ? new BuiltInCatalogSource() : new RegisteredCatalogSource(info, http);
+    /// <summary>
+    /// The source behind a registration. Types this build does not serve yet (registered by a newer module) list
+    /// nothing rather than fail every listing.
+    /// </summary>
+    public IModelSource Open(ModelSourceInfo info) => info switch
+    {
+        { IsBuiltIn: true } => new BuiltInCatalogSource(),
+        { Type: FileType or HttpType } => new RegisteredCatalogSource(info, http),
+        _ => new EmptySource(info.Name),
+    };
+
+    /// <summary>A source that lists nothing by itself (a hub, a registry): references reach it through <see cref="Sources.ModelResolver"/>.</summary>
+    sealed class EmptySource(string name) : IModelSource
+    {
+        public string Name => name;
+
+        public Task<CatalogReadResult> ReadAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(new CatalogReadResult(Array.Empty<ModelInfo>(), Array.Empty<string>()));
+    }
 
     internal static string FilePath(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.IsFile ? parsed.LocalPath : uri;
@@ -269,12 +302,22 @@ public sealed class ModelCatalog
 
         if (Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps))
         {
+            if (type is not null && ServiceTypes.FirstOrDefault(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)) is { } service)
+            {
+                return (parsed.GetLeftPart(UriPartial.Path).TrimEnd('/'), service);
+            }
+
             if (type is not null && !string.Equals(type, HttpType, StringComparison.OrdinalIgnoreCase))
             {
                 throw Errors.InvalidModelSource(name, $"the URI '{uri}' is an HTTP(S) URI but -Type is '{type}'");
             }
 
             return (parsed.AbsoluteUri, HttpType);
+        }
+
+        if (type is not null && ServiceTypes.Any(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw Errors.InvalidModelSource(name, $"a {type} source needs an http(s) -Uri (its endpoint), not '{uri}'");
         }
 
         if (parsed is not null && !parsed.IsFile)

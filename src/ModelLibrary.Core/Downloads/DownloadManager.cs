@@ -31,6 +31,11 @@ public sealed class DownloadManager : IAsyncDisposable
     readonly object sync = new();
     readonly Dictionary<string, ActiveDownload> byModel = new(StringComparer.Ordinal);
     readonly Dictionary<string, ActiveDownload> byTask = new(StringComparer.Ordinal);
+    // Failures of tasks this manager ran, kept after they leave byTask: a wait that starts after the task failed (a
+    // quick refusal: a redirect loop, a gated file) still throws the exception itself, with its own resolution steps,
+    // not one rebuilt from the row. Bounded: the oldest are dropped.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelLibraryException> recentFailures = new(StringComparer.Ordinal);
+    const int RecentFailuresKept = 64;
     readonly SemaphoreSlim startLock = new(1, 1);
     readonly bool ownGate;
     LibraryConfiguration configuration;
@@ -104,6 +109,10 @@ public sealed class DownloadManager : IAsyncDisposable
     public Task<DownloadTask> StartAsync(DownloadRequest request, CancellationToken cancellationToken = default) =>
         StartCoreAsync(request, null, null, cancellationToken);
 
+    /// <summary>Starts (or joins) the download of what a source resolved, with the model the library lists for it.</summary>
+    public Task<DownloadTask> StartAsync(DownloadRequest request, ModelInfo model, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(request, model, null, cancellationToken);
+
     /// <summary>Starts and waits, reporting progress. Cancelling <paramref name="cancellationToken"/> pauses the download (so it can be resumed) and throws.</summary>
     public async Task<DownloadTask> DownloadAsync(ModelInfo model, IProgress<DownloadTask>? progress = null, bool allowInsecureHttp = false, CancellationToken cancellationToken = default)
     {
@@ -161,7 +170,9 @@ public sealed class DownloadManager : IAsyncDisposable
             return await WaitAsync(taskId, progress, cancellationToken);
         }
 
-        return settled.Status == DownloadStatus.Failed ? throw FailureFromRow(settled) : settled;
+        return settled.Status == DownloadStatus.Failed
+            ? throw (recentFailures.TryGetValue(taskId, out var kept) ? kept : FailureFromRow(settled))
+            : settled;
     }
 
     /// <summary>Pauses: the transfer stops, the bytes and resume state stay, the task becomes Paused.</summary>
@@ -208,7 +219,10 @@ public sealed class DownloadManager : IAsyncDisposable
             throw Errors.CredentialsNotSaved(row, Net.SafeUrl.Masked(saved.Url));
         }
 
-        var request = model is not null
+        // A folder model's files (and a reference's pinned URL) are in the saved request; a catalog model is rebuilt
+        // from its entry, which may have moved to a new URL since.
+        var request = saved is { IsFolder: true } || (saved is not null && model?.Revision is not null && !Net.SafeUrl.IsMasked(saved.Url)) ? saved
+            : model is not null
             ? DownloadRequest.FromModel(model, saved?.AllowInsecureHttp ?? false) with { MaxBytesPerSecond = saved?.MaxBytesPerSecond }
             : saved ?? throw Errors.NoSavedDownloadState(row);
         return await StartCoreAsync(request, model, row, cancellationToken);
@@ -338,8 +352,9 @@ public sealed class DownloadManager : IAsyncDisposable
                     ModelId = request.ModelId,
                     TotalSize = request.DeclaredSize ?? 0,
                 };
-                await Lifecycle.ToPendingAsync(row, isNew, request, paths, cancellationToken);
-                var active = new ActiveDownload(row, request, model ?? request.ToModelInfo(), paths, fileLock);
+                var described = model ?? request.ToModelInfo();
+                await Lifecycle.ToPendingAsync(row, isNew, request, paths, described, cancellationToken);
+                var active = new ActiveDownload(row, request, described, paths, fileLock);
                 lock (sync)
                 {
                     byModel[request.ModelId] = active;
@@ -418,6 +433,15 @@ public sealed class DownloadManager : IAsyncDisposable
             {
                 byModel.Remove(active.ModelId);
                 byTask.Remove(active.TaskId);
+                if (active.Failure is { } failed)
+                {
+                    if (recentFailures.Count >= RecentFailuresKept)
+                    {
+                        recentFailures.Clear();
+                    }
+
+                    recentFailures[active.TaskId] = failed;
+                }
             }
 
             active.Lock.Dispose();

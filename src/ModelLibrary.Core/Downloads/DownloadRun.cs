@@ -11,7 +11,7 @@ namespace ModelLibrary.Downloads;
 /// <see cref="TaskLifecycle"/> to record progress, report what it does (-Verbose) and move the task to Verifying. Completing the
 /// task (the model's row Local) is the caller's, with the file this run returns.
 /// </summary>
-internal sealed class DownloadRun
+internal sealed partial class DownloadRun
 {
     const int MaxRestarts = 3;
 
@@ -25,6 +25,13 @@ internal sealed class DownloadRun
     readonly TimeSpan stallTimeout;
     readonly bool validate;
     readonly Polly.ResiliencePipeline pipeline;
+    // The file being fetched: the model's one file, or one file of a folder model (see ExecuteFolderAsync).
+    DownloadRequest current;
+    string partialPath;
+    string statePath;
+    // Folder models: bytes of the files already done, and the whole model's size, for one progress over the total.
+    long bytesBefore;
+    long? grandTotal;
 
     public DownloadRun(ActiveDownload active, HttpClient http, DownloadOptions options,
         ModelLibrary.Configuration.LibraryConfiguration configuration, TaskLifecycle lifecycle)
@@ -35,17 +42,23 @@ internal sealed class DownloadRun
         this.lifecycle = lifecycle;
         request = active.Request;
         paths = active.Paths;
+        current = request;
+        partialPath = paths.Partial;
+        statePath = paths.State;
         connections = configuration.DownloadConnections;
         stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
         validate = configuration.EnableModelValidation;
         pipeline = RetryPipeline.Create(options, OnRetryAsync);
-        // Mirrors only where the final checksum will prove their bytes.
-        sources = new DownloadSources(validate ? request : request with { Mirrors = null });
+        sources = SourcesOf(request);
         var limit = request.MaxBytesPerSecond is > 0 ? request.MaxBytesPerSecond.Value : configuration.DownloadMaxBytesPerSecond;
         Limiter = limit > 0 ? new RateLimiter(limit) : null;
     }
 
-    readonly DownloadSources sources;
+    // The URLs of the file being fetched (current): its URL and, for a model of one file, the catalog's mirrors.
+    DownloadSources sources;
+
+    /// <summary>Mirrors only where the final checksum will prove their bytes.</summary>
+    DownloadSources SourcesOf(DownloadRequest file) => new(validate ? file : file with { Mirrors = null });
 
     /// <summary>This download's bandwidth limit, if it has one (<see cref="DownloadRequest.MaxBytesPerSecond"/>, <c>DownloadMaxBytesPerSecond</c>).</summary>
     internal RateLimiter? Limiter { get; }
@@ -82,14 +95,30 @@ internal sealed class DownloadRun
             new ResumeState { TaskId = active.TaskId, Request = request, SingleStream = true }.Save(paths.State);
         }
 
-        lifecycle.Report(active, $"Downloading '{request.ModelId}' from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
+        if (request.IsFolder)
+        {
+            return await ExecuteFolderAsync(cancellationToken);
+        }
+
+        var (digest, length) = await FetchFileAsync(lastFile: true, cancellationToken);
+        return await FinishAsync(digest, length, cancellationToken);
+    }
+
+    /// <summary>
+    /// Brings <see cref="current"/> into <see cref="partialPath"/>, verified by the hash as it comes: probe, plan or
+    /// resume, ranged transfer; starts over (up to <see cref="MaxRestarts"/> times) when the server's file changed.
+    /// </summary>
+    async Task<(byte[] Digest, long Length)> FetchFileAsync(bool lastFile, CancellationToken cancellationToken)
+    {
+        var request = current;
+        lifecycle.Report(active, $"Downloading '{request.ModelId}'" + (ReferenceEquals(current, this.request) ? "" : $" ({request.FileName})") + $" from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
         var singleStream = false;
         for (var restarts = 0; ; restarts++)
         {
             ResumeState? state = null;
             try
             {
-                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken);
+                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken, options.Authorize);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.
@@ -100,17 +129,19 @@ internal sealed class DownloadRun
                 SizeLimit.CheckStated(request, remote.Length, "its HEAD answer");
                 state = PrepareState(remote, singleStream);
                 ReportPlan(state);
-                Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
+                if (grandTotal is null)
+                {
+                    Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
+                }
 
-                var (digest, length) = await TransferAsync(state, cancellationToken);
-                return await FinishAsync(digest, length, cancellationToken);
+                return await TransferAsync(state, lastFile, cancellationToken);
             }
             catch (RestartDownloadException e) when (restarts < MaxRestarts && !cancellationToken.IsCancellationRequested)
             {
                 // Bytes on disk no longer match the server's file: start over, as one stream if ranges misbehaved.
                 lifecycle.Report(active, $"{e.Message} Starting over ({restarts + 1} of {MaxRestarts}).");
                 singleStream |= e.SingleStream;
-                paths.Staging.DeletePartial();
+                DeleteFilePartial();
             }
             catch (RestartDownloadException e)
             {
@@ -128,13 +159,13 @@ internal sealed class DownloadRun
             catch (DiscardPartialException e)
             {
                 // What arrived is not the file (a web page, more bytes than the file has): nothing to resume from.
-                paths.Staging.DeletePartial();
+                DeleteFilePartial();
                 throw e.Error;
             }
             catch (DiskSpaceException) when (state is { TotalSize: null })
             {
                 // A stream of unknown size that filled the disk cannot be resumed; give the space back at once.
-                paths.Staging.DeletePartial();
+                DeleteFilePartial();
                 throw;
             }
         }
@@ -142,15 +173,15 @@ internal sealed class DownloadRun
 
     void ReportProbe(RemoteFile remote)
     {
-        var redirected = remote.FinalUrl != request.Url && remote.FinalUrl.IdnHost != request.Url.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
-        lifecycle.Report(active, $"{request.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
+        var redirected = remote.FinalUrl != current.Url && remote.FinalUrl.IdnHost != current.Url.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
+        lifecycle.Report(active, $"{current.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
     }
 
     void ReportPlan(ResumeState state)
     {
         var resumeFrom = state.DownloadedBytes > 0 ? $" Resuming from {ByteSize.Format(state.DownloadedBytes)} on disk." : "";
         lifecycle.Report(active, state.SingleStream
-            ? $"One connection (a single stream){(state.TotalSize is null && request.DeclaredSize is { } declared ? $", stopped if it passes the declared {ByteSize.Format(declared)}" : "")}.{resumeFrom}"
+            ? $"One connection (a single stream){(state.TotalSize is null && current.DeclaredSize is { } declared ? $", stopped if it passes the declared {ByteSize.Format(declared)}" : "")}.{resumeFrom}"
             : $"Byte ranges over up to {connections} connections to one host (DownloadConnections, shared by all downloads); more join while they raise the rate, when one is slower than {ByteSize.Format((long)options.SingleConnectionRate)}/s"
               + $"{(sources.HasMirrors ? $", from {sources.All.Count} sources" : "")}{(Limiter is { } limit ? $", at most {ByteSize.Format(limit.BytesPerSecond)}/s" : "")}.{resumeFrom}");
     }
@@ -162,25 +193,25 @@ internal sealed class DownloadRun
     /// </summary>
     ResumeState PrepareState(RemoteFile remote, bool singleStream)
     {
-        var saved = ResumeState.Load(paths.State);
+        var saved = ResumeState.Load(statePath);
         if (saved is not null
             && remote.Matches(saved)
             && PartialFits(saved)
             && (saved.DownloadedBytes == 0 || remote.AcceptsRanges)
             && (!singleStream || saved.SingleStream))
         {
-            saved.Request = request;
+            saved.Request = current;
             saved.TaskId = active.TaskId;
             return saved;
         }
 
-        paths.Staging.DeletePartial();
+        DeleteFilePartial();
         // One range over the whole file; connections that join take chunks of it or split what is left.
         var split = !singleStream && remote.AcceptsRanges && remote.Length is { } length && length >= 2 * options.MinSplitSize && connections > 1;
         return new ResumeState
         {
             TaskId = active.TaskId,
-            Request = request,
+            Request = current,
             TotalSize = remote.Length,
             ETag = remote.ETag,
             LastModified = remote.LastModified,
@@ -192,7 +223,7 @@ internal sealed class DownloadRun
     /// <summary>The partial file is as long as the state says it must be (a truncated one would hash wrong).</summary>
     bool PartialFits(ResumeState saved)
     {
-        var partial = new FileInfo(paths.Partial);
+        var partial = new FileInfo(partialPath);
         return partial.Exists && (saved.TotalSize is { } total ? partial.Length == total : partial.Length >= saved.DownloadedBytes);
     }
 
@@ -214,10 +245,16 @@ internal sealed class DownloadRun
 
     ResumeState? transferState;
 
-    async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, CancellationToken cancellationToken)
+    async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, bool lastFile, CancellationToken cancellationToken)
     {
         transferState = state;
+        if (!ReferenceEquals(sources.Request, current))
+        {
+            sources = SourcesOf(current);
+        }
+
         Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
+        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var parts = BuildParts(state);
         long length;
         byte[] digest;
@@ -229,14 +266,14 @@ internal sealed class DownloadRun
                 file.SetLength(state.TotalSize ?? state.DownloadedBytes);
             }
 
-            state.Save(paths.State);
+            state.Save(statePath);
             var handle = file.SafeFileHandle;
             await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, options.HashBuffers, cancellationToken);
-            using (var ticker = new ProgressTicker(lifecycle, options, active, parts, state, paths.Staging))
+            using (var ticker = new ProgressTicker(lifecycle, options, active, parts, state, statePath, bytesBefore, grandTotal))
             {
                 try
                 {
-                    var fetcher = new PartFetcher(http, state, handle, paths.Partial, stallTimeout, options.BufferSize, options.WriteSize, hasher, Limiter);
+                    var fetcher = new PartFetcher(http, state, handle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, hasher, options.Authorize, Limiter);
                     var pool = new Connections(parts, sources, fetcher, options, pipeline, connections, text => lifecycle.Report(active, text));
                     LastConnections = pool;
                     await pool.RunAsync(mayGrow: !state.SingleStream, cancellationToken);
@@ -253,10 +290,15 @@ internal sealed class DownloadRun
                 // A stream of unknown size ended: what arrived is the file.
                 file.SetLength(length);
                 state.TotalSize = length;
-                state.Save(paths.State);
+                state.Save(statePath);
             }
 
-            await lifecycle.ToVerifyingAsync(active, length);
+            if (!lastFile)
+            {
+                return (await hasher.CompleteAsync(length), length);
+            }
+
+            await lifecycle.ToVerifyingAsync(active, bytesBefore + length);
             digest = await hasher.CompleteAsync(length);
         }
 
@@ -269,10 +311,10 @@ internal sealed class DownloadRun
     /// </summary>
     FileStream OpenPartial(ResumeState state)
     {
-        var fresh = !File.Exists(paths.Partial);
+        var fresh = !File.Exists(partialPath);
         try
         {
-            return new FileStream(paths.Partial, new FileStreamOptions
+            return new FileStream(partialPath, new FileStreamOptions
             {
                 Mode = fresh ? FileMode.CreateNew : FileMode.Open,
                 Access = FileAccess.ReadWrite,
@@ -310,9 +352,9 @@ internal sealed class DownloadRun
             }
 
             lifecycle.Report(active, $"The file's SHA-256 is wrong; fetching the {ByteSize.Format(ranges.Sum(r => r.End - r.Start))} that {suspect.Host} served again from {other.Host}.");
-            using (var file = new FileStream(paths.Partial, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None))
+            using (var file = new FileStream(partialPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None))
             {
-                var fetcher = new PartFetcher(http, state, file.SafeFileHandle, paths.Partial, stallTimeout, options.BufferSize, options.WriteSize, null, Limiter);
+                var fetcher = new PartFetcher(http, state, file.SafeFileHandle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, null, options.Authorize, Limiter);
                 foreach (var (start, end) in ranges)
                 {
                     var part = new Part(-1, start, end - start, 0);
@@ -352,7 +394,7 @@ internal sealed class DownloadRun
 
     async Task<byte[]> HashFileAsync(CancellationToken cancellationToken)
     {
-        await using var stream = new FileStream(paths.Partial, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20, FileOptions.SequentialScan);
+        await using var stream = new FileStream(partialPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20, FileOptions.SequentialScan);
         return await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken);
     }
 

@@ -12,6 +12,7 @@ internal sealed class DownloadSources
 
     public DownloadSources(DownloadRequest request)
     {
+        Request = request;
         var urls = new List<Uri> { request.Url };
         if (request.Checksum is not null && request.Mirrors is { } mirrors)
         {
@@ -21,6 +22,9 @@ internal sealed class DownloadSources
 
         All = urls.Select((url, i) => new Source(i, url)).ToList();
     }
+
+    /// <summary>The request (the model's one file, or one file of a folder model) these sources serve.</summary>
+    public DownloadRequest Request { get; }
 
     public IReadOnlyList<Source> All { get; }
     public IEnumerable<Source> Alive => All.Where(s => !s.Dropped);

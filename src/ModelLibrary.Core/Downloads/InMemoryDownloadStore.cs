@@ -53,15 +53,15 @@ public sealed class InMemoryDownloadStore : IDownloadTaskStore, IModelStateSink
     /// <summary>The last state the engine reported for a model, or null.</summary>
     public ModelState? GetModel(string modelId) => models.TryGetValue(modelId, out var state) ? state : null;
 
-    public Task MarkDownloadingAsync(string modelId, CancellationToken cancellationToken)
+    public Task MarkDownloadingAsync(ModelInfo model, CancellationToken cancellationToken)
     {
-        models[modelId] = new ModelState(ModelStatus.Downloading, null, null);
+        models[model.Id] = new ModelState(ModelStatus.Downloading, null, null);
         return Task.CompletedTask;
     }
 
-    public Task MarkLocalAsync(string modelId, LocalModelFile file, CancellationToken cancellationToken)
+    public Task MarkLocalAsync(ModelInfo model, LocalModelFile file, CancellationToken cancellationToken)
     {
-        models[modelId] = new ModelState(ModelStatus.Local, file, null);
+        models[model.Id] = new ModelState(ModelStatus.Local, file, null);
         return Task.CompletedTask;
     }
 
@@ -71,9 +71,9 @@ public sealed class InMemoryDownloadStore : IDownloadTaskStore, IModelStateSink
         return Task.CompletedTask;
     }
 
-    public Task MarkErrorAsync(string modelId, string message, CancellationToken cancellationToken)
+    public Task MarkErrorAsync(ModelInfo model, string message, CancellationToken cancellationToken)
     {
-        models[modelId] = new ModelState(ModelStatus.Error, null, message);
+        models[model.Id] = new ModelState(ModelStatus.Error, null, message);
         return Task.CompletedTask;
     }
 

@@ -23,9 +23,12 @@ internal sealed class PartFetcher
     readonly int writeSize;
     readonly PrefixHasher? hasher;
     readonly RateLimiter? limiter;
+    readonly Func<Uri, AuthenticationHeaderValue?>? authorize;
 
-    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher? hasher, RateLimiter? limiter = null)
+    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher? hasher,
+        Func<Uri, AuthenticationHeaderValue?>? authorize = null, RateLimiter? limiter = null)
     {
+        this.authorize = authorize;
         this.limiter = limiter;
         this.http = http;
         this.state = state;
@@ -65,6 +68,7 @@ internal sealed class PartFetcher
         // A part of a split file always asks for its exact range; a single stream only when resuming.
         var ranged = !state.SingleStream || from > 0;
         using var request = new HttpRequestMessage(HttpMethod.Get, url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
+        request.Headers.Authorization = authorize?.Invoke(url);
         if (ranged)
         {
             request.Headers.Range = new RangeHeaderValue(from, part.Length is { } length ? part.Start + length - 1 : null);

@@ -10,7 +10,8 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// HEAD through the retry pipeline. A server that refuses HEAD (405/501) is not an error: nothing is known
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
     /// </summary>
-    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken)
+    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken,
+        Func<Uri, System.Net.Http.Headers.AuthenticationHeaderValue?>? authorize = null)
     {
         var url = download.Url;
         var modelId = download.ModelId;
@@ -18,6 +19,7 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
         {
             // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler).
             using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp));
+            request.Headers.Authorization = authorize?.Invoke(url);
             HttpResponseMessage response;
             try
             {

@@ -27,7 +27,8 @@ internal sealed class TaskLifecycle
     // ---- a task that runs in this process -------------------------------------------------------------------
 
     /// <summary>A new task, or a paused, failed or orphaned one continued under its own id; the model shows Downloading.</summary>
-    public async Task ToPendingAsync(DownloadTask row, bool isNew, DownloadRequest request, DownloadPaths paths, CancellationToken cancellationToken)
+    /// <param name="model">The model being downloaded; its registry row is made from it when it has none.</param>
+    public async Task ToPendingAsync(DownloadTask row, bool isNew, DownloadRequest request, DownloadPaths paths, ModelInfo model, CancellationToken cancellationToken)
     {
         TaskTransitions.ToPending(row, request, paths.Partial);
         if (isNew)
@@ -39,7 +40,7 @@ internal sealed class TaskLifecycle
             await tasks.UpdateAsync(row, cancellationToken);
         }
 
-        await models.MarkDownloadingAsync(request.ModelId, cancellationToken);
+        await models.MarkDownloadingAsync(model, cancellationToken);
     }
 
     public async Task ToDownloadingAsync(ActiveDownload active)
@@ -59,7 +60,7 @@ internal sealed class TaskLifecycle
     /// <summary>The file is in place: the model becomes Local (it must never sit verified but unregistered).</summary>
     public async Task ToCompletedAsync(ActiveDownload active, LocalModelFile file)
     {
-        await models.MarkLocalAsync(active.ModelId, file, CancellationToken.None);
+        await models.MarkLocalAsync(active.Model, file, CancellationToken.None);
         active.Update(t => TaskTransitions.ToCompleted(t, file.LocalPath, file.Checksum));
     }
 
@@ -67,7 +68,7 @@ internal sealed class TaskLifecycle
     {
         active.Failure = failure;
         active.Update(t => TaskTransitions.ToFailed(t, failure.ErrorId, failure.Message, active.Paths.Partial));
-        await Quietly(() => models.MarkErrorAsync(active.ModelId, Net.SafeUrl.MaskText(failure.Message)!, CancellationToken.None));
+        await Quietly(() => models.MarkErrorAsync(active.Model, Net.SafeUrl.MaskText(failure.Message)!, CancellationToken.None));
     }
 
     public async Task ToPausedAsync(ActiveDownload active)

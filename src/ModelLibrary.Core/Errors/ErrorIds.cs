@@ -37,6 +37,7 @@ public static class ErrorIds
     public const string ModelExists = nameof(ModelExists);
     /// <summary>A model id outside the safe alphabet (letters, digits, '.', '_', '-').</summary>
     public const string InvalidModelId = nameof(InvalidModelId);
+
     /// <summary>Measure-LibraryModel: the companion module ModelLibrary.Inference (embedded llama.cpp) is not installed or does not load.</summary>
     public const string InferenceEngineNotFound = nameof(InferenceEngineNotFound);
 

@@ -12,7 +12,7 @@ namespace ModelLibrary.Library;
 /// One library: its configuration, registry, catalog and folders. Lists models by deriving each one's state from
 /// the catalog, the registry rows, the download tasks and the files on disk, and removes models safely.
 /// </summary>
-public sealed class ModelLibraryService
+public sealed partial class ModelLibraryService
 {
     /// <summary>Catalogs are re-read after this long; keeps tab completion and repeated queries quick.</summary>
     static readonly TimeSpan CatalogCacheLifetime = TimeSpan.FromSeconds(30);
@@ -24,6 +24,8 @@ public sealed class ModelLibraryService
     readonly Lazy<CompatibilityService> compatibility;
 
     readonly Lazy<DownloadManager> downloads;
+    // The client Hub and registry sources use (the module's one shared client).
+    readonly HttpClient hubHttp;
 
     /// <param name="downloadGate">
     /// The transfer slots; one per process, so that MaxConcurrentDownloads bounds every download of the session.
@@ -31,6 +33,7 @@ public sealed class ModelLibraryService
     public ModelLibraryService(LibraryConfiguration configuration, HttpClient http, ConcurrencyGate? downloadGate = null)
     {
         Configuration = configuration;
+        hubHttp = http;
         Database = new RegistryDatabase(configuration.RegistryPath);
         Models = new ModelStore(Database);
         Tasks = new TaskStore(Database);
@@ -43,6 +46,8 @@ public sealed class ModelLibraryService
         {
             Validator = new DownloadValidator(() => Configuration),
             Gate = downloadGate,
+            // The Hub token, for the Hub's own host only, read at each request (never saved with a download).
+            Authorize = url => HubAuthorization(url),
         }));
         // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
         providerRegistry = new(() => new ProviderRegistry(Providers));
@@ -97,7 +102,7 @@ public sealed class ModelLibraryService
         _ => Task.FromResult(RegistryHealth.Describe(Database)));
 
     /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
-    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), model.Id);
+    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), DownloadPaths.FolderName(model.Id));
 
     public void InvalidateCatalog()
     {
@@ -184,9 +189,25 @@ public sealed class ModelLibraryService
         return new ModelListing(models, catalog.Warnings.Distinct(StringComparer.Ordinal).ToList()) { Diagnostics = catalog.Diagnostics, CatalogWarnings = catalog.Warnings };
     }
 
-    /// <summary>The models that match; an exact id (no wildcard) that matches nothing is an error.</summary>
+    /// <summary>
+    /// The one model with this exact id, with its state: a catalog entry or registry row (no disk scan, catalogs read
+    /// in order only until one lists it), else a file found on disk, else a downloaded reference. ModelNotFound when none.
+    /// Never asks a Hub or registry: the model must be known here (see <see cref="DescribeAsync"/> for references).
+    /// </summary>
     public async Task<ModelInfo> GetAsync(string id, CancellationToken cancellationToken)
     {
+        if (await TryFindAsync(id, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            return known;
+        }
+
+        if (ModelLibrary.Sources.ModelReference.LooksLikeReference(id) && ModelLibrary.Sources.ModelReference.Parse(id) is { } reference
+            && await TryFindAsync(reference.Id, cancellationToken).ConfigureAwait(false) is { } downloaded)
+        {
+            return downloaded;
+        }
+
+        // Files found on disk have ids only a scan can tell.
         var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
         return listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
             ?? throw Errors.ModelNotFound(id);
@@ -269,8 +290,7 @@ public sealed class ModelLibraryService
             MetadataCache.Remove(cachedEntry);
         }
 
-        var catalog = await ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
-        var entry = catalog.Models.FirstOrDefault(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
+        var entry = await FindCatalogEntryAsync(model.Id, cancellationToken).ConfigureAwait(false);
         if (entry is null)
         {
             Models.Delete(model.Id);
@@ -290,7 +310,8 @@ public sealed class ModelLibraryService
             });
         }
 
-        return (await ListAsync(cancellationToken).ConfigureAwait(false)).Models.First(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
+        // The model as it now stands, found by its id alone (no listing of every catalog and the disk).
+        return await TryFindAsync(model.Id, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -315,6 +336,17 @@ public sealed class ModelLibraryService
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
     {
         var model = entry.Clone();
+        // The revision of the bytes on disk is what the model is; where the source's branch is now is told beside it.
+        if (row.Revision is not null && row.LocalPath is not null)
+        {
+            if (entry.Revision is not null && !string.Equals(entry.Revision, row.Revision, StringComparison.OrdinalIgnoreCase))
+            {
+                model.AdditionalProperties["SourceRevision"] = entry.Revision;
+            }
+
+            model.Revision = row.Revision;
+        }
+
         model.Status = row.Status;
         model.LocalPath = row.LocalPath;
         model.DiskUsage = row.DiskUsage;

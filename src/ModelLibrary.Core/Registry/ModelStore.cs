@@ -9,7 +9,7 @@ namespace ModelLibrary.Registry;
 /// </summary>
 public sealed class ModelStore
 {
-    const string Columns = "id, name, provider, size, status, metadata, description, capabilities, local_path, download_url, checksum, disk_usage, last_used, download_date, source, format, filename, status_message, extra";
+    const string Columns = "id, name, provider, size, status, metadata, description, capabilities, local_path, download_url, checksum, disk_usage, last_used, download_date, source, format, filename, status_message, extra, revision";
 
     readonly RegistryDatabase database;
 
@@ -48,14 +48,14 @@ public sealed class ModelStore
         command.CommandText = $"""
             INSERT INTO model_registry ({Columns}, updated_at)
             VALUES ($id, $name, $provider, $size, $status, $metadata, $description, $capabilities, $local_path, $download_url,
-                    $checksum, $disk_usage, $last_used, $download_date, $source, $format, $filename, $status_message, $extra, CURRENT_TIMESTAMP)
+                    $checksum, $disk_usage, $last_used, $download_date, $source, $format, $filename, $status_message, $extra, $revision, CURRENT_TIMESTAMP)
             ON CONFLICT(id) DO UPDATE SET
                 name = excluded.name, provider = excluded.provider, size = excluded.size, status = excluded.status,
                 metadata = excluded.metadata, description = excluded.description, capabilities = excluded.capabilities,
                 local_path = excluded.local_path, download_url = excluded.download_url, checksum = excluded.checksum,
                 disk_usage = excluded.disk_usage, last_used = excluded.last_used, download_date = excluded.download_date,
                 source = excluded.source, format = excluded.format, filename = excluded.filename,
-                status_message = excluded.status_message, extra = excluded.extra, updated_at = CURRENT_TIMESTAMP
+                status_message = excluded.status_message, extra = excluded.extra, revision = excluded.revision, updated_at = CURRENT_TIMESTAMP
             """;
         var p = command.Parameters;
         p.AddWithValue("$id", m.Id);
@@ -77,6 +77,7 @@ public sealed class ModelStore
         p.AddWithValue("$filename", (object?)m.FileName ?? DBNull.Value);
         p.AddWithValue("$status_message", (object?)m.StatusMessage ?? DBNull.Value);
         p.AddWithValue("$extra", m.AdditionalProperties.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(m.AdditionalProperties));
+        p.AddWithValue("$revision", (object?)m.Revision ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -115,6 +116,7 @@ public sealed class ModelStore
                 FileName = reader.IsDBNull(16) ? null : reader.GetString(16),
                 StatusMessage = reader.IsDBNull(17) ? null : reader.GetString(17),
                 AdditionalProperties = reader.IsDBNull(18) ? new Dictionary<string, object?>() : ReadExtra(reader.GetString(18)),
+                Revision = reader.IsDBNull(19) ? null : reader.GetString(19),
             });
         }
 

@@ -170,9 +170,11 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
             }
 
             var error = e as ModelLibraryException ?? Errors.UnexpectedError(e, taskId);
+            // The bar goes (and a CI log's group for the download closes) before the error is told.
             Post(() =>
             {
                 WriteMessages(ids);
+                WriteProgress(DownloadProgress.Failed(taskId));
                 WriteLibraryError(error, taskId);
             });
         }
@@ -215,26 +217,11 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
             TaskId = taskId,
             CancelDownload = () => downloads.CancelAsync(taskId).GetAwaiter().GetResult(),
             PauseDownload = () => downloads.SuspendAsync(taskId).GetAwaiter().GetResult(),
-            ResumeDownload = () => downloads.ResumeAsync(taskId, model).GetAwaiter().GetResult(),
+            ResumeDownload = () => (model is null ? Service.ResumeDownloadAsync(taskId, CancellationToken.None) : downloads.ResumeAsync(taskId, model)).GetAwaiter().GetResult(),
         };
         job.Register(this);
         job.StartJob();
         return job;
-    }
-
-    /// <summary>The model as the library lists it, for seeding its registry row; null when no source lists it now.</summary>
-    protected ModelInfo? TryDescribe(string modelId)
-    {
-        try
-        {
-            var model = Run(ct => Service.GetAsync(modelId, ct));
-            Service.DownloadStore.Describe(model);
-            return model;
-        }
-        catch (ModelLibraryException e) when (e.ErrorId == ErrorIds.ModelNotFound)
-        {
-            return null;
-        }
     }
 
     /// <summary>Reports on the calling thread; the engine's reports must not queue behind a synchronization context.</summary>

@@ -5,18 +5,39 @@ namespace ModelLibrary.PowerShell.Downloads;
 
 /// <summary>
 /// Downloads models: in the foreground with a progress bar each (Ctrl+C pauses; Resume-ModelDownload continues),
-/// or with -AsJob as background jobs. Writes the finished DownloadTask (or the job).
+/// or with -AsJob as background jobs. Takes catalog ids, references (hf.co/..., as the contract's Version 2 writes
+/// them) and, with -Uri, any https URL. Writes the finished DownloadTask (or the job).
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "ModelDownload", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "ModelDownload", SupportsShouldProcess = true, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(DownloadTask), typeof(ModelDownloadJob))]
 public sealed class StartModelDownloadCommand : DownloadCmdlet
 {
+    const string IdSet = "Id";
+    const string UriSet = "Uri";
+
     readonly List<string> started = new();
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Catalog ids or references (hf.co/&lt;owner&gt;/&lt;repo&gt;[:&lt;quant&gt;], .../&lt;file&gt;, @&lt;revision&gt;); with -Uri, the id to give the model.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+    [Parameter(ParameterSetName = UriSet)]
     [Alias("ModelId")]
     [ArgumentCompleter(typeof(ModelIdCompleter))]
     public string[] Id { get; set; } = Array.Empty<string>();
+
+    /// <summary>One file from an https URL (http to this machine only); file:// and ftp:// are refused.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UriSet)]
+    [Alias("Url")]
+    public string Uri { get; set; } = "";
+
+    /// <summary>With -Uri: the SHA-256 the file must have (sha256:&lt;hex&gt; or 64 hex digits).</summary>
+    [Parameter(ParameterSetName = UriSet)]
+    [ValidatePattern("^(sha256:)?[0-9a-fA-F]{64}$")]
+    public string? Checksum { get; set; }
+
+    /// <summary>With -Uri: the provider whose folder the file goes to (default: llama-cpp for GGUF, else transformers).</summary>
+    [Parameter(ParameterSetName = UriSet)]
+    [ArgumentCompleter(typeof(ProviderCompleter))]
+    public string? Provider { get; set; }
 
     /// <summary>Returns a job per model at once instead of waiting.</summary>
     [Parameter]
@@ -33,35 +54,49 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == UriSet)
+        {
+            if (Id.Length > 1)
+            {
+                // -Uri downloads one file, named by one id.
+                WriteLibraryError(Errors.InvalidModelId(string.Join(", ", Id)));
+                return;
+            }
+
+            var id = Id.FirstOrDefault();
+            Guard(() => Start(Run(ct => Service.PlanUrlDownloadAsync(Uri, id, Checksum, Provider, Force, ct))), Uri);
+            return;
+        }
+
         foreach (var id in Id)
         {
-            Guard(() => Start(id), id);
+            Guard(() => Start(Run(ct => Service.PlanDownloadAsync(id, Force, ct))), id);
         }
     }
 
     protected override void EndProcessing() => WaitInForeground(started, pauseOnStop: true);
 
-    void Start(string id)
+    void Start(Library.DownloadPlan plan)
     {
-        var model = Run(ct => Service.GetAsync(id, ct));
-        if (model.Status == ModelStatus.Local && !Force)
+        WriteWarnings(plan.Warnings);
+        var model = plan.Model;
+        if (plan.AlreadyLocal)
         {
             WriteWarning($"'{model.Id}' is already local at '{model.LocalPath}'; use -Force to download it again.");
             return;
         }
 
-        if (!ShouldProcess(model.Id, $"Download {(model.Size is { } size ? ByteSize.Format(size) : "a file of unknown size")} from {model.DownloadUrl}"))
+        if (!ShouldProcess(model.Id, plan.Description))
         {
             return;
         }
 
-        Service.DownloadStore.Describe(model);
-        var allowInsecure = Service.Catalog.ListSources().Any(s => s.AllowInsecureHttp && string.Equals(s.Name, model.Source, StringComparison.OrdinalIgnoreCase));
-        WriteVerbose($"'{model.Id}' from source '{model.Source}': {model.DownloadUrl} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
-            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}). Up to {Configuration.DownloadConnections} connection(s) per host, {Downloads.Options.MaxRetryAttempts} retries per request"
-            + $"{(allowInsecure ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");
+        IReadOnlyList<ModelLibrary.Sources.RemoteModelFile> files = plan.Resolved?.Files ?? Array.Empty<ModelLibrary.Sources.RemoteModelFile>();
+        WriteVerbose($"'{model.Id}' from source '{model.Source}': {(files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : model.DownloadUrl)} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
+            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}){(model.Revision is null ? "" : " at revision " + model.Revision)}. Up to {Configuration.DownloadConnections} connection(s) per host, {Downloads.Options.MaxRetryAttempts} retries per request"
+            + $"{(plan.Resolved?.AllowInsecureHttp == true ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");
         // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
-        var task = Run(ct => Downloads.StartAsync(model, allowInsecure, MaxBytesPerSecond > 0 ? MaxBytesPerSecond : null, ct));
+        var task = Run(ct => Service.StartDownloadAsync(plan, MaxBytesPerSecond > 0 ? MaxBytesPerSecond : null, ct));
         if (AsJob)
         {
             WriteObject(StartJob(task, model));
@@ -229,11 +264,10 @@ public sealed class ResumeModelDownloadCommand : TaskControlCmdlet
                     return;
                 }
 
-                var model = TryDescribe(stored.ModelId);
-                var task = Run(ct => Downloads.ResumeAsync(id, model, ct));
+                var task = Run(ct => Service.ResumeDownloadAsync(id, ct));
                 if (AsJob)
                 {
-                    WriteObject(StartJob(task, model));
+                    WriteObject(StartJob(task, null));
                 }
                 else if (!resumed.Contains(task.TaskId))
                 {

@@ -28,7 +28,10 @@ public sealed class GetModelSourceCommand : ModelLibraryCmdlet
     });
 }
 
-/// <summary>Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel.</summary>
+/// <summary>
+/// Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel, or a Hugging Face Hub endpoint
+/// (-Type HuggingFace, with -Credential whose password is the token) that hf.co/ references use.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Register, "ModelSource", SupportsShouldProcess = true)]
 [OutputType(typeof(ModelSourceInfo))]
 public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
@@ -41,8 +44,13 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
     public string Uri { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, IgnoreCase = true)]
+    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.HuggingFaceType, IgnoreCase = true)]
     public string? Type { get; set; }
+
+    /// <summary>For a HuggingFace source: the token as the password (the user name is not used). Stored in registry.db.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Credential]
+    public PSCredential? Credential { get; set; }
 
     /// <summary>Allows plain http to a host that is not loopback.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -60,8 +68,16 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
             return;
         }
 
-        var source = Service.Catalog.Register(Name, uri, Type, AllowInsecureHttp, Force);
+        var credential = Credential is null ? null : new Registry.SourceCredential(
+            string.IsNullOrEmpty(Credential.UserName) ? null : Credential.UserName, Credential.GetNetworkCredential().Password);
+        var source = Service.Catalog.Register(Name, uri, Type, AllowInsecureHttp, Force, credential);
         Service.InvalidateCatalog();
+        if (source.Type is ModelCatalog.HuggingFaceType)
+        {
+            WriteObject(source);
+            return;
+        }
+
         // Registering does not depend on the network, but saying now that the catalog cannot be read saves a surprise later.
         try
         {
