@@ -75,9 +75,10 @@ function Build-Inference {
     # libraries in runtimes/<rid>/native/<avx level>/, where ModelLibrary.Inference's resolver looks for them.
     if (Test-Path $inferenceOut) { Remove-Item $inferenceOut -Recurse -Force }
     Invoke-Native dotnet @('publish', (Join-Path $root 'src/ModelLibrary.Inference/ModelLibrary.Inference.csproj'),
-        '-c', $Configuration, '-o', $inferenceOut, '--nologo', '-v', 'quiet')
+        '-c', $Configuration, '-o', $inferenceOut, '--nologo', '-v', 'quiet', "-p:Version=$(Get-ModuleVersion)")
     Copy-Item (Join-Path $root 'module/ModelLibrary.Inference/*') $inferenceOut -Recurse -Force
-    # Core is ModelLibrary's: the engine must bind to the copy the module loaded.
+    # Core is ModelLibrary's: the engine must bind to the copy the module loaded, so it is built against the same
+    # version (a reference to another version would not bind to the loaded Core).
     Get-ChildItem $inferenceOut -Filter 'ModelLibrary.Core.*' | Remove-Item -Force
 }
 
