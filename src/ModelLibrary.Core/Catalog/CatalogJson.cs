@@ -12,7 +12,7 @@ public static partial class CatalogJson
 {
     static readonly HashSet<string> KnownFields = new(StringComparer.OrdinalIgnoreCase)
     {
-        "id", "name", "provider", "size", "description", "capabilities", "metadata", "download_url", "checksum", "filename", "format", "status",
+        "id", "name", "provider", "size", "description", "capabilities", "metadata", "download_url", "checksum", "filename", "format", "status", "mirrors",
     };
 
     public static CatalogReadResult Parse(string json, string sourceName)
@@ -103,6 +103,7 @@ public static partial class CatalogJson
             Checksum = NormalizeChecksum(JsonValues.GetString(entry, "checksum"), sourceName, id!, warnings),
             FileName = JsonValues.GetString(entry, "filename"),
             Format = JsonValues.GetString(entry, "format")?.ToLowerInvariant(),
+            Mirrors = JsonValues.GetStrings(entry, "mirrors") is { Length: > 0 } mirrors ? mirrors : null,
             Source = sourceName,
         };
 

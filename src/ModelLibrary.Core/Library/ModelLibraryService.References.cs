@@ -317,14 +317,17 @@ public sealed partial class ModelLibraryService
     public const string UrlSourceName = "url";
 
     /// <summary>Starts what a plan resolved; returns the task at once (Pending until a slot is free).</summary>
-    public Task<DownloadTask> StartDownloadAsync(DownloadPlan plan, CancellationToken cancellationToken)
+    public Task<DownloadTask> StartDownloadAsync(DownloadPlan plan, CancellationToken cancellationToken) => StartDownloadAsync(plan, null, cancellationToken);
+
+    /// <summary>As <see cref="StartDownloadAsync(DownloadPlan, CancellationToken)"/>, held to <paramref name="maxBytesPerSecond"/> bytes per second (null: the configured limit).</summary>
+    public Task<DownloadTask> StartDownloadAsync(DownloadPlan plan, long? maxBytesPerSecond, CancellationToken cancellationToken)
     {
         if (plan.Resolved is null)
         {
             throw new InvalidOperationException($"'{plan.Model.Id}' is already Local; nothing to start.");
         }
 
-        return Downloads.StartAsync(DownloadRequest.FromResolved(plan.Resolved), plan.Model, cancellationToken);
+        return Downloads.StartAsync(DownloadRequest.FromResolved(plan.Resolved) with { MaxBytesPerSecond = maxBytesPerSecond is > 0 ? maxBytesPerSecond : null }, plan.Model, cancellationToken);
     }
 
     /// <summary>Resume-ModelDownload: continues a task with its model as the library knows it now (null: from the saved state).</summary>

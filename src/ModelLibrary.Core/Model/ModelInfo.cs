@@ -54,6 +54,8 @@ public sealed class ModelInfo
     public string? ExternalStore { get; set; }
     /// <summary>Why the model is in <see cref="ModelStatus.Error"/>, when it is.</summary>
     public string? StatusMessage { get; set; }
+    /// <summary>Other URLs serving the same file (the catalog entry's optional <c>mirrors</c>); a download uses them all at once.</summary>
+    public string[]? Mirrors { get; set; }
     /// <summary>Catalog fields the library does not interpret; kept, not rejected.</summary>
     public IDictionary<string, object?> AdditionalProperties { get; set; } = new Dictionary<string, object?>();
 

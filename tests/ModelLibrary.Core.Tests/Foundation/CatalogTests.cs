@@ -48,6 +48,18 @@ public class CatalogTests
     }
 
     [Fact]
+    public void An_entry_s_mirrors_reach_the_download_request_and_a_URL_that_is_not_http_is_left_out()
+    {
+        var result = CatalogJson.Parse("""[{"id": "m", "provider": "llama-cpp", "download_url": "https://a.invalid/m.gguf", "mirrors": ["https://b.invalid/m.gguf", "ftp://c.invalid/m.gguf"]}]""", "s");
+        var model = Assert.Single(result.Models);
+        Assert.Equal(new[] { "https://b.invalid/m.gguf", "ftp://c.invalid/m.gguf" }, model.Mirrors);
+        Assert.False(model.AdditionalProperties.ContainsKey("mirrors"));
+
+        var request = ModelLibrary.Downloads.DownloadRequest.FromModel(model);
+        Assert.Equal("b.invalid", Assert.Single(request.Mirrors!).Host);
+    }
+
+    [Fact]
     public void Accepts_a_bare_array()
     {
         var result = CatalogJson.Parse("""[{"id": "b", "provider": "transformers", "download_url": "https://e/model.safetensors"}]""", "s");
