@@ -33,6 +33,17 @@ BeforeAll {
     function script:Start-Victim([string] $Lib, [string] $Command) {
         <# A pwsh of its own running $Command against $Lib, to be killed or interrupted. #>
         $psi = New-PwshStartInfo -Arguments @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$($env:MODELLIBRARY_TEST_MODULE)'; $Command")
+        # A test run started in the background of a shell inherits SIGINT ignored (POSIX shells do that without job
+        # control), and .NET keeps an inherited ignore, so Ctrl+C could never reach the victim: restore the default
+        # disposition before pwsh starts, as an interactive terminal would have it.
+        $ignored = (Get-Content /proc/self/status -ErrorAction SilentlyContinue | Where-Object { $_ -like 'SigIgn:*' }) -replace 'SigIgn:\s*', ''
+        if ($ignored -and (([Convert]::ToUInt64($ignored, 16) -band 2) -ne 0)) {
+            $exe = $psi.FileName
+            $argv = @($exe) + @($psi.ArgumentList)
+            $psi.FileName = 'python3'
+            $psi.ArgumentList.Clear()
+            foreach ($a in @('-c', 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])') + $argv) { $psi.ArgumentList.Add($a) }
+        }
         $psi.Environment['MODELS_DIR'] = $Lib
         # One connection: the server's rate limit is per connection, and the victim must still be downloading when hit.
         $psi.Environment['DOWNLOAD_CONNECTIONS'] = '1'

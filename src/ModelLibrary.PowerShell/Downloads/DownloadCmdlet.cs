@@ -223,14 +223,4 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
         job.StartJob();
         return job;
     }
-
-    /// <summary>Reports on the calling thread; the engine's reports must not queue behind a synchronization context.</summary>
-    sealed class InlineProgress<T> : IProgress<T>
-    {
-        readonly Action<T> report;
-
-        public InlineProgress(Action<T> report) => this.report = report;
-
-        public void Report(T value) => report(value);
-    }
 }

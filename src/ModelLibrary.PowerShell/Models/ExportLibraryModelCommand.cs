@@ -88,7 +88,7 @@ public sealed class OptimizeModelLibraryCommand : ModelLibraryCmdlet
 
         var optimizer = new LibraryOptimizer(Service);
         var progress = new ProgressRecord(1, "Optimize-ModelLibrary", "Comparing files");
-        var plans = Run(ct => optimizer.PlanAsync(new Progress<string>(path => Post(() =>
+        var plans = Run(ct => optimizer.PlanAsync(new InlineProgress<string>(path => Post(() =>
         {
             progress.StatusDescription = $"Hashing {path}";
             WriteProgress(progress);
