@@ -1,4 +1,5 @@
 using ModelLibrary.Registry;
+using ModelLibrary.Sources.Oci;
 
 namespace ModelLibrary.Catalog;
 
@@ -11,15 +12,25 @@ public sealed class ModelCatalog
     public const string BuiltInType = "BuiltIn";
     public const string FileType = "File";
     public const string HttpType = "Http";
+    /// <summary>An OCI registry: <c>-Uri https://&lt;registry&gt;</c> (plain http to loopback only).</summary>
+    public const string OciType = "Oci";
 
     readonly SourceStore store;
     readonly HttpClient http;
 
-    public ModelCatalog(SourceStore store, HttpClient http)
+    public ModelCatalog(SourceStore store, HttpClient http, SourceCredentials? credentials = null)
     {
         this.store = store;
         this.http = http;
+        Credentials = credentials ?? new SourceCredentials(Path.Combine(Path.GetTempPath(), "ModelLibrary-no-credentials"));
+        Registries = new OciRegistries(ListSources, Credentials);
     }
+
+    /// <summary>Credentials sources were registered with.</summary>
+    public SourceCredentials Credentials { get; }
+
+    /// <summary>The OCI registries, registered or named by reference.</summary>
+    public OciRegistries Registries { get; }
 
     public static ModelSourceInfo BuiltIn { get; } = new()
     {
@@ -43,7 +54,7 @@ public sealed class ModelCatalog
     /// Checks and stores a new source. The catalog is not fetched here: a source that is down today may be up
     /// tomorrow, and registering should not depend on the network.
     /// </summary>
-    public ModelSourceInfo Register(string name, string uri, string? type, bool allowInsecureHttp, bool force)
+    public ModelSourceInfo Register(string name, string uri, string? type, bool allowInsecureHttp, bool force, SourceCredentials.Entry? credential = null)
     {
         if (string.IsNullOrWhiteSpace(name) || !CatalogJson.IsValidId(name))
         {
@@ -56,7 +67,12 @@ public sealed class ModelCatalog
         }
 
         var (normalizedUri, resolvedType) = Classify(name, uri, type);
-        if (resolvedType == HttpType)
+        if (credential is not null && resolvedType != OciType)
+        {
+            throw Invalid(name, $"-Credential is taken by Oci sources, not by {resolvedType} sources");
+        }
+
+        if (resolvedType is HttpType or OciType)
         {
             var parsed = new Uri(normalizedUri);
             if (parsed.Scheme == Uri.UriSchemeHttp && !allowInsecureHttp && !RegisteredCatalogSource.IsLoopback(parsed))
@@ -72,6 +88,7 @@ public sealed class ModelCatalog
         if (force)
         {
             store.Replace(record);
+            Credentials.Set(name, credential);
         }
         else if (!store.Add(record))
         {
@@ -79,6 +96,10 @@ public sealed class ModelCatalog
                 $"A model source named '{name}' is already registered.",
                 new Dictionary<string, object?> { ["source"] = name },
                 new[] { "Choose another name, or replace it with -Force.", "Run Get-ModelSource to list the sources." }, name);
+        }
+        else
+        {
+            Credentials.Set(name, credential);
         }
 
         return ListSources().First(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -95,6 +116,8 @@ public sealed class ModelCatalog
         {
             throw SourceNotFound(name);
         }
+
+        Credentials.Set(name, null);
     }
 
     public static ModelLibraryException SourceNotFound(string name) => new(
@@ -151,7 +174,9 @@ public sealed class ModelCatalog
         return new CatalogListing(models, warnings, errors);
     }
 
-    public IModelSource Open(ModelSourceInfo info) => info.IsBuiltIn ? new BuiltInCatalogSource() : new RegisteredCatalogSource(info, http);
+    public IModelSource Open(ModelSourceInfo info) => info.IsBuiltIn ? new BuiltInCatalogSource()
+        : info.Type == OciType ? new OciCatalogSource(info, Registries)
+        : new RegisteredCatalogSource(info, http);
 
     internal static string FilePath(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.IsFile ? parsed.LocalPath : uri;
@@ -161,6 +186,17 @@ public sealed class ModelCatalog
         if (string.IsNullOrWhiteSpace(uri))
         {
             throw Invalid(name, "no URI was given");
+        }
+
+        if (string.Equals(type, OciType, StringComparison.OrdinalIgnoreCase))
+        {
+            if (!Uri.TryCreate(uri, UriKind.Absolute, out var registry) || (registry.Scheme != Uri.UriSchemeHttp && registry.Scheme != Uri.UriSchemeHttps)
+                || registry.AbsolutePath.Trim('/').Length > 0 || registry.Query.Length > 0)
+            {
+                throw Invalid(name, $"an Oci source's -Uri is https://<registry> (or http://127.0.0.1:<port>), not '{uri}'");
+            }
+
+            return (registry.GetLeftPart(UriPartial.Authority) + "/", OciType);
         }
 
         if (Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps))

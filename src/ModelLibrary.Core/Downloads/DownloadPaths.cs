@@ -41,7 +41,7 @@ public sealed partial class DownloadPaths
             throw SecurityException.PathOutsideRoot(request.FileName ?? "", providerDirectory);
         }
 
-        var modelDirectory = Contained(providerDirectory, request.ModelId, providerDirectory);
+        var modelDirectory = Contained(providerDirectory, ModelFolder(request.ModelId), providerDirectory);
         var target = Contained(modelDirectory, request.FileName, providerDirectory);
         return new DownloadPaths(StagingFor(configuration, request.ModelId), modelDirectory, target);
     }
@@ -75,6 +75,13 @@ public sealed partial class DownloadPaths
 
         return full;
     }
+
+    /// <summary>
+    /// The folder of a model inside its provider folder: the id when it is a plain id (letters, digits, '.', '_',
+    /// '-'), else <see cref="FileKey"/> of it, so a registry reference (<c>host:port/repo:tag</c>) gets one flat
+    /// folder of its own rather than a path that leaves the provider folder or nests.
+    /// </summary>
+    public static string ModelFolder(string modelId) => Catalog.CatalogJson.IsValidId(modelId) ? modelId : FileKey(modelId);
 
     /// <summary>
     /// A file name for a model id: the id itself when it is plain lower-case, else a cleaned form plus a short

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ModelLibrary.Downloads;
 
 /// <summary>
@@ -19,6 +21,9 @@ public sealed record DownloadRequest
     public string? Name { get; init; }
     /// <summary>Plain http to a host that is not loopback is refused unless this is set (a source registered with -AllowInsecureHttp).</summary>
     public bool AllowInsecureHttp { get; init; }
+    /// <summary>Logs requests in (a registry's token); not saved: whoever resumes the download gives it again.</summary>
+    [JsonIgnore]
+    public IDownloadAuthorizer? Authorizer { get; init; }
 
     public static DownloadRequest FromModel(ModelInfo model, bool allowInsecureHttp = false)
     {

@@ -53,7 +53,7 @@ internal sealed class DownloadRun
         {
             try
             {
-                var remote = await RemoteFile.ProbeAsync(owner.Http, owner.Pipeline, request.Url, request.ModelId, cancellationToken);
+                var remote = await RemoteFile.ProbeAsync(owner.Http, owner.Pipeline, request.Url, request.ModelId, request.Authorizer, cancellationToken);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.

@@ -66,6 +66,11 @@ internal sealed class PartFetcher
         HttpResponseMessage response;
         try
         {
+            if (state.Request.Authorizer is { } authorizer)
+            {
+                await authorizer.AuthorizeAsync(request, token);
+            }
+
             response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
         }
         catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)

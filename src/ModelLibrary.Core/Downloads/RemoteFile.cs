@@ -9,7 +9,7 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// HEAD through the retry pipeline. A server that refuses HEAD (405/501) is not an error: nothing is known
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
     /// </summary>
-    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, Uri url, string modelId, CancellationToken cancellationToken)
+    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, Uri url, string modelId, IDownloadAuthorizer? authorizer, CancellationToken cancellationToken)
     {
         return await pipeline.ExecuteAsync(async token =>
         {
@@ -17,6 +17,11 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
             HttpResponseMessage response;
             try
             {
+                if (authorizer is not null)
+                {
+                    await authorizer.AuthorizeAsync(request, token);
+                }
+
                 response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             }
             catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)

@@ -12,6 +12,10 @@ public static class ErrorIds
     public const string InsecureSource = nameof(InsecureSource);
     public const string UnsafeModelContent = nameof(UnsafeModelContent);
 
+    // Version 2 of the contract.
+    /// <summary>401/403 from a Hub or registry: the message says which credential to give and where.</summary>
+    public const string AuthenticationRequired = nameof(AuthenticationRequired);
+
     // Beyond the contract's table: the contract is silent on these cases.
     public const string InvalidConfiguration = nameof(InvalidConfiguration);
     /// <summary>registry.db cannot be created or opened (a library directory that cannot be written, a broken file).</summary>

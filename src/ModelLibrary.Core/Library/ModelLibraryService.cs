@@ -35,7 +35,7 @@ public sealed class ModelLibraryService
         Tasks = new TaskStore(Database);
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
-        Catalog = new ModelCatalog(Sources, http);
+        Catalog = new ModelCatalog(Sources, http, new SourceCredentials(configuration.ModelsDirectory));
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
         MetadataCache = new MetadataCache(configuration.MetadataDirectory);
         downloads = new(() => new DownloadManager(Configuration, DownloadStore, DownloadStore, new DownloadOptions
@@ -97,7 +97,7 @@ public sealed class ModelLibraryService
         _ => Task.FromResult(RegistryHealth.Describe(Database)));
 
     /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
-    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), model.Id);
+    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), DownloadPaths.ModelFolder(model.Id));
 
     public void InvalidateCatalog()
     {

@@ -28,6 +28,8 @@ public sealed class ModelInfo
     public string? Format { get; set; }
     /// <summary>File name inside the model's folder.</summary>
     public string? FileName { get; set; }
+    /// <summary>What the files came from: an OCI manifest digest (<c>sha256:&lt;hex&gt;</c>) or a Hub commit; null for catalog models.</summary>
+    public string? Revision { get; set; }
     /// <summary>Why the model is in <see cref="ModelStatus.Error"/>, when it is.</summary>
     public string? StatusMessage { get; set; }
     /// <summary>Catalog fields the library does not interpret; kept, not rejected.</summary>
