@@ -162,6 +162,33 @@ public sealed class ModelLibraryService
     }
 
     /// <summary>The models that match; an exact id (no wildcard) that matches nothing is an error.</summary>
+    /// <summary>
+    /// When <paramref name="id"/> is a registry reference that no catalog lists: resolves it against its registry,
+    /// writes the model's side files (template, parameters, licence) into its folder and returns the model with the
+    /// engine's request for its weights (pinned to the manifest's digest, logged in). Null for anything else.
+    /// </summary>
+    public async Task<(ModelInfo Model, DownloadRequest Request)?> PrepareReferenceDownloadAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!ModelLibrary.Sources.Oci.OciReference.TryParse(id, out var reference))
+        {
+            return null;
+        }
+
+        var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
+        var listed = listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase));
+        var ociSources = Catalog.ListSources().Where(s => s.Type == ModelCatalog.OciType).Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (listed is not null && listed.DownloadUrl is not null && listed.Source is not null && !ociSources.Contains(listed.Source) && !listed.Source.Equals(reference.Registry, StringComparison.OrdinalIgnoreCase))
+        {
+            return null; // a catalog id wins
+        }
+
+        var resolved = await Catalog.Registries.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
+        var request = resolved.PrimaryRequest();
+        var paths = DownloadPaths.For(Configuration, request);
+        await ModelLibrary.Sources.Oci.OciRegistries.WriteSideFilesAsync(resolved, paths.ModelDirectory, cancellationToken).ConfigureAwait(false);
+        return (resolved.Model, request);
+    }
+
     public async Task<ModelInfo> GetAsync(string id, CancellationToken cancellationToken)
     {
         var listing = await ListAsync(cancellationToken).ConfigureAwait(false);

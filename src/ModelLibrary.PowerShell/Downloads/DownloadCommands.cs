@@ -38,6 +38,18 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
 
     void Start(string id)
     {
+        // A registry reference is resolved against its registry at once (manifest, config, side files), so the
+        // download is pinned to one manifest even if its tag moves meanwhile.
+        var local = TryGetLocal(id);
+        if (local is null || Force)
+        {
+            if (Run(ct => Service.PrepareReferenceDownloadAsync(id, ct)) is { } reference)
+            {
+                StartReference(reference.Model, reference.Request);
+                return;
+            }
+        }
+
         var model = Run(ct => Service.GetAsync(id, ct));
         if (model.Status == ModelStatus.Local && !Force)
         {
@@ -54,6 +66,11 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
         var allowInsecure = Service.Catalog.ListSources().Any(s => s.AllowInsecureHttp && string.Equals(s.Name, model.Source, StringComparison.OrdinalIgnoreCase));
         // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
         var task = Run(ct => Downloads.StartAsync(model, allowInsecure, ct));
+        Track(task, model);
+    }
+
+    void Track(DownloadTask task, ModelInfo model)
+    {
         if (AsJob)
         {
             WriteObject(StartJob(task, model));
@@ -62,6 +79,35 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
         {
             started.Add(task.TaskId);
         }
+    }
+
+    ModelInfo? TryGetLocal(string id)
+    {
+        try
+        {
+            var model = Run(ct => Service.GetAsync(id, ct));
+            if (model.Status == ModelStatus.Local && !Force)
+            {
+                return model;
+            }
+        }
+        catch (ModelLibraryException e) when (e.ErrorId == ErrorIds.ModelNotFound)
+        {
+        }
+
+        return null;
+    }
+
+    void StartReference(ModelInfo model, ModelLibrary.Downloads.DownloadRequest request)
+    {
+        if (!ShouldProcess(model.Id, $"Download {(model.Size is { } size ? ByteSize.Format(size) : "a file of unknown size")} from {model.DownloadUrl} (manifest {model.Revision})"))
+        {
+            return;
+        }
+
+        Service.DownloadStore.Describe(model);
+        var task = Run(ct => Downloads.StartAsync(request, ct));
+        Track(task, model);
     }
 }
 

@@ -41,8 +41,13 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
     public string Uri { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, IgnoreCase = true)]
+    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.OciType, IgnoreCase = true)]
     public string? Type { get; set; }
+
+    /// <summary>Login for an Oci source's registry (user name and password or token).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
 
     /// <summary>Allows plain http to a host that is not loopback.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -60,7 +65,8 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
             return;
         }
 
-        var source = Service.Catalog.Register(Name, uri, Type, AllowInsecureHttp, Force);
+        var credential = Credential is null ? null : new SourceCredentials.Entry(Credential.UserName, Credential.GetNetworkCredential().Password);
+        var source = Service.Catalog.Register(Name, uri, Type, AllowInsecureHttp, Force, credential);
         Service.InvalidateCatalog();
         // Registering does not depend on the network, but saying now that the catalog cannot be read saves a surprise later.
         try
