@@ -297,6 +297,17 @@ public sealed class ModelLibraryService
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
     {
         var model = entry.Clone();
+        if (entry.DownloadUrl is null && row.DownloadUrl is not null)
+        {
+            // A listing that names no file (a registry's tags) takes what the download learnt of it.
+            model.Provider = row.Provider;
+            model.Format = row.Format;
+            model.FileName = row.FileName;
+            model.Size = row.Size;
+            model.DownloadUrl = row.DownloadUrl;
+        }
+
+        model.Revision ??= row.Revision;
         model.Status = row.Status;
         model.LocalPath = row.LocalPath;
         model.DiskUsage = row.DiskUsage;

@@ -76,7 +76,14 @@ public sealed class ModelStore
         p.AddWithValue("$format", (object?)m.Format ?? DBNull.Value);
         p.AddWithValue("$filename", (object?)m.FileName ?? DBNull.Value);
         p.AddWithValue("$status_message", (object?)m.StatusMessage ?? DBNull.Value);
-        p.AddWithValue("$extra", m.AdditionalProperties.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(m.AdditionalProperties));
+        // Revision (the manifest digest or Hub commit a download came from) rides in the extra column.
+        var extra = new Dictionary<string, object?>(m.AdditionalProperties);
+        if (m.Revision is not null)
+        {
+            extra[RevisionKey] = m.Revision;
+        }
+
+        p.AddWithValue("$extra", extra.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(extra));
         command.ExecuteNonQuery();
     }
 
@@ -94,7 +101,7 @@ public sealed class ModelStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            list.Add(new ModelInfo
+            list.Add(LiftRevision(new ModelInfo
             {
                 Id = reader.GetString(0),
                 Name = reader.GetString(1),
@@ -115,10 +122,23 @@ public sealed class ModelStore
                 FileName = reader.IsDBNull(16) ? null : reader.GetString(16),
                 StatusMessage = reader.IsDBNull(17) ? null : reader.GetString(17),
                 AdditionalProperties = reader.IsDBNull(18) ? new Dictionary<string, object?>() : ReadExtra(reader.GetString(18)),
-            });
+            }));
         }
 
         return list;
+    }
+
+    const string RevisionKey = "revision";
+
+    static ModelInfo LiftRevision(ModelInfo model)
+    {
+        if (model.AdditionalProperties.TryGetValue(RevisionKey, out var revision) && revision is not null)
+        {
+            model.Revision = revision.ToString();
+            model.AdditionalProperties.Remove(RevisionKey);
+        }
+
+        return model;
     }
 
     static IDictionary<string, object?> ReadExtra(string json)

@@ -69,7 +69,11 @@ public sealed class OciPublisher
         }
 
         var metadata = TryReadMetadata(path, cancellationToken);
-        var config = BuildConfig(model, format, metadata, layers.Select(l => l.Blob.Digest).ToList());
+        // The same model publishes to the same digests (so a second publish sends nothing): the time stamps are the
+        // model's, not the clock's.
+        var created = (model.DownloadDate ?? File.GetLastWriteTimeUtc(files[0].Full)).ToUniversalTime()
+            .ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        var config = BuildConfig(model, format, metadata, layers.Select(l => l.Blob.Digest).ToList(), created);
         var configBlob = new PublishBlob(OciRegistryClient.DigestOf(config), config.Length, ConfigType(format), null, config);
         var manifest = new OciManifest
         {
@@ -86,7 +90,7 @@ public sealed class OciPublisher
             }).ToList(),
             Annotations = format == OciModelFormat.Ollama ? null : new Dictionary<string, string>
             {
-                ["org.opencontainers.image.created"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+                ["org.opencontainers.image.created"] = created,
                 ["org.opencontainers.image.title"] = model.Name,
             },
         };
@@ -203,7 +207,7 @@ public sealed class OciPublisher
     /// Docker Model Runner's (docker/model-runner types.ConfigFile: config, descriptor, rootfs) or Ollama's
     /// (ollama/ollama server/images.go ConfigV2: model_format, model_family, model_type, file_type, rootfs).
     /// </summary>
-    static byte[] BuildConfig(ModelInfo model, OciModelFormat format, ModelFileMetadata? file, IReadOnlyList<string> diffIds)
+    static byte[] BuildConfig(ModelInfo model, OciModelFormat format, ModelFileMetadata? file, IReadOnlyList<string> diffIds, string created)
     {
         var fileFormat = file?.Format ?? model.Format ?? Catalog.CatalogJson.FormatFromFileName(model.LocalPath);
         var architecture = file?.Architecture ?? model.Metadata.Architecture;
@@ -211,7 +215,6 @@ public sealed class OciPublisher
         var quantization = file?.Quantization ?? model.Metadata.Quantization;
         var context = file?.ContextLength ?? model.Metadata.ContextLength;
         var ids = new JsonArray(diffIds.Select(d => (JsonNode)JsonValue.Create(d)!).ToArray());
-        var created = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
         JsonObject root = format switch
         {
             OciModelFormat.ModelPack => new JsonObject

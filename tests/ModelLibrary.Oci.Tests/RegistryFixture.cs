@@ -1,0 +1,224 @@
+global using Xunit;
+using System.Collections;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using ModelLibrary.Catalog;
+using ModelLibrary.Configuration;
+using ModelLibrary.Downloads;
+using ModelLibrary.Library;
+using ModelLibrary.Sources.Oci;
+using ModelLibrary.Validation;
+
+namespace ModelLibrary.Oci.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class RegistryCollection : ICollectionFixture<RegistryFixture>
+{
+    public const string Name = "registries";
+}
+
+/// <summary>
+/// The suite's registries, started once: one with htpasswd basic auth, one with token auth through
+/// <see cref="TokenServer"/> (realm on 127.0.0.2), one anonymous that fault tests stop and start again.
+/// Docker's config is pointed at an empty folder so the machine's logins never take part.
+/// </summary>
+public sealed class RegistryFixture : IAsyncLifetime
+{
+    public const string User = "fleet";
+    public const string Password = "s3cret-pass";
+
+    public RegistryProcess Basic { get; private set; } = null!;
+    public RegistryProcess Token { get; private set; } = null!;
+    public RegistryProcess Anonymous { get; private set; } = null!;
+    public TokenServer TokenServer { get; private set; } = null!;
+    public string DockerConfig { get; } = Path.Combine(Path.GetTempPath(), "ml-docker-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(DockerConfig);
+        Environment.SetEnvironmentVariable(RegistryCredentials.DockerConfigVariable, DockerConfig);
+        var htpasswd = Run("htpasswd", "-Bbn", User, Password).Trim();
+        Basic = await RegistryProcess.StartAsync("  htpasswd:\n    realm: basic-realm\n    path: {root}/htpasswd".Replace("{root}", "ROOT"), root =>
+            File.WriteAllText(Path.Combine(root, "htpasswd"), htpasswd + "\n"));
+        TokenServer = await TokenServer.StartAsync(User, Password);
+        Token = await RegistryProcess.StartAsync(
+            $"  token:\n    realm: {TokenServer.Realm}\n    service: {TokenServer.Service}\n    issuer: {TokenServer.Issuer}\n    rootcertbundle: ROOT/token.pem",
+            root => File.WriteAllText(Path.Combine(root, "token.pem"), TokenServer.CertificatePem));
+        Anonymous = await RegistryProcess.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Basic.DisposeAsync();
+        await Token.DisposeAsync();
+        await Anonymous.DisposeAsync();
+        await TokenServer.DisposeAsync();
+        Directory.Delete(DockerConfig, true);
+    }
+
+    public static string Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 120 s.");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {error.Result}");
+        }
+
+        return output.Result;
+    }
+}
+
+/// <summary>One library in a temp folder, with the model files the tests publish and pull.</summary>
+public sealed class TestLibrary : IAsyncDisposable
+{
+    public static readonly string Fixtures = FindFixtures();
+
+    TestLibrary(string root, ModelLibraryService service)
+    {
+        Root = root;
+        Service = service;
+    }
+
+    public string Root { get; }
+    public ModelLibraryService Service { get; }
+
+    public static TestLibrary Create()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ml-oci-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(root);
+        var configuration = LibraryConfiguration.FromEnvironment(new Hashtable { [LibraryConfiguration.ModelsDirVariable] = root });
+        return new TestLibrary(root, new ModelLibraryService(configuration, new HttpClient()));
+    }
+
+    /// <summary>Imports a fixture file as a Local model.</summary>
+    public async Task<ModelInfo> ImportAsync(string fixture, string id)
+    {
+        var importer = new ModelImporter(Service);
+        var plan = await importer.PlanAsync(new ImportRequest { Path = Path.Combine(Fixtures, fixture), Id = id }, CancellationToken.None);
+        return await importer.ImportAsync(plan, CancellationToken.None);
+    }
+
+    public void RegisterSource(string name, Uri uri, string? user = null, string? password = null) =>
+        Service.Catalog.Register(name, uri.ToString(), ModelCatalog.OciType, false, false, user is null ? null : new SourceCredentials.Entry(user, password!));
+
+    public async Task<PublishResult> PublishAsync(string id, string destination, OciModelFormat format = OciModelFormat.ModelPack, RegistryCredential? credential = null, long chunk = 0)
+    {
+        var publisher = new OciPublisher(Service) { ChunkSize = chunk > 0 ? chunk : OciPublisher.DefaultChunkSize };
+        var plan = await publisher.PlanAsync(id, destination, format, CancellationToken.None);
+        return await publisher.PushAsync(plan, credential, null, CancellationToken.None);
+    }
+
+    /// <summary>Resolves and downloads a reference as Start-ModelDownload does, and returns the model as listed after.</summary>
+    public async Task<ModelInfo> PullAsync(string reference, DownloadManager? manager = null)
+    {
+        var prepared = await Service.PrepareReferenceDownloadAsync(reference, CancellationToken.None)
+            ?? throw new InvalidOperationException($"'{reference}' was not taken as a registry reference.");
+        Service.DownloadStore.Describe(prepared.Model);
+        var downloads = manager ?? Service.Downloads;
+        var task = await downloads.StartAsync(prepared.Request);
+        await downloads.WaitAsync(task.TaskId);
+        var model = await Service.GetAsync(prepared.Model.Id, CancellationToken.None);
+        return model;
+    }
+
+    public DownloadManager FastManager() => new(Service.Configuration, Service.DownloadStore, Service.DownloadStore, new DownloadOptions
+    {
+        Validator = new DownloadValidator(() => Service.Configuration),
+        RetryBaseDelay = TimeSpan.FromMilliseconds(200),
+        RetryMaxDelay = TimeSpan.FromSeconds(1),
+        MaxRetryAttempts = 20,
+        StallTimeout = TimeSpan.FromSeconds(3),
+        PartSize = 1024 * 1024,
+    });
+
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return "sha256:" + Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
+    static string FindFixtures()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("tests/fixtures not found above " + AppContext.BaseDirectory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Service.Downloads is { } d)
+        {
+            await d.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(Root, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>Plain HTTP pushes, written from the distribution spec without the module's client: an independent writer.</summary>
+public static class RawPush
+{
+    public static string Digest(byte[] bytes) => "sha256:" + Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+
+    public static HttpClient Client(string? user = null, string? password = null)
+    {
+        var http = new HttpClient();
+        if (user is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        }
+
+        return http;
+    }
+
+    /// <summary>A monolithic upload: POST, then PUT with the digest and the whole body.</summary>
+    public static async Task BlobAsync(HttpClient http, Uri registry, string repository, byte[] bytes)
+    {
+        using var start = await http.PostAsync(new Uri(registry, $"v2/{repository}/blobs/uploads/"), null);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, start.StatusCode);
+        var location = start.Headers.Location!.IsAbsoluteUri ? start.Headers.Location : new Uri(registry, start.Headers.Location);
+        var put = new Uri(location + (location.Query.Length > 0 ? "&" : "?") + "digest=" + Uri.EscapeDataString(Digest(bytes)));
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var done = await http.PutAsync(put, content);
+        Assert.Equal(System.Net.HttpStatusCode.Created, done.StatusCode);
+    }
+
+    public static async Task<string> ManifestAsync(HttpClient http, Uri registry, string repository, string tag, string json, string mediaType)
+    {
+        var content = new StringContent(json);
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        using var response = await http.PutAsync(new Uri(registry, $"v2/{repository}/manifests/{tag}"), content);
+        Assert.True(response.IsSuccessStatusCode, $"PUT manifest: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return Digest(Encoding.UTF8.GetBytes(json));
+    }
+}
