@@ -18,7 +18,7 @@ public sealed record RegistryCredential(string Username, string Password, string
 /// </param>
 public sealed record RegistryLogin(RegistryCredential? Credential, string? UnsupportedHelper = null)
 {
-    public static RegistryLogin None { get; } = new(null);
+    public static RegistryLogin None { get; } = new((RegistryCredential?)null);
 }
 
 /// <summary>
