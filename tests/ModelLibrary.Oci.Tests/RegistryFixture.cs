@@ -222,3 +222,76 @@ public static class RawPush
         return Digest(Encoding.UTF8.GetBytes(json));
     }
 }
+
+/// <summary>Model artifacts written by hand, as the three tools lay them out, for pushes that do not go through the module.</summary>
+public static class Artifacts
+{
+    public const string ModelPackConfig = """{"descriptor":{"name":"hand-made"},"config":{"format":"gguf","architecture":"llama","paramSize":"260K","quantization":"F32"},"modelfs":{"type":"layers","diff_ids":[]}}""";
+    public const string DockerConfig = """{"config":{"format":"gguf","quantization":"F32","parameters":"260K","architecture":"llama","context_size":2048},"descriptor":{},"rootfs":{"type":"rootfs","diff_ids":[]}}""";
+    public const string OllamaConfig = """{"model_format":"gguf","model_family":"llama","model_families":["llama"],"model_type":"260K","file_type":"F32","architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""";
+
+    /// <summary>An image manifest JSON naming a config and layers (media type, bytes, filepath annotation or none).</summary>
+    public static string Manifest(string mediaType, string? artifactType, string configType, byte[] config, params (string MediaType, byte[] Bytes, string? Path)[] layers)
+    {
+        var root = new System.Text.Json.Nodes.JsonObject { ["schemaVersion"] = 2, ["mediaType"] = mediaType };
+        if (artifactType is not null)
+        {
+            root["artifactType"] = artifactType;
+        }
+
+        root["config"] = new System.Text.Json.Nodes.JsonObject { ["mediaType"] = configType, ["digest"] = RawPush.Digest(config), ["size"] = config.Length };
+        var array = new System.Text.Json.Nodes.JsonArray();
+        foreach (var l in layers)
+        {
+            var layer = new System.Text.Json.Nodes.JsonObject { ["mediaType"] = l.MediaType, ["digest"] = RawPush.Digest(l.Bytes), ["size"] = l.Bytes.Length };
+            if (l.Path is not null)
+            {
+                layer["annotations"] = new System.Text.Json.Nodes.JsonObject { ["org.cncf.model.filepath"] = l.Path };
+            }
+
+            array.Add(layer);
+        }
+
+        root["layers"] = array;
+        return root.ToJsonString();
+    }
+
+    /// <summary>Pushes config, layers and manifest over plain HTTP; returns the manifest digest.</summary>
+    public static async Task<string> PushAsync(HttpClient http, Uri registry, string repository, string tag, string mediaType, string? artifactType, string configType, byte[] config, params (string MediaType, byte[] Bytes, string? Path)[] layers)
+    {
+        await RawPush.BlobAsync(http, registry, repository, config);
+        foreach (var layer in layers)
+        {
+            await RawPush.BlobAsync(http, registry, repository, layer.Bytes);
+        }
+
+        return await RawPush.ManifestAsync(http, registry, repository, tag, Manifest(mediaType, artifactType, configType, config, layers), mediaType);
+    }
+
+    /// <summary>An OCI image layout (image-spec image-layout.md) holding one manifest under a tag, for skopeo to push.</summary>
+    public static string Layout(string folder, string tag, string manifest, params byte[][] blobs)
+    {
+        var dir = Path.Combine(folder, "blobs", "sha256");
+        Directory.CreateDirectory(dir);
+        var manifestBytes = System.Text.Encoding.UTF8.GetBytes(manifest);
+        foreach (var blob in blobs.Append(manifestBytes))
+        {
+            File.WriteAllBytes(Path.Combine(dir, RawPush.Digest(blob)[7..]), blob);
+        }
+
+        File.WriteAllText(Path.Combine(folder, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
+        var index = new System.Text.Json.Nodes.JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["manifests"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+            {
+                ["mediaType"] = "application/vnd.oci.image.manifest.v1+json",
+                ["digest"] = RawPush.Digest(manifestBytes),
+                ["size"] = manifestBytes.Length,
+                ["annotations"] = new System.Text.Json.Nodes.JsonObject { ["org.opencontainers.image.ref.name"] = tag },
+            }),
+        };
+        File.WriteAllText(Path.Combine(folder, "index.json"), index.ToJsonString());
+        return folder;
+    }
+}

@@ -34,7 +34,11 @@ public sealed class SourceCredentials
         var path = PathOf(sourceName);
         if (entry is null)
         {
-            File.Delete(path);
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+
             return;
         }
 

@@ -43,6 +43,9 @@ public sealed partial class OciRegistryClient
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Entries asked for per page of a listing (<c>?n=</c>); the registry's <c>Link</c> header leads on.</summary>
+    public int PageSize { get; init; } = 100;
+
     public static string PullScope(string repository) => $"repository:{repository}:pull";
     public static string PushScope(string repository) => $"repository:{repository}:pull,push";
     public const string CatalogScope = "registry:catalog:*";
@@ -169,7 +172,7 @@ public sealed partial class OciRegistryClient
     {
         try
         {
-            return await ListAsync(new Uri(BaseUri, "v2/_catalog?n=100"), "repositories", new[] { CatalogScope }, max, cancellationToken).ConfigureAwait(false);
+            return await ListAsync(new Uri(BaseUri, $"v2/_catalog?n={PageSize}"), "repositories", new[] { CatalogScope }, max, cancellationToken).ConfigureAwait(false);
         }
         catch (ModelLibraryException e) when (e.ErrorId == ErrorIds.AuthenticationRequired || (e is NetworkException { HttpStatus: 404 or 405 }))
         {
@@ -179,7 +182,7 @@ public sealed partial class OciRegistryClient
 
     /// <summary>Tags of a repository (<c>/v2/&lt;name&gt;/tags/list</c>, following <c>Link</c> pages).</summary>
     public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, int max, CancellationToken cancellationToken) =>
-        await ListAsync(new Uri(BaseUri, $"v2/{repository}/tags/list?n=100"), "tags", new[] { PullScope(repository) }, max, cancellationToken).ConfigureAwait(false)
+        await ListAsync(new Uri(BaseUri, $"v2/{repository}/tags/list?n={PageSize}"), "tags", new[] { PullScope(repository) }, max, cancellationToken).ConfigureAwait(false)
         ?? new List<string>();
 
     async Task<List<string>?> ListAsync(Uri first, string property, IReadOnlyList<string> scopes, int max, CancellationToken cancellationToken)
@@ -302,7 +305,7 @@ public sealed partial class OciRegistryClient
                             throw new HttpRequestException($"HTTP {(int)response.StatusCode}", null, response.StatusCode);
                         }
 
-                        if (response.StatusCode == HttpStatusCode.NotFound)
+                        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.RequestedRangeNotSatisfiable)
                         {
                             throw new UploadLostException();
                         }
@@ -340,7 +343,7 @@ public sealed partial class OciRegistryClient
                 EnsureSuccess(done, $"completing the upload of {digest}");
                 return;
             }
-            catch (UploadLostException) when (restart < 2)
+            catch (UploadLostException) when (restart < 3)
             {
                 // The registry forgot the session (restarted without a shared http.secret, or expired it): start over.
             }
@@ -364,7 +367,9 @@ public sealed partial class OciRegistryClient
             try
             {
                 using var response = await SendOnceAsync(() => new HttpRequestMessage(HttpMethod.Get, location), scopes, cancellationToken).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.NotFound)
+                // Unknown (404), or invalid (400: Distribution cancels a session whose stored bytes went past the last
+                // acknowledged offset, i.e. the registry died inside a chunk): this blob starts over.
+                if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
                 {
                     throw new UploadLostException();
                 }
