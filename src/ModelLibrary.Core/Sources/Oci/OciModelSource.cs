@@ -77,7 +77,8 @@ public sealed class OciRegistries
             Id = reference.ToString(),
             Name = reference.Repository.Split('/')[^1],
             Format = format,
-            Size = layout.Files.Sum(f => f.Layer.Size),
+            // The main weights: what the engine fetches and the validator compares (side files are small and checked by digest).
+            Size = primary.Layer.Size,
             Checksum = primary.Layer.Digest,
             DownloadUrl = client.BlobUri(reference.Repository, primary.Layer.Digest).ToString(),
             FileName = primary.RelativePath,
