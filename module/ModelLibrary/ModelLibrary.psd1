@@ -15,6 +15,7 @@
     FunctionsToExport    = @()
     CmdletsToExport      = @(
         'Get-LibraryModel'
+        'Find-LibraryModel'
         'Remove-LibraryModel'
         'Get-ModelSource'
         'Register-ModelSource'

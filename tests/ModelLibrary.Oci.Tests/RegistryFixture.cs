@@ -115,7 +115,7 @@ public sealed class TestLibrary : IAsyncDisposable
     }
 
     public void RegisterSource(string name, Uri uri, string? user = null, string? password = null) =>
-        Service.Catalog.Register(name, uri.ToString(), ModelCatalog.OciType, false, false, user is null ? null : new SourceCredentials.Entry(user, password!));
+        Service.Catalog.Register(name, uri.ToString(), ModelCatalog.OciType, false, false, user is null ? null : new ModelLibrary.Registry.SourceCredential(user, password!));
 
     public async Task<PublishResult> PublishAsync(string id, string destination, OciModelFormat format = OciModelFormat.ModelPack, RegistryCredential? credential = null, long chunk = 0)
     {
@@ -124,22 +124,20 @@ public sealed class TestLibrary : IAsyncDisposable
         return await publisher.PushAsync(plan, credential, null, CancellationToken.None);
     }
 
-    /// <summary>Resolves and downloads a reference as Start-ModelDownload does, and returns the model as listed after.</summary>
+    /// <summary>Plans and downloads a reference as Start-ModelDownload does, and returns the model as listed after.</summary>
     public async Task<ModelInfo> PullAsync(string reference, DownloadManager? manager = null)
     {
-        var prepared = await Service.PrepareReferenceDownloadAsync(reference, CancellationToken.None)
-            ?? throw new InvalidOperationException($"'{reference}' was not taken as a registry reference.");
-        Service.DownloadStore.Describe(prepared.Model);
+        var plan = await Service.PlanDownloadAsync(reference, force: false, CancellationToken.None);
         var downloads = manager ?? Service.Downloads;
-        var task = await downloads.StartAsync(prepared.Request);
+        var task = await downloads.StartAsync(DownloadRequest.FromResolved(plan.Resolved!), plan.Model);
         await downloads.WaitAsync(task.TaskId);
-        var model = await Service.GetAsync(prepared.Model.Id, CancellationToken.None);
-        return model;
+        return await Service.GetAsync(plan.Model.Id, CancellationToken.None);
     }
 
     public DownloadManager FastManager() => new(Service.Configuration, Service.DownloadStore, Service.DownloadStore, new DownloadOptions
     {
         Validator = new DownloadValidator(() => Service.Configuration),
+        Authorize = Service.Catalog.Registries.AuthorizationForAsync,
         RetryBaseDelay = TimeSpan.FromMilliseconds(200),
         RetryMaxDelay = TimeSpan.FromSeconds(1),
         MaxRetryAttempts = 20,

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using ModelLibrary.TestServer;
 
-// dotnet ModelLibrary.TestServer.dll [--root <dir>] [--port N] [--no-stdin]
+// dotnet ModelLibrary.TestServer.dll [--root <dir>] [--hub <dir>] [--port N] [--no-stdin]
 // Prints "Listening on <url>" as the first line of stdout, then serves until stdin closes (so a parent that
 // dies takes the server with it), or until Ctrl+C / SIGTERM. --no-stdin ignores stdin (for `&` in a shell,
 // where stdin is /dev/null and would end the server at once).
@@ -10,6 +10,7 @@ using ModelLibrary.TestServer;
 // HTTP_PROXY/HTTPS_PROXY/NO_PROXY), or "direct"; lets tests check proxy selection in a clean process.
 
 string? root = null;
+string? hubRoot = null;
 var port = 0;
 var watchStdin = true;
 for (var i = 0; i < args.Length; i++)
@@ -21,6 +22,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--port" when i + 1 < args.Length:
             port = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--hub" when i + 1 < args.Length:
+            hubRoot = args[++i];
             break;
         case "--no-stdin":
             watchStdin = false;
@@ -42,8 +46,10 @@ if (root is not null && !Directory.Exists(root))
     return 2;
 }
 
+// --hub <dir>: a loopback Hugging Face Hub (127.0.0.1) and its CDN (127.0.0.2) serving <dir> (see HubServer).
+await using var hub = hubRoot is null ? null : await HubServer.StartAsync(hubRoot);
 await using var server = await LoopbackServer.StartAsync(root, port);
-Console.WriteLine($"Listening on {server.BaseUri}");
+Console.WriteLine(hub is null ? $"Listening on {server.BaseUri}" : $"Listening on {server.BaseUri} hub {hub.HubUri} cdn {hub.CdnUri}");
 Console.Out.Flush();
 
 var stop = new TaskCompletionSource();

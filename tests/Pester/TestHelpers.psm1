@@ -100,3 +100,76 @@ function Get-TestServerStats {
 }
 
 Export-ModuleMember -Function Start-TestServer, Stop-TestServer, Get-TestServerStats
+
+function Start-TestHub {
+    <#
+    Starts the test server with its loopback Hugging Face Hub (tests/ModelLibrary.TestServer/HubServer.cs) serving
+    -Root (<owner>/<repo>/repo.json and <owner>/<repo>/<commit>/ files), and returns Url (the Hub, on 127.0.0.1) and
+    Cdn (on 127.0.0.2). Stop it with Stop-TestServer.
+    #>
+    param([Parameter(Mandatory)] [string] $Root)
+    $dll = $env:MODELLIBRARY_TEST_SERVER
+    if (-not $dll -or -not (Test-Path $dll)) { throw 'MODELLIBRARY_TEST_SERVER does not name the built test server; run through build.ps1.' }
+    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in @($dll, '--hub', $Root)) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [Diagnostics.Process]::Start($psi)
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notmatch 'hub (\S+) cdn (\S+)') { $process.Kill(); throw "The test hub did not start: '$line'." }
+    [pscustomobject]@{ Process = $process; Url = $Matches[1].TrimEnd('/'); Cdn = $Matches[2].TrimEnd('/') }
+}
+
+function New-TestHubRepo {
+    <#
+    Writes a repository of the test hub: -Files maps a path in the repository to a source file (copied) or to
+    text/bytes (written), per commit. Returns the commit ids by ref name. -Config adds repo.json fields
+    (gated, private, tokens, pipeline_tag, tags, license, extraTree).
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Root,
+        [Parameter(Mandatory)] [string] $Repo,
+        [Parameter(Mandatory)] [hashtable] $Commits,
+        [hashtable] $Config = @{}
+    )
+    $folder = Join-Path $Root $Repo
+    New-Item -ItemType Directory -Force $folder | Out-Null
+    $refs = [ordered]@{}
+    foreach ($ref in $Commits.Keys) {
+        $sha = -join ((1..40) | ForEach-Object { '{0:x}' -f (Get-Random -Maximum 16) })
+        $refs[$ref] = $sha
+        $files = $Commits[$ref]
+        foreach ($path in $files.Keys) {
+            $target = Join-Path $folder $sha $path
+            New-Item -ItemType Directory -Force (Split-Path $target) | Out-Null
+            $value = $files[$path]
+            if ($value -is [byte[]]) { [IO.File]::WriteAllBytes($target, $value) }
+            elseif ($value -is [string] -and (Test-Path -LiteralPath $value -PathType Leaf)) { Copy-Item -LiteralPath $value $target }
+            else { Set-Content -LiteralPath $target -Value $value -NoNewline }
+        }
+    }
+    $json = @{ refs = $refs } + $Config
+    $json | ConvertTo-Json -Depth 6 | Set-Content (Join-Path $folder 'repo.json')
+    [pscustomobject]$refs
+}
+
+function Set-TestHub {
+    <# Changes the test hub's behaviour: -RateLimit n, -RetryAfter s, -SignedUrlTtlMs, -CdnQuery 'dropAfter=..', -TreePageSize, -ResetStats. #>
+    param([Parameter(Mandatory)] $Hub, [int] $RateLimit = -1, [int] $RetryAfter = -1, [int] $SignedUrlTtlMs = -1, [string] $CdnQuery, [int] $TreePageSize = -1, [switch] $ResetStats)
+    $body = @{}
+    if ($RateLimit -ge 0) { $body.rateLimit = $RateLimit }
+    if ($RetryAfter -ge 0) { $body.retryAfter = $RetryAfter }
+    if ($SignedUrlTtlMs -ge 0) { $body.signedUrlTtlMs = $SignedUrlTtlMs }
+    if ($PSBoundParameters.ContainsKey('CdnQuery')) { $body.cdnQuery = $CdnQuery }
+    if ($TreePageSize -ge 0) { $body.treePageSize = $TreePageSize }
+    if ($ResetStats) { $body.resetStats = $true }
+    Invoke-RestMethod -Method Post "$($Hub.Url)/_control/hub" -Body ($body | ConvertTo-Json) -ContentType 'application/json' | Out-Null
+}
+
+function Get-TestHubStats {
+    param([Parameter(Mandatory)] $Hub)
+    Invoke-RestMethod "$($Hub.Url)/_stats/hub"
+}
+
+Export-ModuleMember -Function Start-TestHub, New-TestHubRepo, Set-TestHub, Get-TestHubStats

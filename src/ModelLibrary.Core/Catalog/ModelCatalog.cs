@@ -1,5 +1,4 @@
 using ModelLibrary.Registry;
-using ModelLibrary.Sources.Oci;
 
 namespace ModelLibrary.Catalog;
 
@@ -12,25 +11,24 @@ public sealed class ModelCatalog
     public const string BuiltInType = "BuiltIn";
     public const string FileType = "File";
     public const string HttpType = "Http";
-    /// <summary>An OCI registry: <c>-Uri https://&lt;registry&gt;</c> (plain http to loopback only).</summary>
+    public const string HuggingFaceType = "HuggingFace";
     public const string OciType = "Oci";
+
+    /// <summary>Source types whose -Uri is a service (a hub, a registry) rather than a catalog.</summary>
+    static readonly string[] ServiceTypes = { HuggingFaceType, OciType };
 
     readonly SourceStore store;
     readonly HttpClient http;
 
-    public ModelCatalog(SourceStore store, HttpClient http, SourceCredentials? credentials = null)
+    public ModelCatalog(SourceStore store, HttpClient http)
     {
         this.store = store;
         this.http = http;
-        Credentials = credentials ?? new SourceCredentials(Path.Combine(Path.GetTempPath(), "ModelLibrary-no-credentials"));
-        Registries = new OciRegistries(ListSources, Credentials);
+        Registries = new Sources.Oci.OciRegistries(this);
     }
 
-    /// <summary>Credentials sources were registered with.</summary>
-    public SourceCredentials Credentials { get; }
-
-    /// <summary>The OCI registries, registered or named by reference.</summary>
-    public OciRegistries Registries { get; }
+    /// <summary>OCI registries, registered or named by reference; one per catalog, so registry tokens are reused.</summary>
+    public Sources.Oci.OciRegistries Registries { get; }
 
     public static ModelSourceInfo BuiltIn { get; } = new()
     {
@@ -48,13 +46,18 @@ public sealed class ModelCatalog
             Type = r.Type,
             AllowInsecureHttp = r.AllowInsecureHttp,
             Added = r.Added,
+            HasCredential = r.Credential is not null,
         })).ToList();
+
+    /// <summary>Registered sources of one type with their credentials, oldest first (for the Hub and registries).</summary>
+    public IReadOnlyList<SourceRecord> Records(string type) =>
+        store.List().Where(r => string.Equals(r.Type, type, StringComparison.OrdinalIgnoreCase)).ToList();
 
     /// <summary>
     /// Checks and stores a new source. The catalog is not fetched here: a source that is down today may be up
     /// tomorrow, and registering should not depend on the network.
     /// </summary>
-    public ModelSourceInfo Register(string name, string uri, string? type, bool allowInsecureHttp, bool force, SourceCredentials.Entry? credential = null)
+    public ModelSourceInfo Register(string name, string uri, string? type, bool allowInsecureHttp, bool force, SourceCredential? credential = null)
     {
         if (string.IsNullOrWhiteSpace(name) || !CatalogJson.IsValidId(name))
         {
@@ -67,12 +70,12 @@ public sealed class ModelCatalog
         }
 
         var (normalizedUri, resolvedType) = Classify(name, uri, type);
-        if (credential is not null && resolvedType != OciType)
+        if (credential is not null && !ServiceTypes.Contains(resolvedType, StringComparer.OrdinalIgnoreCase))
         {
-            throw Invalid(name, $"-Credential is taken by Oci sources, not by {resolvedType} sources");
+            throw Invalid(name, $"-Credential applies to sources of type {string.Join(" or ", ServiceTypes)}, not {resolvedType}");
         }
 
-        if (resolvedType is HttpType or OciType)
+        if (resolvedType != FileType)
         {
             var parsed = new Uri(normalizedUri);
             if (parsed.Scheme == Uri.UriSchemeHttp && !allowInsecureHttp && !RegisteredCatalogSource.IsLoopback(parsed))
@@ -84,11 +87,10 @@ public sealed class ModelCatalog
             }
         }
 
-        var record = new SourceRecord(name, normalizedUri, resolvedType, allowInsecureHttp, DateTimeOffset.UtcNow);
+        var record = new SourceRecord(name, normalizedUri, resolvedType, allowInsecureHttp, DateTimeOffset.UtcNow) { Credential = credential };
         if (force)
         {
             store.Replace(record);
-            Credentials.Set(name, credential);
         }
         else if (!store.Add(record))
         {
@@ -96,10 +98,6 @@ public sealed class ModelCatalog
                 $"A model source named '{name}' is already registered.",
                 new Dictionary<string, object?> { ["source"] = name },
                 new[] { "Choose another name, or replace it with -Force.", "Run Get-ModelSource to list the sources." }, name);
-        }
-        else
-        {
-            Credentials.Set(name, credential);
         }
 
         return ListSources().First(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -116,8 +114,6 @@ public sealed class ModelCatalog
         {
             throw SourceNotFound(name);
         }
-
-        Credentials.Set(name, null);
     }
 
     public static ModelLibraryException SourceNotFound(string name) => new(
@@ -174,9 +170,26 @@ public sealed class ModelCatalog
         return new CatalogListing(models, warnings, errors);
     }
 
-    public IModelSource Open(ModelSourceInfo info) => info.IsBuiltIn ? new BuiltInCatalogSource()
-        : info.Type == OciType ? new OciCatalogSource(info, Registries)
-        : new RegisteredCatalogSource(info, http);
+    /// <summary>
+    /// The source behind a registration. Types this build does not serve yet (registered by a newer module) list
+    /// nothing rather than fail every listing.
+    /// </summary>
+    public IModelSource Open(ModelSourceInfo info) => info switch
+    {
+        { IsBuiltIn: true } => new BuiltInCatalogSource(),
+        { Type: FileType or HttpType } => new RegisteredCatalogSource(info, http),
+        { Type: OciType } => new Sources.Oci.OciCatalogSource(info, Registries),
+        _ => new EmptySource(info.Name),
+    };
+
+    /// <summary>A source that lists nothing by itself (a hub, a registry): references reach it through <see cref="Sources.ModelResolver"/>.</summary>
+    sealed class EmptySource(string name) : IModelSource
+    {
+        public string Name => name;
+
+        public Task<CatalogReadResult> ReadAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(new CatalogReadResult(Array.Empty<ModelInfo>(), Array.Empty<string>()));
+    }
 
     internal static string FilePath(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.IsFile ? parsed.LocalPath : uri;
@@ -188,25 +201,34 @@ public sealed class ModelCatalog
             throw Invalid(name, "no URI was given");
         }
 
-        if (string.Equals(type, OciType, StringComparison.OrdinalIgnoreCase))
-        {
-            if (!Uri.TryCreate(uri, UriKind.Absolute, out var registry) || (registry.Scheme != Uri.UriSchemeHttp && registry.Scheme != Uri.UriSchemeHttps)
-                || registry.AbsolutePath.Trim('/').Length > 0 || registry.Query.Length > 0)
-            {
-                throw Invalid(name, $"an Oci source's -Uri is https://<registry> (or http://127.0.0.1:<port>), not '{uri}'");
-            }
-
-            return (registry.GetLeftPart(UriPartial.Authority) + "/", OciType);
-        }
-
         if (Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps))
         {
+            if (string.Equals(type, OciType, StringComparison.OrdinalIgnoreCase))
+            {
+                if (parsed.AbsolutePath.Trim('/').Length > 0 || parsed.Query.Length > 0)
+                {
+                    throw Invalid(name, $"an Oci source's -Uri is https://<registry> (or http://127.0.0.1:<port>) without a path, not '{uri}'");
+                }
+
+                return (parsed.GetLeftPart(UriPartial.Authority), OciType);
+            }
+
+            if (type is not null && ServiceTypes.FirstOrDefault(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)) is { } service)
+            {
+                return (parsed.GetLeftPart(UriPartial.Path).TrimEnd('/'), service);
+            }
+
             if (type is not null && !string.Equals(type, HttpType, StringComparison.OrdinalIgnoreCase))
             {
                 throw Invalid(name, $"the URI '{uri}' is an HTTP(S) URI but -Type is '{type}'");
             }
 
             return (parsed.AbsoluteUri, HttpType);
+        }
+
+        if (type is not null && ServiceTypes.Any(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw Invalid(name, $"a {type} source needs an http(s) -Uri (its endpoint), not '{uri}'");
         }
 
         if (parsed is not null && !parsed.IsFile)

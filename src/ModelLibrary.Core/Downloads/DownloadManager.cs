@@ -87,6 +87,10 @@ public sealed class DownloadManager : IAsyncDisposable
     public Task<DownloadTask> StartAsync(DownloadRequest request, CancellationToken cancellationToken = default) =>
         StartCoreAsync(request, null, null, cancellationToken);
 
+    /// <summary>Starts (or joins) the download of what a source resolved, with the model the library lists for it.</summary>
+    public Task<DownloadTask> StartAsync(DownloadRequest request, ModelInfo model, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(request, model, null, cancellationToken);
+
     /// <summary>Starts and waits, reporting progress. Cancelling <paramref name="cancellationToken"/> pauses the download (so it can be resumed) and throws.</summary>
     public async Task<DownloadTask> DownloadAsync(ModelInfo model, IProgress<DownloadTask>? progress = null, bool allowInsecureHttp = false, CancellationToken cancellationToken = default)
     {
@@ -202,7 +206,10 @@ public sealed class DownloadManager : IAsyncDisposable
         }
 
         var saved = ResumeState.Load(DownloadPaths.StagingFor(configuration, row.ModelId).State)?.Request;
-        var request = model is not null
+        // A folder model's files (and a reference's pinned URL) are in the saved request; a catalog model is rebuilt
+        // from its entry, which may have moved to a new URL since.
+        var request = saved is { IsFolder: true } || (saved is not null && model?.Revision is not null) ? saved
+            : model is not null
             ? DownloadRequest.FromModel(model, saved?.AllowInsecureHttp ?? false)
             : saved ?? throw new ModelLibraryException(ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
                 $"Task '{taskId}' of '{row.ModelId}' has no saved download state to resume from.",
@@ -352,8 +359,9 @@ public sealed class DownloadManager : IAsyncDisposable
                     await Tasks.UpdateAsync(row, cancellationToken);
                 }
 
-                await Models.MarkDownloadingAsync(request.ModelId, row.TotalSize > 0 ? row.Progress : null, cancellationToken);
-                var active = new ActiveDownload(row, request, model ?? request.ToModelInfo(), paths, fileLock);
+                var described = model ?? request.ToModelInfo();
+                await Models.MarkDownloadingAsync(described, row.TotalSize > 0 ? row.Progress : null, cancellationToken);
+                var active = new ActiveDownload(row, request, described, paths, fileLock);
                 lock (sync)
                 {
                     byModel[request.ModelId] = active;
@@ -434,7 +442,7 @@ public sealed class DownloadManager : IAsyncDisposable
                 t.BytesPerSecond = null;
                 t.EstimatedTimeRemaining = null;
             });
-            await Quietly(() => Models.MarkErrorAsync(active.ModelId, failure.Message, CancellationToken.None));
+            await Quietly(() => Models.MarkErrorAsync(active.Model, failure.Message, CancellationToken.None));
         }
         finally
         {
@@ -497,7 +505,7 @@ public sealed class DownloadManager : IAsyncDisposable
             await Quietly(() => Tasks.UpdateAsync(snapshot, CancellationToken.None));
             if (modelProgress && snapshot.Status is DownloadStatus.Downloading or DownloadStatus.Verifying)
             {
-                await Quietly(() => Models.MarkDownloadingAsync(snapshot.ModelId, snapshot.TotalSize > 0 ? snapshot.Progress : null, CancellationToken.None));
+                await Quietly(() => Models.MarkDownloadingAsync(active.Model, snapshot.TotalSize > 0 ? snapshot.Progress : null, CancellationToken.None));
             }
         }
         finally

@@ -36,13 +36,14 @@ public sealed partial class DownloadPaths
     public static DownloadPaths For(LibraryConfiguration configuration, DownloadRequest request)
     {
         var providerDirectory = Path.GetFullPath(configuration.ProviderDirectory(request.Provider));
-        if (string.IsNullOrWhiteSpace(request.FileName) || request.FileName.IndexOf('\0') >= 0)
+        if ((string.IsNullOrWhiteSpace(request.FileName) && !request.IsFolder) || request.FileName.IndexOf('\0') >= 0)
         {
             throw SecurityException.PathOutsideRoot(request.FileName ?? "", providerDirectory);
         }
 
-        var modelDirectory = Contained(providerDirectory, ModelFolder(request.ModelId), providerDirectory);
-        var target = Contained(modelDirectory, request.FileName, providerDirectory);
+        var modelDirectory = Contained(providerDirectory, FolderName(request.ModelId), providerDirectory);
+        // A folder model without an entry file lands as the folder itself.
+        var target = request.IsFolder && request.FileName.Length == 0 ? modelDirectory : Contained(modelDirectory, request.FileName, providerDirectory);
         return new DownloadPaths(StagingFor(configuration, request.ModelId), modelDirectory, target);
     }
 
@@ -77,11 +78,24 @@ public sealed partial class DownloadPaths
     }
 
     /// <summary>
-    /// The folder of a model inside its provider folder: the id when it is a plain id (letters, digits, '.', '_',
-    /// '-'), else <see cref="FileKey"/> of it, so a registry reference (<c>host:port/repo:tag</c>) gets one flat
-    /// folder of its own rather than a path that leaves the provider folder or nests.
+    /// The folder a model's files live in, inside its provider folder: the id itself for a catalog id; a reference
+    /// (<c>hf.co/Qwen/Repo:Q4_K_M</c>, <c>registry:5000/ns/repo:tag</c>) with each <c>/</c>, <c>:</c> and <c>@</c> written
+    /// <c>--</c> (as the Hub's own cache writes <c>models--owner--repo</c>; Hub names never contain <c>--</c>), so one
+    /// model is one folder directly under the provider folder. Anything still unsafe gets <see cref="FileKey"/>.
     /// </summary>
-    public static string ModelFolder(string modelId) => Catalog.CatalogJson.IsValidId(modelId) ? modelId : FileKey(modelId);
+    public static string FolderName(string modelId)
+    {
+        if (Catalog.CatalogJson.IsValidId(modelId))
+        {
+            return modelId;
+        }
+
+        var joined = string.Join("--", modelId.Split('/', ':', '@'));
+        return Catalog.CatalogJson.IsValidId(joined) && !joined.Split("--").Any(s => s is "" or "." or "..") ? joined : FileKey(modelId);
+    }
+
+    /// <summary>Where a folder model's files gather until all are verified: <c>downloads/&lt;key&gt;.partial.d/</c>.</summary>
+    public string FolderStaging => Staging.Folder;
 
     /// <summary>
     /// A file name for a model id: the id itself when it is plain lower-case, else a cleaned form plus a short
@@ -114,11 +128,18 @@ public sealed partial class DownloadPaths
 /// <summary>A model's files in <c>downloads/</c>: the partial file, its resume state, its lock, a stop request from another process.</summary>
 public sealed record StagingFiles(string Directory, string Partial, string State, string Lock, string Request)
 {
-    /// <summary>Deletes the partial file and its state (not the lock, which may be held).</summary>
+    /// <summary>A folder model's staging folder: its finished files and each file's partial and state.</summary>
+    public string Folder => Partial + ".d";
+
+    /// <summary>Deletes the partial file, its state and a folder model's staging folder (not the lock, which may be held).</summary>
     public void DeletePartial()
     {
         File.Delete(Partial);
         File.Delete(State);
         File.Delete(State + ".tmp");
+        if (System.IO.Directory.Exists(Folder))
+        {
+            System.IO.Directory.Delete(Folder, recursive: true);
+        }
     }
 }

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace ModelLibrary.Downloads;
 
 /// <summary>
@@ -21,9 +19,72 @@ public sealed record DownloadRequest
     public string? Name { get; init; }
     /// <summary>Plain http to a host that is not loopback is refused unless this is set (a source registered with -AllowInsecureHttp).</summary>
     public bool AllowInsecureHttp { get; init; }
-    /// <summary>Logs requests in (a registry's token); not saved: whoever resumes the download gives it again.</summary>
-    [JsonIgnore]
-    public IDownloadAuthorizer? Authorizer { get; init; }
+    /// <summary>The commit or manifest digest the files come from (recorded on the model when it lands).</summary>
+    public string? Revision { get; init; }
+
+    /// <summary>
+    /// A model of several files (a transformers repository, a split GGUF set, a model with its mmproj): every file,
+    /// fetched one after the other into a staging folder and verified each, and the folder moved into place whole.
+    /// Null for a model of one file (<see cref="Url"/>, <see cref="FileName"/>, <see cref="Checksum"/>). When set,
+    /// <see cref="FileName"/> names the entry file inside the folder (what <see cref="ModelInfo.LocalPath"/> points at;
+    /// empty: the folder itself) and <see cref="DeclaredSize"/> is the total.
+    /// </summary>
+    public IReadOnlyList<DownloadFile>? Files { get; init; }
+
+    /// <summary>True when the model is a folder of several files.</summary>
+    public bool IsFolder => Files is { Count: > 0 };
+
+    /// <summary>
+    /// The request for what a source resolved: one file as a classic request (the engine's single-file path), several
+    /// as a folder request. Every relative path is checked to stay inside the model's folder.
+    /// </summary>
+    public static DownloadRequest FromResolved(Sources.ResolvedModel resolved)
+    {
+        ArgumentNullException.ThrowIfNull(resolved);
+        var model = resolved.Model;
+        if (resolved.Files.Count == 0)
+        {
+            return FromModel(model, resolved.AllowInsecureHttp);
+        }
+
+        foreach (var file in resolved.Files)
+        {
+            Sources.ModelReference.CheckRelativePath(file.RelativePath, model.Id);
+        }
+
+        if (resolved.Files.Count == 1 && !resolved.Files[0].RelativePath.Contains('/'))
+        {
+            var only = resolved.Files[0];
+            return new DownloadRequest
+            {
+                ModelId = model.Id,
+                Url = only.Url,
+                Provider = model.Provider,
+                FileName = only.RelativePath,
+                DeclaredSize = only.Size ?? model.Size,
+                Checksum = only.Checksum,
+                Format = model.Format,
+                Name = model.Name,
+                AllowInsecureHttp = resolved.AllowInsecureHttp,
+                Revision = model.Revision,
+            };
+        }
+
+        var sizes = resolved.Files.Select(f => f.Size).ToList();
+        return new DownloadRequest
+        {
+            ModelId = model.Id,
+            Url = resolved.Files[0].Url,
+            Provider = model.Provider,
+            FileName = model.FileName ?? "",
+            DeclaredSize = sizes.All(s => s is not null) ? sizes.Sum() : model.Size,
+            Format = model.Format,
+            Name = model.Name,
+            AllowInsecureHttp = resolved.AllowInsecureHttp,
+            Revision = model.Revision,
+            Files = resolved.Files.Select(f => new DownloadFile(f.RelativePath, f.Url, f.Size, f.Checksum, f.GitBlobSha1)).ToList(),
+        };
+    }
 
     public static DownloadRequest FromModel(ModelInfo model, bool allowInsecureHttp = false)
     {
@@ -61,7 +122,8 @@ public sealed record DownloadRequest
         DownloadUrl = Url.ToString(),
         Checksum = Checksum,
         Format = Format,
-        FileName = FileName,
+        FileName = string.IsNullOrEmpty(FileName) ? null : FileName,
+        Revision = Revision,
         Status = ModelStatus.Downloading,
     };
 
@@ -71,3 +133,8 @@ public sealed record DownloadRequest
         return last.Length > 0 ? last : model.Id + (string.IsNullOrEmpty(model.Format) ? "" : "." + model.Format);
     }
 }
+
+/// <summary>One file of a folder model: where it goes inside the folder, where it comes from, and what it must hash to.</summary>
+/// <param name="Checksum"><c>sha256:&lt;hex&gt;</c>, verified as the bytes arrive.</param>
+/// <param name="GitBlobSha1">For a small file kept in git: its blob SHA-1 (hex), verified when no SHA-256 is known.</param>
+public sealed record DownloadFile(string RelativePath, Uri Url, long? Size, string? Checksum, string? GitBlobSha1);

@@ -8,7 +8,7 @@ namespace ModelLibrary.Downloads;
 /// ranged transfer into the partial file with the hash following, verification, validation, atomic move.
 /// Stopping (pause, cancel, timeout) arrives as cancellation of the token; the caller decides what it means.
 /// </summary>
-internal sealed class DownloadRun
+internal sealed partial class DownloadRun
 {
     const int MaxRestarts = 3;
 
@@ -17,6 +17,13 @@ internal sealed class DownloadRun
     readonly DownloadOptions options;
     readonly DownloadRequest request;
     readonly DownloadPaths paths;
+    // The file being fetched: the model's one file, or one file of a folder model (see ExecuteFolderAsync).
+    DownloadRequest current;
+    string partialPath;
+    string statePath;
+    // Folder models: bytes of the files already done, and the whole model's size, for one progress over the total.
+    long bytesBefore;
+    long? grandTotal;
     readonly int connections;
     readonly TimeSpan stallTimeout;
     readonly bool validate;
@@ -28,6 +35,9 @@ internal sealed class DownloadRun
         options = owner.Options;
         request = active.Request;
         paths = active.Paths;
+        current = request;
+        partialPath = paths.Partial;
+        statePath = paths.State;
         var configuration = owner.Configuration;
         connections = configuration.DownloadConnections;
         stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
@@ -48,12 +58,29 @@ internal sealed class DownloadRun
             new ResumeState { TaskId = active.TaskId, Request = request, SingleStream = true }.Save(paths.State);
         }
 
+        if (request.IsFolder)
+        {
+            await ExecuteFolderAsync(cancellationToken);
+            return;
+        }
+
+        var (digest, length) = await FetchFileAsync(lastFile: true, cancellationToken);
+        await FinishAsync(digest, length, cancellationToken);
+    }
+
+    /// <summary>
+    /// Brings <see cref="current"/> into <see cref="partialPath"/>, verified by the hash as it comes: probe, plan or
+    /// resume, ranged transfer; starts over (up to <see cref="MaxRestarts"/> times) when the server's file changed.
+    /// </summary>
+    async Task<(byte[] Digest, long Length)> FetchFileAsync(bool lastFile, CancellationToken cancellationToken)
+    {
+        var request = current;
         var singleStream = false;
         for (var restarts = 0; ; restarts++)
         {
             try
             {
-                var remote = await RemoteFile.ProbeAsync(owner.Http, owner.Pipeline, request.Url, request.ModelId, request.Authorizer, cancellationToken);
+                var remote = await RemoteFile.ProbeAsync(owner.Http, owner.Pipeline, request.Url, request.ModelId, cancellationToken, options.Authorize);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.
@@ -63,17 +90,18 @@ internal sealed class DownloadRun
                 // A redirect may have led somewhere the source policy does not allow.
                 Preflight.CheckSource(remote.FinalUrl, request.AllowInsecureHttp, request.ModelId);
                 var state = PrepareState(remote, singleStream);
-                Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
+                if (grandTotal is null)
+                {
+                    Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
+                }
 
-                var (digest, length) = await TransferAsync(state, cancellationToken);
-                await FinishAsync(digest, length, cancellationToken);
-                return;
+                return await TransferAsync(state, lastFile, cancellationToken);
             }
             catch (RestartDownloadException e) when (restarts < MaxRestarts && !cancellationToken.IsCancellationRequested)
             {
                 // Bytes on disk no longer match the server's file: start over, as one stream if ranges misbehaved.
                 singleStream |= e.SingleStream;
-                paths.Staging.DeletePartial();
+                DeleteFilePartial();
             }
             catch (RestartDownloadException e)
             {
@@ -96,26 +124,26 @@ internal sealed class DownloadRun
     /// </summary>
     ResumeState PrepareState(RemoteFile remote, bool singleStream)
     {
-        var saved = ResumeState.Load(paths.State);
+        var saved = ResumeState.Load(statePath);
         if (saved is not null
             && remote.Matches(saved)
             && PartialFits(saved)
             && (saved.DownloadedBytes == 0 || remote.AcceptsRanges)
             && (!singleStream || saved.SingleStream))
         {
-            saved.Request = request;
+            saved.Request = current;
             saved.TaskId = active.TaskId;
             return saved;
         }
 
-        paths.Staging.DeletePartial();
+        DeleteFilePartial();
         var split = !singleStream && remote.AcceptsRanges && remote.Length is { } length && length > options.PartSize && connections > 1;
         var partSize = split ? options.PartSize : remote.Length ?? 0;
         var partCount = split ? (int)((remote.Length!.Value + partSize - 1) / partSize) : 1;
         return new ResumeState
         {
             TaskId = active.TaskId,
-            Request = request,
+            Request = current,
             TotalSize = remote.Length,
             ETag = remote.ETag,
             LastModified = remote.LastModified,
@@ -128,7 +156,7 @@ internal sealed class DownloadRun
     /// <summary>The partial file is as long as the state says it must be (a truncated one would hash wrong).</summary>
     bool PartialFits(ResumeState saved)
     {
-        var partial = new FileInfo(paths.Partial);
+        var partial = new FileInfo(partialPath);
         return partial.Exists && (saved.TotalSize is { } total ? partial.Length == total : partial.Length >= saved.DownloadedBytes);
     }
 
@@ -148,9 +176,9 @@ internal sealed class DownloadRun
         }).ToList();
     }
 
-    async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, CancellationToken cancellationToken)
+    async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, bool lastFile, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(paths.DownloadsDirectory);
+        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var parts = BuildParts(state);
         long length;
         byte[] digest;
@@ -162,14 +190,14 @@ internal sealed class DownloadRun
                 file.SetLength(state.TotalSize ?? state.DownloadedBytes);
             }
 
-            state.Save(paths.State);
+            state.Save(statePath);
             var handle = file.SafeFileHandle;
             await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, options.HashBuffers, cancellationToken);
-            using (var ticker = new ProgressTicker(owner, active, parts, state, paths.Staging))
+            using (var ticker = new ProgressTicker(owner, active, parts, state, statePath, bytesBefore, grandTotal))
             {
                 try
                 {
-                    var fetcher = new PartFetcher(owner.Http, state, handle, paths.Partial, stallTimeout, options.BufferSize, options.WriteSize, hasher);
+                    var fetcher = new PartFetcher(owner.Http, state, handle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, hasher, options.Authorize);
                     await RunPartsAsync(fetcher, parts, cancellationToken);
                 }
                 finally
@@ -184,14 +212,19 @@ internal sealed class DownloadRun
                 // A stream of unknown size ended: what arrived is the file.
                 file.SetLength(length);
                 state.TotalSize = length;
-                state.Save(paths.State);
+                state.Save(statePath);
+            }
+
+            if (!lastFile)
+            {
+                return (await hasher.CompleteAsync(length), length);
             }
 
             active.Update(t =>
             {
                 t.Status = DownloadStatus.Verifying;
-                t.TotalSize = length;
-                t.DownloadedSize = length;
+                t.TotalSize = bytesBefore + length;
+                t.DownloadedSize = bytesBefore + length;
                 t.Progress = 1;
                 t.EstimatedTimeRemaining = 0;
             });
@@ -209,10 +242,10 @@ internal sealed class DownloadRun
     /// </summary>
     FileStream OpenPartial(ResumeState state)
     {
-        var fresh = !File.Exists(paths.Partial);
+        var fresh = !File.Exists(partialPath);
         try
         {
-            return new FileStream(paths.Partial, new FileStreamOptions
+            return new FileStream(partialPath, new FileStreamOptions
             {
                 Mode = fresh ? FileMode.CreateNew : FileMode.Open,
                 Access = FileAccess.ReadWrite,
@@ -223,7 +256,7 @@ internal sealed class DownloadRun
         }
         catch (IOException e) when (DiskErrors.IsDiskFull(e))
         {
-            throw new DiskSpaceException(request.ModelId, state.TotalSize ?? 0, Volumes.AvailableFreeSpace(paths.DownloadsDirectory) ?? 0, paths.DownloadsDirectory);
+            throw new DiskSpaceException(current.ModelId, state.TotalSize ?? 0, Volumes.AvailableFreeSpace(paths.DownloadsDirectory) ?? 0, paths.DownloadsDirectory);
         }
     }
 
@@ -375,7 +408,7 @@ internal sealed class DownloadRun
         await FileMover.MoveIntoPlaceAsync(paths.Partial, paths.Target, CancellationToken.None);
         File.Delete(paths.State);
         var local = new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
-        await owner.Models.MarkLocalAsync(request.ModelId, local, CancellationToken.None);
+        await owner.Models.MarkLocalAsync(active.Model, local, CancellationToken.None);
         active.Update(t => t.LocalPath = paths.Target);
     }
 }

@@ -46,4 +46,45 @@ internal static class FileMover
             }
         }
     }
+
+    /// <summary>
+    /// Puts a staged folder at <paramref name="target"/> so that the path holds the old folder or the whole new one:
+    /// a rename on the same volume (an old folder, a -Force re-download, is renamed aside first and deleted after);
+    /// across volumes a copy to a hidden sibling, renamed at the end.
+    /// </summary>
+    public static async Task MoveFolderIntoPlaceAsync(string source, string target, CancellationToken cancellationToken)
+    {
+        var parent = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(parent);
+        var name = Path.GetFileName(target);
+        var staged = source;
+        if (!Volumes.Same(source, parent))
+        {
+            staged = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.tmp");
+            foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+            {
+                var to = Path.Combine(staged, Path.GetRelativePath(source, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                await MoveIntoPlaceAsync(file, to, cancellationToken);
+            }
+        }
+
+        string? aside = null;
+        if (Directory.Exists(target) || File.Exists(target))
+        {
+            aside = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.old");
+            Directory.Move(target, aside);
+        }
+
+        Directory.Move(staged, target);
+        if (aside is not null)
+        {
+            Directory.Delete(aside, recursive: true);
+        }
+
+        if (staged != source && Directory.Exists(source))
+        {
+            Directory.Delete(source, recursive: true);
+        }
+    }
 }

@@ -51,6 +51,12 @@ internal static class DownloadHttp
     public static Exception ForStatus(HttpResponseMessage response, Uri url, string modelId)
     {
         var status = (int)response.StatusCode;
+        // The Hub says what went wrong in X-Error-Code (gated, missing repository, revision or file).
+        if (Sources.Hub.HubErrors.FromResponse(response, modelId) is { } hub)
+        {
+            return hub;
+        }
+
         var text = $"HTTP {status} ({response.ReasonPhrase ?? response.StatusCode.ToString()}) from {url}";
         if (status is 408 or 429 or (>= 500 and not 501 and not 505))
         {

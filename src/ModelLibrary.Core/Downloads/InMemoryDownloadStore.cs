@@ -53,15 +53,15 @@ public sealed class InMemoryDownloadStore : IDownloadTaskStore, IModelStateSink
     /// <summary>The last state the engine reported for a model, or null.</summary>
     public ModelState? GetModel(string modelId) => models.TryGetValue(modelId, out var state) ? state : null;
 
-    public Task MarkDownloadingAsync(string modelId, double? progress, CancellationToken cancellationToken)
+    public Task MarkDownloadingAsync(ModelInfo model, double? progress, CancellationToken cancellationToken)
     {
-        models[modelId] = new ModelState(ModelStatus.Downloading, progress, null, null);
+        models[model.Id] = new ModelState(ModelStatus.Downloading, progress, null, null);
         return Task.CompletedTask;
     }
 
-    public Task MarkLocalAsync(string modelId, LocalModelFile file, CancellationToken cancellationToken)
+    public Task MarkLocalAsync(ModelInfo model, LocalModelFile file, CancellationToken cancellationToken)
     {
-        models[modelId] = new ModelState(ModelStatus.Local, null, file, null);
+        models[model.Id] = new ModelState(ModelStatus.Local, null, file, null);
         return Task.CompletedTask;
     }
 
@@ -71,9 +71,9 @@ public sealed class InMemoryDownloadStore : IDownloadTaskStore, IModelStateSink
         return Task.CompletedTask;
     }
 
-    public Task MarkErrorAsync(string modelId, string message, CancellationToken cancellationToken)
+    public Task MarkErrorAsync(ModelInfo model, string message, CancellationToken cancellationToken)
     {
-        models[modelId] = new ModelState(ModelStatus.Error, null, null, message);
+        models[model.Id] = new ModelState(ModelStatus.Error, null, null, message);
         return Task.CompletedTask;
     }
 

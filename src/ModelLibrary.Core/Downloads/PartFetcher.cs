@@ -21,9 +21,12 @@ internal sealed class PartFetcher
     readonly int bufferSize;
     readonly int writeSize;
     readonly PrefixHasher hasher;
+    readonly Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize;
 
-    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher hasher)
+    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher hasher,
+        Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize = null)
     {
+        this.authorize = authorize;
         this.http = http;
         this.state = state;
         this.file = file;
@@ -66,11 +69,8 @@ internal sealed class PartFetcher
         HttpResponseMessage response;
         try
         {
-            if (state.Request.Authorizer is { } authorizer)
-            {
-                await authorizer.AuthorizeAsync(request, token);
-            }
-
+            // Inside the try: logging in may itself need the network (a registry token), and fail as transiently.
+            request.Headers.Authorization = authorize is null ? null : await authorize(Url, token);
             response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
         }
         catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)

@@ -25,25 +25,27 @@ public interface IDownloadTaskStore
 
 /// <summary>
 /// How the engine tells the model registry what happened to a model (the <c>model_registry</c> row's status).
+/// The engine hands over the model it downloads, so a store that has no row for it yet creates one with the
+/// model's facts (catalog entry, Hub repository, revision).
 /// </summary>
 public interface IModelStateSink
 {
     /// <summary>Status Downloading with DownloadProgress (0..1, or null while the size is unknown).</summary>
-    Task MarkDownloadingAsync(string modelId, double? progress, CancellationToken cancellationToken);
+    Task MarkDownloadingAsync(ModelInfo model, double? progress, CancellationToken cancellationToken);
 
     /// <summary>Status Local: the verified file is in place.</summary>
-    Task MarkLocalAsync(string modelId, LocalModelFile file, CancellationToken cancellationToken);
+    Task MarkLocalAsync(ModelInfo model, LocalModelFile file, CancellationToken cancellationToken);
 
     /// <summary>Status Available: paused, cancelled, or never downloaded; DownloadProgress cleared.</summary>
     Task MarkAvailableAsync(string modelId, CancellationToken cancellationToken);
 
     /// <summary>Status Error with the reason (the failure's message).</summary>
-    Task MarkErrorAsync(string modelId, string message, CancellationToken cancellationToken);
+    Task MarkErrorAsync(ModelInfo model, string message, CancellationToken cancellationToken);
 }
 
 /// <summary>What a finished download leaves behind, for the model's registry row.</summary>
 /// <param name="LocalPath">Full path of the model file in its provider folder.</param>
 /// <param name="DiskUsage">Bytes on disk.</param>
-/// <param name="Checksum"><c>sha256:&lt;hex&gt;</c> computed from the bytes (equal to the catalog's when it had one).</param>
+/// <param name="Checksum"><c>sha256:&lt;hex&gt;</c> computed from the bytes (equal to the catalog's when it had one); for a folder model, its entry file's when known, else null.</param>
 /// <param name="DownloadDate">When the file landed.</param>
-public sealed record LocalModelFile(string LocalPath, long DiskUsage, string Checksum, DateTimeOffset DownloadDate);
+public sealed record LocalModelFile(string LocalPath, long DiskUsage, string? Checksum, DateTimeOffset DownloadDate);

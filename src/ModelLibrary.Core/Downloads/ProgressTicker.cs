@@ -11,24 +11,30 @@ internal sealed class ProgressTicker : IDisposable
     readonly ActiveDownload active;
     readonly IReadOnlyList<Part> parts;
     readonly ResumeState state;
-    readonly StagingFiles staging;
+    readonly string statePath;
+    readonly long bytesBefore;
+    readonly long? grandTotal;
     readonly ProgressMeter meter;
     readonly CancellationTokenSource stop = new();
     readonly Task loop;
 
-    public ProgressTicker(DownloadManager owner, ActiveDownload active, IReadOnlyList<Part> parts, ResumeState state, StagingFiles staging)
+    /// <param name="bytesBefore">Bytes of a folder model's files already done (0 for a model of one file).</param>
+    /// <param name="grandTotal">A folder model's total size; null: the file's own.</param>
+    public ProgressTicker(DownloadManager owner, ActiveDownload active, IReadOnlyList<Part> parts, ResumeState state, string statePath, long bytesBefore = 0, long? grandTotal = null)
     {
         this.owner = owner;
         this.active = active;
         this.parts = parts;
         this.state = state;
-        this.staging = staging;
+        this.statePath = statePath;
+        this.bytesBefore = bytesBefore;
+        this.grandTotal = grandTotal;
         meter = new ProgressMeter(Downloaded());
         Refresh();
         loop = Task.Run(RunAsync);
     }
 
-    long Downloaded() => parts.Sum(p => p.Done);
+    long Downloaded() => bytesBefore + parts.Sum(p => p.Done);
 
     async Task RunAsync()
     {
@@ -60,7 +66,7 @@ internal sealed class ProgressTicker : IDisposable
     {
         var downloaded = Downloaded();
         meter.Sample(downloaded);
-        var total = state.TotalSize;
+        var total = grandTotal ?? (state.TotalSize is { } own ? bytesBefore + own : null);
         active.Update(t =>
         {
             t.TotalSize = total ?? 0;
@@ -77,7 +83,7 @@ internal sealed class ProgressTicker : IDisposable
         state.PartsDone = parts.Select(p => p.Done).ToArray();
         try
         {
-            state.Save(staging.State);
+            state.Save(statePath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -9,7 +9,8 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// HEAD through the retry pipeline. A server that refuses HEAD (405/501) is not an error: nothing is known
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
     /// </summary>
-    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, Uri url, string modelId, IDownloadAuthorizer? authorizer, CancellationToken cancellationToken)
+    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, Uri url, string modelId, CancellationToken cancellationToken,
+        Func<Uri, CancellationToken, ValueTask<System.Net.Http.Headers.AuthenticationHeaderValue?>>? authorize = null)
     {
         return await pipeline.ExecuteAsync(async token =>
         {
@@ -17,11 +18,8 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
             HttpResponseMessage response;
             try
             {
-                if (authorizer is not null)
-                {
-                    await authorizer.AuthorizeAsync(request, token);
-                }
-
+                // Inside the try: logging in may itself need the network (a registry token), and fail as transiently.
+                request.Headers.Authorization = authorize is null ? null : await authorize(url, token);
                 response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             }
             catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)

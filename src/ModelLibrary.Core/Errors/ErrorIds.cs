@@ -12,9 +12,11 @@ public static class ErrorIds
     public const string InsecureSource = nameof(InsecureSource);
     public const string UnsafeModelContent = nameof(UnsafeModelContent);
 
-    // Version 2 of the contract.
-    /// <summary>401/403 from a Hub or registry: the message says which credential to give and where.</summary>
+    // Contract Version 2.
+    /// <summary>401/403 from a Hub or registry (gated repositories included): a token, a licence or -Credential is missing.</summary>
     public const string AuthenticationRequired = nameof(AuthenticationRequired);
+    /// <summary>A reference names several models (a GGUF repository with many quantizations and no default).</summary>
+    public const string AmbiguousModelReference = nameof(AmbiguousModelReference);
 
     // Beyond the contract's table: the contract is silent on these cases.
     public const string InvalidConfiguration = nameof(InvalidConfiguration);

@@ -32,6 +32,19 @@ public class ModelLibraryException : Exception
         new[] { "Run Get-LibraryModel to list the known model ids.", "Check the spelling of the id, or register the source that provides it with Register-ModelSource." },
         id);
 
+    /// <summary>A Hub or registry wants credentials it did not get (or refused the ones it got); <paramref name="steps"/> say what to do.</summary>
+    public static ModelLibraryException AuthenticationRequired(string target, string message, IReadOnlyList<string> steps, IReadOnlyDictionary<string, object?>? details = null) => new(
+        ErrorIds.AuthenticationRequired, ErrorKind.SecurityError, message,
+        details ?? new Dictionary<string, object?> { ["reference"] = target }, steps, target);
+
+    /// <summary>A reference that names several models; the message and details list every choice as a full reference.</summary>
+    public static ModelLibraryException AmbiguousModelReference(string reference, IReadOnlyList<string> choices, string why) => new(
+        ErrorIds.AmbiguousModelReference, ErrorKind.InvalidArgument,
+        $"'{reference}' names {choices.Count} models ({why}); choose one: {string.Join(", ", choices)}.",
+        new Dictionary<string, object?> { ["reference"] = reference, ["choices"] = choices.ToArray() },
+        new[] { $"Give the quantization after ':', e.g. Start-ModelDownload {choices.FirstOrDefault()}.", $"Run Get-LibraryModel {reference} to list them." },
+        reference);
+
     public static ModelLibraryException TaskNotFound(string taskId) => new(
         ErrorIds.DownloadTaskNotFound, ErrorKind.NotFound, $"No download task has the id '{taskId}'.",
         new Dictionary<string, object?> { ["task_id"] = taskId },

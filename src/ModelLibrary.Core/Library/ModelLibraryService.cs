@@ -11,7 +11,7 @@ namespace ModelLibrary.Library;
 /// One library: its configuration, registry, catalog and folders. Lists models by deriving each one's state from
 /// the catalog, the registry rows, the download tasks and the files on disk, and removes models safely.
 /// </summary>
-public sealed class ModelLibraryService
+public sealed partial class ModelLibraryService
 {
     /// <summary>Catalogs are re-read after this long; keeps tab completion and repeated queries quick.</summary>
     static readonly TimeSpan CatalogCacheLifetime = TimeSpan.FromSeconds(30);
@@ -35,13 +35,16 @@ public sealed class ModelLibraryService
         Tasks = new TaskStore(Database);
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
-        Catalog = new ModelCatalog(Sources, http, new SourceCredentials(configuration.ModelsDirectory));
+        Catalog = new ModelCatalog(Sources, http);
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
         MetadataCache = new MetadataCache(configuration.MetadataDirectory);
         downloads = new(() => new DownloadManager(Configuration, DownloadStore, DownloadStore, new DownloadOptions
         {
             Validator = new DownloadValidator(() => Configuration),
             Gate = downloadGate,
+            // The Hub token for the Hub's own host, a registry's login for its blobs; read at each request (never saved
+            // with a download).
+            Authorize = async (url, ct) => HubAuthorization(url) ?? await Catalog.Registries.AuthorizationForAsync(url, ct).ConfigureAwait(false),
         }));
         // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
         providerRegistry = new(() => new ProviderRegistry(Providers));
@@ -97,7 +100,7 @@ public sealed class ModelLibraryService
         _ => Task.FromResult(RegistryHealth.Describe(Database)));
 
     /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
-    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), DownloadPaths.ModelFolder(model.Id));
+    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), DownloadPaths.FolderName(model.Id));
 
     public void InvalidateCatalog()
     {
@@ -161,36 +164,25 @@ public sealed class ModelLibraryService
         return new ModelListing(models, catalog.Warnings);
     }
 
-    /// <summary>The models that match; an exact id (no wildcard) that matches nothing is an error.</summary>
     /// <summary>
-    /// When <paramref name="id"/> is a registry reference that no catalog lists: resolves it against its registry,
-    /// writes the model's side files (template, parameters, licence) into its folder and returns the model with the
-    /// engine's request for its weights (pinned to the manifest's digest, logged in). Null for anything else.
+    /// The one model with this exact id, with its state: a catalog entry or registry row (no disk scan, catalogs read
+    /// in order only until one lists it), else a file found on disk, else a downloaded reference. ModelNotFound when none.
+    /// Never asks a Hub or registry: the model must be known here (see <see cref="DescribeAsync"/> for references).
     /// </summary>
-    public async Task<(ModelInfo Model, DownloadRequest Request)?> PrepareReferenceDownloadAsync(string id, CancellationToken cancellationToken)
-    {
-        if (!ModelLibrary.Sources.Oci.OciReference.TryParse(id, out var reference))
-        {
-            return null;
-        }
-
-        var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
-        var listed = listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase));
-        var ociSources = Catalog.ListSources().Where(s => s.Type == ModelCatalog.OciType).Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        if (listed is not null && listed.DownloadUrl is not null && listed.Source is not null && !ociSources.Contains(listed.Source) && !listed.Source.Equals(reference.Registry, StringComparison.OrdinalIgnoreCase))
-        {
-            return null; // a catalog id wins
-        }
-
-        var resolved = await Catalog.Registries.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
-        var request = resolved.PrimaryRequest();
-        var paths = DownloadPaths.For(Configuration, request);
-        await ModelLibrary.Sources.Oci.OciRegistries.WriteSideFilesAsync(resolved, paths.ModelDirectory, cancellationToken).ConfigureAwait(false);
-        return (resolved.Model, request);
-    }
-
     public async Task<ModelInfo> GetAsync(string id, CancellationToken cancellationToken)
     {
+        if (await TryFindAsync(id, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            return known;
+        }
+
+        if (ModelLibrary.Sources.ModelReference.LooksLikeReference(id) && ModelLibrary.Sources.ModelReference.Parse(id) is { } reference
+            && await TryFindAsync(reference.Id, cancellationToken).ConfigureAwait(false) is { } downloaded)
+        {
+            return downloaded;
+        }
+
+        // Files found on disk have ids only a scan can tell.
         var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
         return listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
             ?? throw ModelLibraryException.ModelNotFound(id);
@@ -297,17 +289,17 @@ public sealed class ModelLibraryService
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
     {
         var model = entry.Clone();
-        if (entry.DownloadUrl is null && row.DownloadUrl is not null)
+        // The revision of the bytes on disk is what the model is; where the source's branch is now is told beside it.
+        if (row.Revision is not null && row.LocalPath is not null)
         {
-            // A listing that names no file (a registry's tags) takes what the download learnt of it.
-            model.Provider = row.Provider;
-            model.Format = row.Format;
-            model.FileName = row.FileName;
-            model.Size = row.Size;
-            model.DownloadUrl = row.DownloadUrl;
+            if (entry.Revision is not null && !string.Equals(entry.Revision, row.Revision, StringComparison.OrdinalIgnoreCase))
+            {
+                model.AdditionalProperties["SourceRevision"] = entry.Revision;
+            }
+
+            model.Revision = row.Revision;
         }
 
-        model.Revision ??= row.Revision;
         model.Status = row.Status;
         model.LocalPath = row.LocalPath;
         model.DiskUsage = row.DiskUsage;

@@ -26,10 +26,13 @@ public sealed class ModelInfo
     public string? Source { get; set; }
     /// <summary><c>gguf</c>, <c>safetensors</c>, <c>pytorch</c>, ...</summary>
     public string? Format { get; set; }
+    /// <summary>
+    /// The commit (Hugging Face Hub) or manifest digest (<c>sha256:&lt;hex&gt;</c>, OCI) the model's files came from;
+    /// null for catalog models.
+    /// </summary>
+    public string? Revision { get; set; }
     /// <summary>File name inside the model's folder.</summary>
     public string? FileName { get; set; }
-    /// <summary>What the files came from: an OCI manifest digest (<c>sha256:&lt;hex&gt;</c>) or a Hub commit; null for catalog models.</summary>
-    public string? Revision { get; set; }
     /// <summary>Why the model is in <see cref="ModelStatus.Error"/>, when it is.</summary>
     public string? StatusMessage { get; set; }
     /// <summary>Catalog fields the library does not interpret; kept, not rejected.</summary>

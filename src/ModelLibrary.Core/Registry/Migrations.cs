@@ -70,5 +70,11 @@ internal static class Migrations
             updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
         );
         """,
+        // 2: references (contract Version 2): the commit or manifest digest a model's files came from, and the
+        // credential of a registered Hub or registry source (JSON {"user":..., "secret":...}).
+        """
+        ALTER TABLE model_registry ADD COLUMN revision TEXT;
+        ALTER TABLE model_sources ADD COLUMN credential TEXT;
+        """,
     };
 }

@@ -9,7 +9,7 @@ namespace ModelLibrary.Registry;
 /// </summary>
 public sealed class ModelStore
 {
-    const string Columns = "id, name, provider, size, status, metadata, description, capabilities, local_path, download_url, checksum, disk_usage, last_used, download_date, source, format, filename, status_message, extra";
+    const string Columns = "id, name, provider, size, status, metadata, description, capabilities, local_path, download_url, checksum, disk_usage, last_used, download_date, source, format, filename, status_message, extra, revision";
 
     readonly RegistryDatabase database;
 
@@ -48,14 +48,14 @@ public sealed class ModelStore
         command.CommandText = $"""
             INSERT INTO model_registry ({Columns}, updated_at)
             VALUES ($id, $name, $provider, $size, $status, $metadata, $description, $capabilities, $local_path, $download_url,
-                    $checksum, $disk_usage, $last_used, $download_date, $source, $format, $filename, $status_message, $extra, CURRENT_TIMESTAMP)
+                    $checksum, $disk_usage, $last_used, $download_date, $source, $format, $filename, $status_message, $extra, $revision, CURRENT_TIMESTAMP)
             ON CONFLICT(id) DO UPDATE SET
                 name = excluded.name, provider = excluded.provider, size = excluded.size, status = excluded.status,
                 metadata = excluded.metadata, description = excluded.description, capabilities = excluded.capabilities,
                 local_path = excluded.local_path, download_url = excluded.download_url, checksum = excluded.checksum,
                 disk_usage = excluded.disk_usage, last_used = excluded.last_used, download_date = excluded.download_date,
                 source = excluded.source, format = excluded.format, filename = excluded.filename,
-                status_message = excluded.status_message, extra = excluded.extra, updated_at = CURRENT_TIMESTAMP
+                status_message = excluded.status_message, extra = excluded.extra, revision = excluded.revision, updated_at = CURRENT_TIMESTAMP
             """;
         var p = command.Parameters;
         p.AddWithValue("$id", m.Id);
@@ -76,14 +76,8 @@ public sealed class ModelStore
         p.AddWithValue("$format", (object?)m.Format ?? DBNull.Value);
         p.AddWithValue("$filename", (object?)m.FileName ?? DBNull.Value);
         p.AddWithValue("$status_message", (object?)m.StatusMessage ?? DBNull.Value);
-        // Revision (the manifest digest or Hub commit a download came from) rides in the extra column.
-        var extra = new Dictionary<string, object?>(m.AdditionalProperties);
-        if (m.Revision is not null)
-        {
-            extra[RevisionKey] = m.Revision;
-        }
-
-        p.AddWithValue("$extra", extra.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(extra));
+        p.AddWithValue("$extra", m.AdditionalProperties.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(m.AdditionalProperties));
+        p.AddWithValue("$revision", (object?)m.Revision ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -101,7 +95,7 @@ public sealed class ModelStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            list.Add(LiftRevision(new ModelInfo
+            list.Add(new ModelInfo
             {
                 Id = reader.GetString(0),
                 Name = reader.GetString(1),
@@ -122,23 +116,11 @@ public sealed class ModelStore
                 FileName = reader.IsDBNull(16) ? null : reader.GetString(16),
                 StatusMessage = reader.IsDBNull(17) ? null : reader.GetString(17),
                 AdditionalProperties = reader.IsDBNull(18) ? new Dictionary<string, object?>() : ReadExtra(reader.GetString(18)),
-            }));
+                Revision = reader.IsDBNull(19) ? null : reader.GetString(19),
+            });
         }
 
         return list;
-    }
-
-    const string RevisionKey = "revision";
-
-    static ModelInfo LiftRevision(ModelInfo model)
-    {
-        if (model.AdditionalProperties.TryGetValue(RevisionKey, out var revision) && revision is not null)
-        {
-            model.Revision = revision.ToString();
-            model.AdditionalProperties.Remove(RevisionKey);
-        }
-
-        return model;
     }
 
     static IDictionary<string, object?> ReadExtra(string json)

@@ -1,27 +1,22 @@
-using System.Collections.Concurrent;
 using ModelLibrary.Downloads;
 
 namespace ModelLibrary.Registry;
 
 /// <summary>
 /// The download engine's persistence over <c>registry.db</c>: tasks in <c>download_tasks</c>, model states in
-/// <c>model_registry</c>. Rows for a model that has none yet are seeded from what the library knows of it
-/// (<see cref="Describe"/>), so a finished download is registered with its catalog facts.
+/// <c>model_registry</c>. A model that has no row yet gets one from the model the engine hands over (its catalog
+/// entry, or what a Hub or registry reference resolved to), so a finished download is registered with its facts.
 /// </summary>
 public sealed class RegistryDownloadStore : IDownloadTaskStore, IModelStateSink
 {
     readonly TaskStore tasks;
     readonly ModelStore models;
-    readonly ConcurrentDictionary<string, ModelInfo> known = new(StringComparer.OrdinalIgnoreCase);
 
     public RegistryDownloadStore(TaskStore tasks, ModelStore models)
     {
         this.tasks = tasks;
         this.models = models;
     }
-
-    /// <summary>Tells the store what a model is before its download starts (its catalog entry).</summary>
-    public void Describe(ModelInfo model) => known[model.Id] = model.Clone();
 
     public Task InsertAsync(DownloadTask task, CancellationToken cancellationToken) => UpsertAsync(task);
 
@@ -36,13 +31,13 @@ public sealed class RegistryDownloadStore : IDownloadTaskStore, IModelStateSink
         return (IReadOnlyList<DownloadTask>)list.Reverse().ToList();
     }, cancellationToken);
 
-    public Task MarkDownloadingAsync(string modelId, double? progress, CancellationToken cancellationToken) => Change(modelId, row =>
+    public Task MarkDownloadingAsync(ModelInfo model, double? progress, CancellationToken cancellationToken) => Change(model, row =>
     {
         row.Status = ModelStatus.Downloading;
         row.StatusMessage = null;
     });
 
-    public Task MarkLocalAsync(string modelId, LocalModelFile file, CancellationToken cancellationToken) => Change(modelId, row =>
+    public Task MarkLocalAsync(ModelInfo model, LocalModelFile file, CancellationToken cancellationToken) => Change(model, row =>
     {
         row.Status = ModelStatus.Local;
         row.LocalPath = file.LocalPath;
@@ -51,9 +46,12 @@ public sealed class RegistryDownloadStore : IDownloadTaskStore, IModelStateSink
         row.StatusMessage = null;
         // The computed checksum is recorded when no source knew one; a known one was just verified equal.
         row.Checksum ??= file.Checksum;
+        // The commit or digest these bytes came from; a re-download of a moved branch records the new one.
+        row.Revision = model.Revision ?? row.Revision;
+        row.Size ??= model.Size;
     });
 
-    public Task MarkAvailableAsync(string modelId, CancellationToken cancellationToken) => Change(modelId, row =>
+    public Task MarkAvailableAsync(string modelId, CancellationToken cancellationToken) => Change(modelId, null, row =>
     {
         // A pause or cancel leaves whatever was local before (a -Force re-download) in place.
         var stillLocal = row.LocalPath is not null && File.Exists(row.LocalPath);
@@ -61,7 +59,7 @@ public sealed class RegistryDownloadStore : IDownloadTaskStore, IModelStateSink
         row.StatusMessage = null;
     });
 
-    public Task MarkErrorAsync(string modelId, string message, CancellationToken cancellationToken) => Change(modelId, row =>
+    public Task MarkErrorAsync(ModelInfo model, string message, CancellationToken cancellationToken) => Change(model, row =>
     {
         row.Status = ModelStatus.Error;
         row.StatusMessage = message;
@@ -74,13 +72,27 @@ public sealed class RegistryDownloadStore : IDownloadTaskStore, IModelStateSink
         return Task.CompletedTask;
     }
 
-    Task Change(string modelId, Action<ModelInfo> change)
+    Task Change(ModelInfo model, Action<ModelInfo> change) => Change(model.Id, model, change);
+
+    /// <summary>Changes the model's row; without a row, one is made from <paramref name="model"/> (none when it is null).</summary>
+    Task Change(string modelId, ModelInfo? model, Action<ModelInfo> change)
     {
-        models.Update(modelId, () => Seed(modelId), change);
+        if (model is null && models.Get(modelId) is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        models.Update(modelId, () => Seed(model!), change);
         return Task.CompletedTask;
     }
 
-    ModelInfo Seed(string modelId) => known.TryGetValue(modelId, out var model)
-        ? model.Clone()
-        : new ModelInfo { Id = modelId, Name = modelId, Provider = "unknown" };
+    static ModelInfo Seed(ModelInfo model)
+    {
+        var row = model.Clone();
+        // State is the engine's to set; what the caller's copy said (Available, a progress) is not a fact to keep.
+        row.DownloadProgress = null;
+        row.LocalPath = null;
+        row.StatusMessage = null;
+        return row;
+    }
 }

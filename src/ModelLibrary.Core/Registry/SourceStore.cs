@@ -3,7 +3,20 @@ using Microsoft.Data.Sqlite;
 namespace ModelLibrary.Registry;
 
 /// <summary>A registered model source, as stored in <c>model_sources</c>.</summary>
-public sealed record SourceRecord(string Name, string Uri, string Type, bool AllowInsecureHttp, DateTimeOffset? Added);
+public sealed record SourceRecord(string Name, string Uri, string Type, bool AllowInsecureHttp, DateTimeOffset? Added)
+{
+    /// <summary>The credential given at registration (Hub token, registry login); null when none.</summary>
+    public SourceCredential? Credential { get; init; }
+}
+
+/// <summary>
+/// A registered source's credential. Kept in <c>registry.db</c> beside the library, readable by whoever can read the
+/// library folder (as <c>~/.docker/config.json</c> and <c>~/.cache/huggingface/token</c> keep theirs).
+/// </summary>
+public sealed record SourceCredential(string? UserName, string Secret)
+{
+    public override string ToString() => $"{UserName ?? "(token)"}:***";
+}
 
 /// <summary>Rows of <c>model_sources</c>: the catalogs a user registered (the built-in catalog is not stored).</summary>
 public sealed class SourceStore
@@ -15,13 +28,16 @@ public sealed class SourceStore
     public IReadOnlyList<SourceRecord> List() => database.Read(c =>
     {
         using var command = c.CreateCommand();
-        command.CommandText = "SELECT name, uri, type, allow_insecure_http, created_at FROM model_sources ORDER BY created_at, name";
+        command.CommandText = "SELECT name, uri, type, allow_insecure_http, created_at, credential FROM model_sources ORDER BY created_at, name";
         using var reader = command.ExecuteReader();
         var list = new List<SourceRecord>();
         while (reader.Read())
         {
             list.Add(new SourceRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3) != 0,
-                JsonValues.ParseTimestamp(reader.IsDBNull(4) ? null : reader.GetString(4))));
+                JsonValues.ParseTimestamp(reader.IsDBNull(4) ? null : reader.GetString(4)))
+            {
+                Credential = reader.IsDBNull(5) ? null : System.Text.Json.JsonSerializer.Deserialize<SourceCredential>(reader.GetString(5)),
+            });
         }
 
         return list;
@@ -43,12 +59,13 @@ public sealed class SourceStore
     {
         using var command = c.CreateCommand();
         command.Transaction = t;
-        command.CommandText = $"INSERT INTO model_sources (name, uri, type, allow_insecure_http, created_at) VALUES ($name, $uri, $type, $insecure, $created) {onConflict}";
+        command.CommandText = $"INSERT INTO model_sources (name, uri, type, allow_insecure_http, created_at, credential) VALUES ($name, $uri, $type, $insecure, $created, $credential) {onConflict}";
         command.Parameters.AddWithValue("$name", source.Name);
         command.Parameters.AddWithValue("$uri", source.Uri);
         command.Parameters.AddWithValue("$type", source.Type);
         command.Parameters.AddWithValue("$insecure", source.AllowInsecureHttp ? 1 : 0);
         command.Parameters.AddWithValue("$created", JsonValues.Timestamp(source.Added ?? DateTimeOffset.UtcNow));
+        command.Parameters.AddWithValue("$credential", source.Credential is null ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(source.Credential));
         return command.ExecuteNonQuery() > 0;
     }
 

@@ -111,26 +111,11 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet
             TaskId = taskId,
             CancelDownload = () => downloads.CancelAsync(taskId).GetAwaiter().GetResult(),
             PauseDownload = () => downloads.SuspendAsync(taskId).GetAwaiter().GetResult(),
-            ResumeDownload = () => downloads.ResumeAsync(taskId, model).GetAwaiter().GetResult(),
+            ResumeDownload = () => (model is null ? Service.ResumeDownloadAsync(taskId, CancellationToken.None) : downloads.ResumeAsync(taskId, model)).GetAwaiter().GetResult(),
         };
         job.Register(this);
         job.StartJob();
         return job;
-    }
-
-    /// <summary>The model as the library lists it, for seeding its registry row; null when no source lists it now.</summary>
-    protected ModelInfo? TryDescribe(string modelId)
-    {
-        try
-        {
-            var model = Run(ct => Service.GetAsync(modelId, ct));
-            Service.DownloadStore.Describe(model);
-            return model;
-        }
-        catch (ModelLibraryException e) when (e.ErrorId == ErrorIds.ModelNotFound)
-        {
-            return null;
-        }
     }
 
     /// <summary>Reports on the calling thread; the engine's reports must not queue behind a synchronization context.</summary>

@@ -5,18 +5,39 @@ namespace ModelLibrary.PowerShell.Downloads;
 
 /// <summary>
 /// Downloads models: in the foreground with a progress bar each (Ctrl+C pauses; Resume-ModelDownload continues),
-/// or with -AsJob as background jobs. Writes the finished DownloadTask (or the job).
+/// or with -AsJob as background jobs. Takes catalog ids, references (hf.co/..., as the contract's Version 2 writes
+/// them) and, with -Uri, any https URL. Writes the finished DownloadTask (or the job).
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "ModelDownload", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "ModelDownload", SupportsShouldProcess = true, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(DownloadTask), typeof(ModelDownloadJob))]
 public sealed class StartModelDownloadCommand : DownloadCmdlet
 {
+    const string IdSet = "Id";
+    const string UriSet = "Uri";
+
     readonly List<string> started = new();
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Catalog ids or references (hf.co/&lt;owner&gt;/&lt;repo&gt;[:&lt;quant&gt;], .../&lt;file&gt;, @&lt;revision&gt;); with -Uri, the id to give the model.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+    [Parameter(ParameterSetName = UriSet)]
     [Alias("ModelId")]
     [ArgumentCompleter(typeof(ModelIdCompleter))]
     public string[] Id { get; set; } = Array.Empty<string>();
+
+    /// <summary>One file from an https URL (http to this machine only); file:// and ftp:// are refused.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UriSet)]
+    [Alias("Url")]
+    public string Uri { get; set; } = "";
+
+    /// <summary>With -Uri: the SHA-256 the file must have (sha256:&lt;hex&gt; or 64 hex digits).</summary>
+    [Parameter(ParameterSetName = UriSet)]
+    [ValidatePattern("^(sha256:)?[0-9a-fA-F]{64}$")]
+    public string? Checksum { get; set; }
+
+    /// <summary>With -Uri: the provider whose folder the file goes to (default: llama-cpp for GGUF, else transformers).</summary>
+    [Parameter(ParameterSetName = UriSet)]
+    [ArgumentCompleter(typeof(ProviderCompleter))]
+    public string? Provider { get; set; }
 
     /// <summary>Returns a job per model at once instead of waiting.</summary>
     [Parameter]
@@ -28,49 +49,44 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == UriSet)
+        {
+            if (Id.Length > 1)
+            {
+                WriteLibraryError(new ModelLibraryException(ErrorIds.InvalidModelId, ErrorKind.InvalidArgument, "-Uri downloads one file: give at most one -Id.", target: Id));
+                return;
+            }
+
+            var id = Id.FirstOrDefault();
+            Guard(() => Start(Run(ct => Service.PlanUrlDownloadAsync(Uri, id, Checksum, Provider, Force, ct))), Uri);
+            return;
+        }
+
         foreach (var id in Id)
         {
-            Guard(() => Start(id), id);
+            Guard(() => Start(Run(ct => Service.PlanDownloadAsync(id, Force, ct))), id);
         }
     }
 
     protected override void EndProcessing() => WaitInForeground(started, pauseOnStop: true);
 
-    void Start(string id)
+    void Start(Library.DownloadPlan plan)
     {
-        // A registry reference is resolved against its registry at once (manifest, config, side files), so the
-        // download is pinned to one manifest even if its tag moves meanwhile.
-        var local = TryGetLocal(id);
-        if (local is null || Force)
-        {
-            if (Run(ct => Service.PrepareReferenceDownloadAsync(id, ct)) is { } reference)
-            {
-                StartReference(reference.Model, reference.Request);
-                return;
-            }
-        }
-
-        var model = Run(ct => Service.GetAsync(id, ct));
-        if (model.Status == ModelStatus.Local && !Force)
+        WriteWarnings(plan.Warnings);
+        var model = plan.Model;
+        if (plan.AlreadyLocal)
         {
             WriteWarning($"'{model.Id}' is already local at '{model.LocalPath}'; use -Force to download it again.");
             return;
         }
 
-        if (!ShouldProcess(model.Id, $"Download {(model.Size is { } size ? ByteSize.Format(size) : "a file of unknown size")} from {model.DownloadUrl}"))
+        if (!ShouldProcess(model.Id, plan.Description))
         {
             return;
         }
 
-        Service.DownloadStore.Describe(model);
-        var allowInsecure = Service.Catalog.ListSources().Any(s => s.AllowInsecureHttp && string.Equals(s.Name, model.Source, StringComparison.OrdinalIgnoreCase));
         // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
-        var task = Run(ct => Downloads.StartAsync(model, allowInsecure, ct));
-        Track(task, model);
-    }
-
-    void Track(DownloadTask task, ModelInfo model)
-    {
+        var task = Run(ct => Service.StartDownloadAsync(plan, ct));
         if (AsJob)
         {
             WriteObject(StartJob(task, model));
@@ -79,35 +95,6 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
         {
             started.Add(task.TaskId);
         }
-    }
-
-    ModelInfo? TryGetLocal(string id)
-    {
-        try
-        {
-            var model = Run(ct => Service.GetAsync(id, ct));
-            if (model.Status == ModelStatus.Local && !Force)
-            {
-                return model;
-            }
-        }
-        catch (ModelLibraryException e) when (e.ErrorId == ErrorIds.ModelNotFound)
-        {
-        }
-
-        return null;
-    }
-
-    void StartReference(ModelInfo model, ModelLibrary.Downloads.DownloadRequest request)
-    {
-        if (!ShouldProcess(model.Id, $"Download {(model.Size is { } size ? ByteSize.Format(size) : "a file of unknown size")} from {model.DownloadUrl} (manifest {model.Revision})"))
-        {
-            return;
-        }
-
-        Service.DownloadStore.Describe(model);
-        var task = Run(ct => Downloads.StartAsync(request, ct));
-        Track(task, model);
     }
 }
 
@@ -268,11 +255,10 @@ public sealed class ResumeModelDownloadCommand : TaskControlCmdlet
                     return;
                 }
 
-                var model = TryDescribe(stored.ModelId);
-                var task = Run(ct => Downloads.ResumeAsync(id, model, ct));
+                var task = Run(ct => Service.ResumeDownloadAsync(id, ct));
                 if (AsJob)
                 {
-                    WriteObject(StartJob(task, model));
+                    WriteObject(StartJob(task, null));
                 }
                 else if (!resumed.Contains(task.TaskId))
                 {

@@ -74,3 +74,18 @@ internal static class Completion
         ? "'" + value.Replace("'", "''") + "'"
         : value;
 }
+
+/// <summary>Tab completion of model formats (the Hub's library tags for them).</summary>
+public sealed class FormatCompleter : IArgumentCompleter
+{
+    static readonly (string, string)[] Formats =
+    {
+        ("gguf", "GGUF files for llama.cpp, ollama, LM Studio"),
+        ("safetensors", "safetensors weights for transformers, vLLM"),
+        ("pytorch", "PyTorch checkpoints"),
+        ("onnx", "ONNX models"),
+    };
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) => Completion.Matching(Formats, wordToComplete);
+}

@@ -36,24 +36,37 @@ public sealed class GetLibraryModelCommand : ModelLibraryCmdlet
     [SupportsWildcards]
     public string[]? Source { get; set; }
 
-    protected override void ProcessRecord() => Guard(() =>
+    protected override void ProcessRecord()
     {
-        if (listing is null)
-        {
-            // One read of catalogs, registry and disk per call, however many ids come down the pipeline.
-            listing = Run(ct => Service.ListAsync(ct));
-            WriteWarnings(listing.Warnings);
-        }
-
         var query = new ModelQuery { Id = Id, Name = Name, Provider = Provider, Status = Status, Capability = Capability, Source = Source };
-        WriteObject(listing.Models.Where(query.Matches), enumerateCollection: true);
-
-        foreach (var id in Id ?? Array.Empty<string>())
+        var exact = Id is { Length: > 0 } && Id.All(i => !WildcardPattern.ContainsWildcardCharacters(i));
+        if (exact)
         {
-            if (!WildcardPattern.ContainsWildcardCharacters(id) && !listing.Models.Any(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase)))
+            // One id or reference at a time, without listing every catalog and the disk (a Hub reference asks the Hub).
+            foreach (var id in Id!)
             {
-                WriteLibraryError(ModelLibraryException.ModelNotFound(id));
+                Guard(() =>
+                {
+                    var lookup = Run(ct => Service.DescribeAsync(id, ct));
+                    WriteWarnings(lookup.Warnings);
+                    var filter = query with { Id = null };
+                    WriteObject(lookup.Models.Where(filter.Matches), enumerateCollection: true);
+                }, id);
             }
+
+            return;
         }
-    });
+
+        Guard(() =>
+        {
+            if (listing is null)
+            {
+                // One read of catalogs, registry and disk per call, however many ids come down the pipeline.
+                listing = Run(ct => Service.ListAsync(ct));
+                WriteWarnings(listing.Warnings);
+            }
+
+            WriteObject(listing.Models.Where(query.Matches), enumerateCollection: true);
+        });
+    }
 }

@@ -28,7 +28,11 @@ public sealed class GetModelSourceCommand : ModelLibraryCmdlet
     });
 }
 
-/// <summary>Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel.</summary>
+/// <summary>
+/// Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel, a Hugging Face Hub endpoint
+/// (-Type HuggingFace, with -Credential whose password is the token) that hf.co/ references use, or an OCI registry
+/// (-Type Oci, -Uri https://&lt;registry&gt;, with -Credential for its login) whose tags Get-LibraryModel lists.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Register, "ModelSource", SupportsShouldProcess = true)]
 [OutputType(typeof(ModelSourceInfo))]
 public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
@@ -41,11 +45,14 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
     public string Uri { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.OciType, IgnoreCase = true)]
+    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.HuggingFaceType, ModelCatalog.OciType, IgnoreCase = true)]
     public string? Type { get; set; }
 
-    /// <summary>Login for an Oci source's registry (user name and password or token).</summary>
-    [Parameter]
+    /// <summary>
+    /// For a HuggingFace source: the token as the password (the user name is not used); for an Oci source: the
+    /// registry login (user name and password or token). Stored in registry.db.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [Credential]
     public PSCredential? Credential { get; set; }
 
@@ -65,9 +72,16 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
             return;
         }
 
-        var credential = Credential is null ? null : new SourceCredentials.Entry(Credential.UserName, Credential.GetNetworkCredential().Password);
+        var credential = Credential is null ? null : new Registry.SourceCredential(
+            string.IsNullOrEmpty(Credential.UserName) ? null : Credential.UserName, Credential.GetNetworkCredential().Password);
         var source = Service.Catalog.Register(Name, uri, Type, AllowInsecureHttp, Force, credential);
         Service.InvalidateCatalog();
+        if (source.Type is ModelCatalog.HuggingFaceType)
+        {
+            WriteObject(source);
+            return;
+        }
+
         // Registering does not depend on the network, but saying now that the catalog cannot be read saves a surprise later.
         try
         {

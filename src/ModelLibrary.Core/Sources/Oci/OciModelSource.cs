@@ -1,41 +1,46 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Headers;
 using ModelLibrary.Catalog;
-using ModelLibrary.Downloads;
 
 namespace ModelLibrary.Sources.Oci;
 
-/// <summary>A reference resolved against its registry: the model as the library lists it, its layout and the pinned manifest.</summary>
-public sealed record OciResolvedModel(OciReference Reference, ModelInfo Model, OciModelLayoutResult Layout, FetchedManifest Manifest, OciRegistryClient Client)
-{
-    /// <summary>The engine's request for the main weights: the blob by digest, verified against it, logged in.</summary>
-    public DownloadRequest PrimaryRequest(bool allowInsecureHttp = false) =>
-        DownloadRequest.FromModel(Model, allowInsecureHttp) with { Authorizer = Client.BlobAuthorizer(Reference.Repository) };
-}
-
 /// <summary>
-/// OCI registries as model sources: finds the client for a registry (its registered source's URI and credential,
-/// else Docker's config.json, else anonymous; https, or plain http to loopback), resolves references to models,
-/// brings a model's side files (template, parameters, licence) and lists registered registries' tags.
+/// OCI registries as a model source: finds the client for a registry (its registered Oci source's URI and
+/// credential, else Docker's config.json, else anonymous; https, or plain http to loopback), resolves references to
+/// a model and its layers (pinned to one manifest digest), logs the download engine's blob requests in, and lists
+/// registered registries' tags.
 /// </summary>
-public sealed class OciRegistries
+public sealed class OciRegistries : IModelSource
 {
-    readonly Func<IReadOnlyList<ModelSourceInfo>> sources;
-    readonly SourceCredentials credentials;
+    readonly ModelCatalog catalog;
     readonly ConcurrentDictionary<string, OciRegistryClient> clients = new(StringComparer.OrdinalIgnoreCase);
 
-    public OciRegistries(Func<IReadOnlyList<ModelSourceInfo>> sources, SourceCredentials credentials)
+    public OciRegistries(ModelCatalog catalog) => this.catalog = catalog;
+
+    /// <summary>Marks a model that comes from a registry (its value: the repository), so a later download resolves it anew.</summary>
+    public const string RepositoryKey = "oci_repository";
+
+    public string Name => "oci";
+
+    /// <summary>Registries list nothing by themselves; a registered Oci source lists its tags (<see cref="ListAsync"/>).</summary>
+    public Task<CatalogReadResult> ReadAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(new CatalogReadResult(Array.Empty<ModelInfo>(), Array.Empty<string>()));
+
+    public bool Handles(ModelReference reference) => reference.Kind == ModelReferenceKind.Oci;
+
+    public async Task<IReadOnlyList<ModelInfo>> DescribeAsync(ModelReference reference, CancellationToken cancellationToken) =>
+        new[] { (await ResolveAsync(reference, cancellationToken).ConfigureAwait(false)).Model };
+
+    public async Task<ResolvedModel> ResolveAsync(ModelReference reference, CancellationToken cancellationToken)
     {
-        this.sources = sources;
-        this.credentials = credentials;
+        var resolved = await ResolveAsync(OciReference.From(reference), cancellationToken).ConfigureAwait(false);
+        var source = SourceFor(resolved.Reference.Registry);
+        return new ResolvedModel(resolved.Model, resolved.Files) { AllowInsecureHttp = source?.AllowInsecureHttp ?? false };
     }
 
-    /// <summary>Tuning for tests: retries of registry calls.</summary>
-    public int RetryAttempts { get; init; } = 8;
-    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
-
     /// <summary>The registered Oci source for a registry (host[:port]), if any.</summary>
-    public ModelSourceInfo? SourceFor(string registry) => sources().FirstOrDefault(s =>
-        s.Type == ModelCatalog.OciType && Uri.TryCreate(s.Uri, UriKind.Absolute, out var u) && string.Equals(u.Authority, registry, StringComparison.OrdinalIgnoreCase));
+    public Registry.SourceRecord? SourceFor(string registry) => catalog.Records(ModelCatalog.OciType).FirstOrDefault(s =>
+        Uri.TryCreate(s.Uri, UriKind.Absolute, out var u) && string.Equals(u.Authority, registry, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// The client for a registry. <paramref name="credential"/> (a cmdlet's <c>-Credential</c>) wins over the
@@ -44,8 +49,8 @@ public sealed class OciRegistries
     public OciRegistryClient ClientFor(string registry, RegistryCredential? credential = null)
     {
         var source = SourceFor(registry);
-        var registered = source is not null && credentials.Get(source.Name) is { } entry
-            ? new RegistryCredential(entry.Username, entry.Password, $"the model source '{source.Name}'")
+        var registered = source?.Credential is { } c
+            ? new RegistryCredential(c.UserName ?? "", c.Secret, $"the model source '{source.Name}'")
             : null;
         var login = credential is not null ? new RegistryLogin(credential) : RegistryCredentials.Find(registry, registered);
         var baseUri = source is not null ? new Uri(source.Uri)
@@ -55,20 +60,50 @@ public sealed class OciRegistries
             throw new SecurityException(ErrorIds.InsecureSource, $"The registry '{registry}' is registered with plain http to a host that is not loopback.", registry);
         }
 
-        var key = $"{baseUri}|{login.Credential?.Username}|{login.Credential?.Password.GetHashCode()}";
-        return clients.GetOrAdd(key, _ => new OciRegistryClient(baseUri, registry, login) { RetryAttempts = RetryAttempts, RetryDelay = RetryDelay });
+        var key = $"{baseUri}|{login.Credential?.Username}|{login.Credential?.Password}";
+        return clients.GetOrAdd(key, _ => new OciRegistryClient(baseUri, registry, login));
+    }
+
+    /// <summary>
+    /// The download engine's Authorization for a URL: for a blob of a registry (<c>/v2/&lt;repository&gt;/blobs/sha256:...</c>
+    /// on a registry's own origin), that registry's pull login; null for anything else.
+    /// </summary>
+    public async ValueTask<AuthenticationHeaderValue?> AuthorizationForAsync(Uri url, CancellationToken cancellationToken)
+    {
+        var path = url.AbsolutePath;
+        var blobs = path.IndexOf("/blobs/sha256:", StringComparison.Ordinal);
+        if (!path.StartsWith("/v2/", StringComparison.Ordinal) || blobs <= 4)
+        {
+            return null;
+        }
+
+        var registry = url.Authority;
+        var repository = path[4..blobs];
+        var client = ClientFor(registry);
+        if (!string.Equals(client.BaseUri.GetLeftPart(UriPartial.Authority), url.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+        {
+            return null; // same host and port, another scheme: not the registry this login is for
+        }
+
+        return await client.BlobAuthorizationAsync(repository, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Reads the manifest the reference names (an index leads to its model manifest), the layout and its config:
-    /// a model that is not downloaded, with the main weights' blob as its download, the manifest digest as
-    /// <see cref="ModelInfo.Revision"/>, and metadata from the config. No weight bytes are fetched.
+    /// a model that is not downloaded, its layers as files (the main weights first, then template, parameters,
+    /// licence, projector, more shards), the manifest digest as <see cref="ModelInfo.Revision"/>, and metadata from
+    /// the config. No weight bytes are fetched.
     /// </summary>
-    public async Task<OciResolvedModel> ResolveAsync(OciReference reference, CancellationToken cancellationToken)
+    public async Task<(OciReference Reference, ModelInfo Model, IReadOnlyList<RemoteModelFile> Files, OciModelLayoutResult Layout)> ResolveAsync(OciReference reference, CancellationToken cancellationToken)
     {
         var client = ClientFor(reference.Registry);
         var manifest = await client.GetModelManifestAsync(reference, cancellationToken).ConfigureAwait(false);
         var layout = OciModelLayout.Interpret(reference, manifest.Manifest);
+        if (layout.Files.FirstOrDefault(f => f.IsTar) is { } tar)
+        {
+            throw RegistryErrors.InvalidArtifact(reference, $"the layer '{tar.RelativePath}' ({tar.Layer.MediaType}) is a tar archive, which this version does not unpack yet");
+        }
+
         var config = await client.GetSmallBlobAsync(reference, layout.Config, cancellationToken).ConfigureAwait(false);
         var primary = layout.Primary;
         var format = CatalogJson.FormatFromFileName(primary.RelativePath) ?? (layout.Format == OciModelFormat.Ollama ? "gguf" : null);
@@ -77,7 +112,7 @@ public sealed class OciRegistries
             Id = reference.ToString(),
             Name = reference.Repository.Split('/')[^1],
             Format = format,
-            // The main weights: what the engine fetches and the validator compares (side files are small and checked by digest).
+            // The main weights: what the validator compares with the file (each layer is verified by its digest).
             Size = primary.Layer.Size,
             Checksum = primary.Layer.Digest,
             DownloadUrl = client.BlobUri(reference.Repository, primary.Layer.Digest).ToString(),
@@ -89,41 +124,16 @@ public sealed class OciRegistries
         OciModelLayout.ReadConfig(layout.Format, config, model);
         model.Provider = model.Format == "safetensors" ? "transformers" : layout.Format == OciModelFormat.Ollama ? "ollama" : "llama-cpp";
         model.Format ??= format;
-        model.AdditionalProperties["OciFormat"] = layout.Format.ToString();
-        return new OciResolvedModel(reference, model, layout, manifest, client);
-    }
-
-    /// <summary>
-    /// Writes the layers besides the main weights into <paramref name="modelDirectory"/>, each checked against its
-    /// digest and moved into place whole. Layers larger than <see cref="OciRegistryClient.MaxSmallBlobBytes"/>
-    /// (more weight shards, a projector) need the multi-file download engine and are refused for now.
-    /// </summary>
-    public static async Task WriteSideFilesAsync(OciResolvedModel resolved, string modelDirectory, CancellationToken cancellationToken)
-    {
-        var side = resolved.Layout.Files.Where(f => f != resolved.Layout.Primary).ToList();
-        var large = side.FirstOrDefault(f => f.Layer.Size > OciRegistryClient.MaxSmallBlobBytes || f.IsTar);
-        if (large is not null || resolved.Layout.Primary.IsTar)
+        model.AdditionalProperties["oci_format"] = layout.Format.ToString();
+        model.AdditionalProperties[RepositoryKey] = reference.Repository;
+        var files = layout.Files.Select(f => new RemoteModelFile
         {
-            var what = large ?? resolved.Layout.Primary;
-            throw RegistryErrors.InvalidArtifact(resolved.Reference,
-                $"the layer '{what.RelativePath}' ({what.Layer.MediaType}, {what.Layer.Size} bytes) is {(what.IsTar ? "a tar layer" : "a second large file")}, which this version does not pull yet");
-        }
-
-        var root = Path.GetFullPath(modelDirectory);
-        foreach (var file in side)
-        {
-            var bytes = await resolved.Client.GetSmallBlobAsync(resolved.Reference, file.Layer, cancellationToken).ConfigureAwait(false);
-            var target = Path.GetFullPath(Path.Combine(root, file.RelativePath));
-            if (!Validation.PathContainment.IsInside(target, root))
-            {
-                throw SecurityException.PathOutsideRoot(file.RelativePath, root);
-            }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
-            await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-            File.Move(temp, target, overwrite: true);
-        }
+            RelativePath = f.RelativePath,
+            Url = client.BlobUri(reference.Repository, f.Layer.Digest),
+            Size = f.Layer.Size,
+            Checksum = f.Layer.Digest,
+        }).ToList();
+        return (reference, model, files, layout);
     }
 
     /// <summary>
@@ -170,6 +180,7 @@ public sealed class OciRegistries
                 Source = source.Name,
                 Status = ModelStatus.Available,
                 Description = $"{repository}:{tag} in the registry {registry}",
+                AdditionalProperties = new Dictionary<string, object?> { [RepositoryKey] = repository },
             }));
         }
 
@@ -192,6 +203,9 @@ internal sealed class OciCatalogSource : IModelSource
     }
 
     public string Name => info.Name;
+
+    /// <summary>Never a full listing for one id: a reference to this registry resolves through <see cref="OciRegistries"/>.</summary>
+    public Task<ModelInfo?> FindAsync(string id, CancellationToken cancellationToken) => Task.FromResult<ModelInfo?>(null);
 
     public async Task<CatalogReadResult> ReadAsync(CancellationToken cancellationToken)
     {

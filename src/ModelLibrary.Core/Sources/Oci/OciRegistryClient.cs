@@ -24,6 +24,7 @@ public sealed partial class OciRegistryClient
 
     readonly HttpClient http;
     readonly RegistryAuthenticator auth;
+    volatile bool pinged;
 
     public OciRegistryClient(Uri baseUri, string registry, RegistryLogin login, HttpClient? http = null)
     {
@@ -164,8 +165,37 @@ public sealed partial class OciRegistryClient
         return bytes;
     }
 
-    /// <summary>Lets the download engine's requests for this repository's blobs carry the pull login.</summary>
-    public IDownloadAuthorizer BlobAuthorizer(string repository) => new Authorizer(auth, new[] { PullScope(repository) });
+    /// <summary>
+    /// The Authorization the download engine's request for one of this repository's blobs carries (the pull token,
+    /// fetched again when it expired), or null when the registry asks for none. A client that has not talked to the
+    /// registry yet (a download resumed in a new process) first asks <c>/v2/</c> what login it wants, as docker does.
+    /// </summary>
+    public async Task<AuthenticationHeaderValue?> BlobAuthorizationAsync(string repository, CancellationToken cancellationToken)
+    {
+        var scopes = new[] { PullScope(repository) };
+        try
+        {
+            if (!auth.HasChallenge && !pinged)
+            {
+                using var ping = await SendFollowingRedirectsAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri, "v2/")), cancellationToken).ConfigureAwait(false);
+                if (ping.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    await auth.AcceptChallengeAsync(ping, scopes, alreadyRetried: false, cancellationToken).ConfigureAwait(false);
+                }
+
+                pinged = true;
+            }
+
+            using var probe = new HttpRequestMessage(HttpMethod.Get, BaseUri);
+            await auth.AuthorizeAsync(probe, scopes, cancellationToken).ConfigureAwait(false);
+            return probe.Headers.Authorization;
+        }
+        catch (NetworkException e) when (e.InnerException is HttpRequestException network)
+        {
+            // The token service is out of reach: the engine retries this like any dropped connection.
+            throw network;
+        }
+    }
 
     /// <summary>Repositories (<c>/v2/_catalog</c>, following <c>Link</c> pages); null when the registry does not allow listing.</summary>
     public async Task<IReadOnlyList<string>?> ListRepositoriesAsync(int max, CancellationToken cancellationToken)
@@ -540,20 +570,6 @@ public sealed partial class OciRegistryClient
 
     sealed class UploadLostException : Exception
     {
-    }
-
-    sealed class Authorizer : IDownloadAuthorizer
-    {
-        readonly RegistryAuthenticator auth;
-        readonly IReadOnlyList<string> scopes;
-
-        public Authorizer(RegistryAuthenticator auth, IReadOnlyList<string> scopes)
-        {
-            this.auth = auth;
-            this.scopes = scopes;
-        }
-
-        public ValueTask AuthorizeAsync(HttpRequestMessage request, CancellationToken cancellationToken) => auth.AuthorizeAsync(request, scopes, cancellationToken);
     }
 
     [GeneratedRegex("""<([^>]+)>\s*;\s*rel="?next"?""")]

@@ -34,6 +34,9 @@ internal sealed partial class RegistryAuthenticator
     public string Registry { get; }
     public RegistryLogin Login { get; }
 
+    /// <summary>True once the registry said which login it wants (a 401's challenge).</summary>
+    public bool HasChallenge => challenge is not null;
+
     /// <summary>Sets the Authorization a request for <paramref name="scopes"/> should carry, from what the registry asked for before.</summary>
     public async ValueTask AuthorizeAsync(HttpRequestMessage request, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {

@@ -18,10 +18,10 @@ internal static class RegistryErrors
 
         var what = status == 403 ? "refused access (HTTP 403)" : "requires authentication (HTTP 401)";
         var helperNote = login.Credential is null && login.UnsupportedHelper is { } h ? $" (the credential helper '{h}' named in Docker's config.json is not supported)" : "";
-        return new ModelLibraryException(ErrorIds.AuthenticationRequired, ErrorKind.SecurityError,
+        return ModelLibraryException.AuthenticationRequired(registry,
             $"The registry '{registry}' {what}; the request was sent{had}{helperNote}.{(detail is null ? "" : " " + detail)}",
-            new Dictionary<string, object?> { ["registry"] = registry, ["http_status"] = status, ["credential"] = login.Credential?.Origin, ["credential_helper"] = login.UnsupportedHelper },
-            steps, registry);
+            steps,
+            new Dictionary<string, object?> { ["registry"] = registry, ["http_status"] = status, ["credential"] = login.Credential?.Origin, ["credential_helper"] = login.UnsupportedHelper });
     }
 
     public static ModelLibraryException NotFound(OciReference reference, string what) => new(

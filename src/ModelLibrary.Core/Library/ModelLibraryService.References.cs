@@ -1,0 +1,332 @@
+using ModelLibrary.Catalog;
+using ModelLibrary.Downloads;
+using ModelLibrary.Sources;
+using ModelLibrary.Sources.Hub;
+
+namespace ModelLibrary.Library;
+
+/// <summary>
+/// One Core call per use case for models named by id or reference: find one model (no listing), describe a
+/// reference (one model per quantization), plan and start a download (Core decides: already Local without -Force,
+/// insecure sources, which files), search the Hub.
+/// </summary>
+public sealed partial class ModelLibraryService
+{
+    /// <summary>The Hub as configured now (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, registered HuggingFace sources).</summary>
+    public HubSource OpenHub() => new(Http, HubSettings.Resolve(Catalog));
+
+    System.Net.Http.Headers.AuthenticationHeaderValue? HubAuthorization(Uri url)
+    {
+        try
+        {
+            return HubSettings.Resolve(Catalog).AuthorizationFor(url);
+        }
+        catch (ModelLibraryException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The source that answers for a reference.</summary>
+    IModelSource SourceFor(ModelReference reference) => reference.Kind switch
+    {
+        ModelReferenceKind.HuggingFace => OpenHub(),
+        ModelReferenceKind.Oci => Catalog.Registries,
+        _ => throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
+            $"'{reference.Text}' is an {reference.Kind} reference, which this version cannot download yet.",
+            new Dictionary<string, object?> { ["reference"] = reference.Text },
+            new[] { "Use a catalog id, an hf.co/<owner>/<repo> reference, or Start-ModelDownload -Uri." }, reference.Text),
+    };
+
+    /// <summary>
+    /// The model with exactly this id from the catalogs and the registry, with its state; null when neither knows it.
+    /// Reads no disk and stops at the first catalog that lists the id (a fresh cached listing answers at once).
+    /// </summary>
+    public async Task<ModelInfo?> TryFindAsync(string id, CancellationToken cancellationToken)
+    {
+        var row = Models.Get(id);
+        var entry = await FindCatalogEntryAsync(id, cancellationToken).ConfigureAwait(false);
+        var model = entry is not null ? (row is not null ? Merge(entry, row) : entry.Clone()) : row?.Clone();
+        if (model is null)
+        {
+            return null;
+        }
+
+        var active = Tasks.ForModel(model.Id).Where(t => !t.IsFinished).OrderByDescending(t => t.UpdatedAt).FirstOrDefault();
+        DeriveState(model, active);
+        return model;
+    }
+
+    async Task<ModelInfo?> FindCatalogEntryAsync(string id, CancellationToken cancellationToken)
+    {
+        lock (cacheLock)
+        {
+            if (catalogCache is { } cached && DateTimeOffset.UtcNow - cached.At < CatalogCacheLifetime)
+            {
+                return cached.Listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase));
+            }
+        }
+
+        // The first source that lists an id owns it (see ModelCatalog.ReadAllAsync): ask them in that order, and stop.
+        foreach (var source in Catalog.ListSources())
+        {
+            try
+            {
+                if (await Catalog.Open(source).FindAsync(id, cancellationToken).ConfigureAwait(false) is { } found)
+                {
+                    return found.Clone();
+                }
+            }
+            catch (ModelLibraryException)
+            {
+                // A broken source costs a warning in listings; here it just does not have the id.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Get-LibraryModel of one id or reference: the catalog or registry model with that id; else the models a reference
+    /// names (one per quantization for a GGUF repository), each with its state here, nothing downloaded.
+    /// </summary>
+    public async Task<ModelLookup> DescribeAsync(string idOrReference, CancellationToken cancellationToken)
+    {
+        // Catalog ids win when a string is both an id and a reference.
+        if (!ModelReference.LooksLikeReference(idOrReference) || await FindCatalogEntryAsync(idOrReference, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return new ModelLookup(new[] { await GetAsync(idOrReference, cancellationToken).ConfigureAwait(false) }, Array.Empty<string>());
+        }
+
+        var reference = ModelReference.Parse(idOrReference);
+        var source = SourceFor(reference);
+        var local = DownloadedFor(reference);
+        if (source is HubSource { Settings.Offline: true })
+        {
+            return local.Count > 0 ? new ModelLookup(local, Array.Empty<string>()) : throw HubClient.OfflineError(reference.Text);
+        }
+
+        IReadOnlyList<ModelInfo> models;
+        try
+        {
+            models = await source.DescribeAsync(reference, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetworkException e) when (local.Count > 0)
+        {
+            // The source is out of reach: what is downloaded still answers, as it would offline.
+            return new ModelLookup(local, new[] { $"{e.Message} Showing what is downloaded here." });
+        }
+
+        var warnings = new List<string>();
+        var result = models.Select(m => WithState(m, warnings)).ToList();
+        return new ModelLookup(result, warnings);
+    }
+
+    /// <summary>Downloaded models a reference names (offline answers): its id, or every quantization of its repository.</summary>
+    List<ModelInfo> DownloadedFor(ModelReference reference)
+    {
+        var rows = Models.List();
+        var exact = rows.Where(r => string.Equals(r.Id, reference.Id, StringComparison.OrdinalIgnoreCase)).ToList();
+        var found = exact.Count > 0 || reference.Quantization is not null || reference.FilePath is not null
+            ? exact
+            : rows.Where(r => r.Id.StartsWith(reference.Id + ":", StringComparison.OrdinalIgnoreCase)).ToList();
+        return found.Select(r =>
+        {
+            var m = r.Clone();
+            DeriveState(m, null);
+            return m;
+        }).ToList();
+    }
+
+    /// <summary>A source's model with what this library knows of it (its row: Local, where, which revision).</summary>
+    ModelInfo WithState(ModelInfo model, List<string> warnings)
+    {
+        var row = Models.Get(model.Id);
+        var merged = row is null ? model.Clone() : Merge(model, row);
+        var active = Tasks.ForModel(merged.Id).Where(t => !t.IsFinished).OrderByDescending(t => t.UpdatedAt).FirstOrDefault();
+        DeriveState(merged, active);
+        if (merged.AdditionalProperties.TryGetValue("SourceRevision", out var moved) && moved is string now)
+        {
+            warnings.Add($"'{merged.Id}' is at revision {merged.Revision} here; the source is now at {now}. Start-ModelDownload -Force fetches the new one.");
+        }
+
+        return merged;
+    }
+
+    /// <summary>
+    /// Start-ModelDownload of an id or reference: what would be downloaded and whether it should be. Core's policy:
+    /// a model already Local is not downloaded again without <paramref name="force"/>; the insecure-http allowance
+    /// comes from the model's source registration; a reference resolves to its files (pinned to one commit).
+    /// </summary>
+    public async Task<DownloadPlan> PlanDownloadAsync(string idOrReference, bool force, CancellationToken cancellationToken)
+    {
+        var warnings = new List<string>();
+        var known = await TryFindAsync(idOrReference, cancellationToken).ConfigureAwait(false);
+        ModelReference? reference = null;
+        if (known is null && ModelReference.LooksLikeReference(idOrReference))
+        {
+            reference = ModelReference.Parse(idOrReference);
+            known = await TryFindAsync(reference.Id, cancellationToken).ConfigureAwait(false);
+        }
+        else if (known is not null && IsReferenceModel(known))
+        {
+            reference = ModelReference.Parse(known.Id);
+        }
+
+        if (known is null && reference is null)
+        {
+            known = await GetAsync(idOrReference, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (known is { Status: ModelStatus.Local } && !force && (reference?.Revision is null || RevisionMatches(known, reference.Revision)))
+        {
+            return new DownloadPlan(known, null, AlreadyLocal: true, warnings);
+        }
+
+        if (reference is null)
+        {
+            var resolvedCatalogModel = ResolvedModel.SingleFile(known!, AllowsInsecureHttp(known!.Source));
+            return new DownloadPlan(known!, resolvedCatalogModel, AlreadyLocal: false, warnings);
+        }
+
+        var source = SourceFor(reference);
+        if (source is HubSource { Settings.Offline: true })
+        {
+            throw HubClient.OfflineError(reference.Text);
+        }
+
+        var resolved = await source.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
+        var model = WithState(resolved.Model, warnings);
+        if (model.Status == ModelStatus.Local && !force && (reference.Revision is null || RevisionMatches(model, reference.Revision)))
+        {
+            return new DownloadPlan(model, null, AlreadyLocal: true, warnings);
+        }
+
+        // What lands is what was resolved now: its revision, its files.
+        model.Revision = resolved.Model.Revision;
+        return new DownloadPlan(model, resolved with { Model = model }, AlreadyLocal: false, warnings);
+    }
+
+    /// <summary>
+    /// Start-ModelDownload -Uri: one file from a URL as a library model. Verified against <paramref name="checksum"/>,
+    /// else against the SHA-256 the server states (<c>X-Linked-Etag</c> of an LFS file on the Hub), else the computed
+    /// one is recorded. Only http(s); plain http to loopback only.
+    /// </summary>
+    public async Task<DownloadPlan> PlanUrlDownloadAsync(string url, string? id, string? checksum, string? provider, bool force, CancellationToken cancellationToken)
+    {
+        var reference = ModelReference.ParseUrl(url);
+        Preflight.CheckSource(reference.Url!, allowInsecureHttp: false, id ?? url);
+        var fileName = CatalogJson.FileNameFromUrl(reference.Url!.AbsoluteUri);
+        ModelReference.CheckRelativePath(fileName, url);
+        var modelId = id ?? ModelImporter.SuggestId(fileName);
+        if (!CatalogJson.IsValidId(modelId))
+        {
+            throw new ModelLibraryException(ErrorIds.InvalidModelId, ErrorKind.InvalidArgument,
+                $"'{modelId}' is not a valid model id (letters, digits, '.', '_', '-').", new Dictionary<string, object?> { ["model_id"] = modelId },
+                new[] { "Give -Id with letters, digits, '.', '_' and '-' only." }, modelId);
+        }
+
+        var expected = checksum is null ? null : Sha256Checksum.Normalize(checksum) ?? throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
+            $"-Checksum '{checksum}' is not a SHA-256 (sha256:<64 hex digits>).", new Dictionary<string, object?> { ["checksum"] = checksum },
+            new[] { "Give -Checksum as sha256:<hex> or 64 hex digits." }, checksum);
+        var existing = await TryFindAsync(modelId, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && !string.Equals(existing.DownloadUrl, reference.Url.AbsoluteUri, StringComparison.Ordinal) && existing.Source != UrlSourceName)
+        {
+            throw new ModelLibraryException(ErrorIds.ModelExists, ErrorKind.ResourceExists,
+                $"The id '{modelId}' already names a model of source '{existing.Source}'; give -Id another id.",
+                new Dictionary<string, object?> { ["model_id"] = modelId }, new[] { "Choose another -Id." }, modelId);
+        }
+
+        if (existing is { Status: ModelStatus.Local } && !force)
+        {
+            return new DownloadPlan(existing, null, AlreadyLocal: true, Array.Empty<string>());
+        }
+
+        var stated = expected is null ? await UrlProbe.StatedAsync(reference.Url, HubAuthorization, cancellationToken).ConfigureAwait(false) : default;
+        var format = CatalogJson.FormatFromFileName(fileName);
+        var model = new ModelInfo
+        {
+            Id = modelId,
+            Name = fileName,
+            Provider = provider ?? (format is "gguf" ? "llama-cpp" : "transformers"),
+            Format = format,
+            FileName = fileName,
+            DownloadUrl = reference.Url.AbsoluteUri,
+            Checksum = expected ?? stated.Sha256,
+            Size = stated.Size,
+            Source = UrlSourceName,
+            Description = $"Downloaded from {reference.Url.Host}.",
+        };
+        return new DownloadPlan(model, ResolvedModel.SingleFile(model, allowInsecureHttp: false), AlreadyLocal: false, Array.Empty<string>());
+    }
+
+    /// <summary>The <c>Source</c> of a model downloaded with -Uri.</summary>
+    public const string UrlSourceName = "url";
+
+    /// <summary>Starts what a plan resolved; returns the task at once (Pending until a slot is free).</summary>
+    public Task<DownloadTask> StartDownloadAsync(DownloadPlan plan, CancellationToken cancellationToken)
+    {
+        if (plan.Resolved is null)
+        {
+            throw new InvalidOperationException($"'{plan.Model.Id}' is already Local; nothing to start.");
+        }
+
+        return Downloads.StartAsync(DownloadRequest.FromResolved(plan.Resolved), plan.Model, cancellationToken);
+    }
+
+    /// <summary>Resume-ModelDownload: continues a task with its model as the library knows it now (null: from the saved state).</summary>
+    public async Task<DownloadTask> ResumeDownloadAsync(string taskId, CancellationToken cancellationToken)
+    {
+        var task = await Downloads.GetTaskAsync(taskId, cancellationToken).ConfigureAwait(false);
+        var model = await TryFindAsync(task.ModelId, cancellationToken).ConfigureAwait(false);
+        return await Downloads.ResumeAsync(taskId, model, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Find-LibraryModel: repositories on the Hub, one model each, with their state here.</summary>
+    public async Task<IReadOnlyList<ModelInfo>> SearchAsync(string? query, string? format, int first, CancellationToken cancellationToken)
+    {
+        var hub = OpenHub();
+        if (hub.Settings.Offline)
+        {
+            throw HubClient.OfflineError(query ?? "");
+        }
+
+        var found = await hub.SearchAsync(query, format, first, cancellationToken).ConfigureAwait(false);
+        var ignored = new List<string>();
+        return found.Select(m => WithState(m, ignored)).ToList();
+    }
+
+    bool AllowsInsecureHttp(string? sourceName) =>
+        sourceName is not null && Catalog.ListSources().Any(s => s.AllowInsecureHttp && string.Equals(s.Name, sourceName, StringComparison.OrdinalIgnoreCase));
+
+    static bool IsReferenceModel(ModelInfo model) =>
+        (model.AdditionalProperties.ContainsKey("hub_repository") || model.AdditionalProperties.ContainsKey(ModelLibrary.Sources.Oci.OciRegistries.RepositoryKey))
+        && ModelReference.LooksLikeReference(model.Id);
+
+    static bool RevisionMatches(ModelInfo model, string revision) =>
+        model.Revision is { } have && (string.Equals(have, revision, StringComparison.OrdinalIgnoreCase)
+            || (revision.Length >= 7 && have.StartsWith(revision, StringComparison.OrdinalIgnoreCase)));
+}
+
+/// <summary>The models one id or reference names, and what the caller should be warned of (a branch that moved).</summary>
+public sealed record ModelLookup(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// What Start-ModelDownload would do: <see cref="AlreadyLocal"/> (nothing, without -Force), or start
+/// <see cref="Resolved"/> (the model and its files).
+/// </summary>
+public sealed record DownloadPlan(ModelInfo Model, ResolvedModel? Resolved, bool AlreadyLocal, IReadOnlyList<string> Warnings)
+{
+    /// <summary>For -WhatIf and -Confirm: what and from where.</summary>
+    public string Description
+    {
+        get
+        {
+            var files = Resolved?.Files ?? Array.Empty<RemoteModelFile>();
+            var size = files.Count > 0 && files.All(f => f.Size is not null) ? files.Sum(f => f.Size!.Value) : Model.Size;
+            var what = size is { } s ? ByteSize.Format(s) : "a file of unknown size";
+            var from = files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : $"from {files.FirstOrDefault()?.Url.ToString() ?? Model.DownloadUrl}";
+            return $"Download {what} ({from})" + (Model.Revision is { } r ? $" at revision {r}" : "");
+        }
+    }
+}

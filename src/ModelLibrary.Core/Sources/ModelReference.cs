@@ -1,0 +1,358 @@
+using System.Text.RegularExpressions;
+
+namespace ModelLibrary.Sources;
+
+/// <summary>What a model reference points at.</summary>
+public enum ModelReferenceKind
+{
+    /// <summary>A Hugging Face Hub repository, a quantization in it, or one of its files (<c>hf.co/...</c>).</summary>
+    HuggingFace,
+    /// <summary>An OCI artifact: <c>&lt;registry&gt;/&lt;repository&gt;[:&lt;tag&gt;|@sha256:&lt;hex&gt;]</c>.</summary>
+    Oci,
+    /// <summary>One file at an http(s) URL (<c>Start-ModelDownload -Uri</c>).</summary>
+    Url,
+}
+
+/// <summary>
+/// A model named by where it lives rather than by a catalog id (contract "Version 2", Model references). Parsing
+/// never touches the network. A string that is a catalog id is not a reference: callers look ids up first, since
+/// catalog ids win when a string is both.
+/// </summary>
+public sealed partial record ModelReference
+{
+    /// <summary>The host every Hub reference is written with; <c>huggingface.co/</c> means the same.</summary>
+    public const string HubHost = "hf.co";
+
+    public required ModelReferenceKind Kind { get; init; }
+    /// <summary>The text as given.</summary>
+    public required string Text { get; init; }
+
+    /// <summary>Hub: the owner (user or organisation).</summary>
+    public string? Owner { get; init; }
+    /// <summary>Hub: the repository name; OCI: the repository path (<c>library/llama</c>).</summary>
+    public string? Repository { get; init; }
+    /// <summary>Hub: the quantization after <c>:</c>, upper-case (<c>Q4_K_M</c>).</summary>
+    public string? Quantization { get; init; }
+    /// <summary>Hub: one file of the repository (forward slashes, never <c>..</c> or rooted).</summary>
+    public string? FilePath { get; init; }
+    /// <summary>Hub: the branch, tag or commit after <c>@</c>; null means the default branch.</summary>
+    public string? Revision { get; init; }
+
+    /// <summary>OCI: the registry host (with its port), or <c>localhost</c>.</summary>
+    public string? Registry { get; init; }
+    /// <summary>OCI: the tag; <c>latest</c> when neither a tag nor a digest was given.</summary>
+    public string? Tag { get; init; }
+    /// <summary>OCI: <c>sha256:&lt;hex&gt;</c> when the reference pins a manifest.</summary>
+    public string? Digest { get; init; }
+
+    /// <summary>Url: the file's address (http or https only).</summary>
+    public Uri? Url { get; init; }
+
+    /// <summary>Hub: <c>owner/repo</c> as the Hub's API names it.</summary>
+    public string? RepoId => Owner is null ? null : $"{Owner}/{Repository}";
+
+    /// <summary>
+    /// The library id a model downloaded through this reference gets: host normalized to <c>hf.co</c>, quantization
+    /// upper-case, OCI tag made explicit. The revision is not part of it: it is recorded as <c>ModelInfo.Revision</c>.
+    /// </summary>
+    public string Id => Kind switch
+    {
+        ModelReferenceKind.HuggingFace => $"{HubHost}/{RepoId}" + (FilePath is not null ? "/" + FilePath : Quantization is not null ? ":" + Quantization : ""),
+        ModelReferenceKind.Oci => $"{Registry}/{Repository}" + (Digest is not null ? "@" + Digest : ":" + Tag),
+        _ => Url!.AbsoluteUri,
+    };
+
+    public override string ToString() => Text;
+
+    /// <summary>A copy naming one quantization of the same repository (the revision kept).</summary>
+    public ModelReference WithQuantization(string? quantization) => this with
+    {
+        Quantization = quantization?.ToUpperInvariant(),
+        FilePath = null,
+        Text = $"{HubHost}/{RepoId}" + (quantization is null ? "" : ":" + quantization.ToUpperInvariant()) + (Revision is null ? "" : "@" + Revision),
+    };
+
+    /// <summary>
+    /// True when <paramref name="text"/> has the shape of a reference (it may still be malformed: then
+    /// <see cref="Parse"/> says why). Plain catalog ids (no <c>/</c>) never look like one.
+    /// </summary>
+    public static bool LooksLikeReference(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        var t = text.Trim();
+        if (IsHubPrefixed(t, out _))
+        {
+            return true;
+        }
+
+        if (t.Contains("://", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var slash = t.IndexOf('/');
+        return slash > 0 && IsRegistryHost(t[..slash]);
+    }
+
+    /// <summary>Parses a reference; throws <see cref="ModelLibraryException"/> (InvalidModelId, or UnsafeModelContent for a file part leaving the repository) when it is not one.</summary>
+    public static ModelReference Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var t = text.Trim();
+        if (IsHubPrefixed(t, out var rest))
+        {
+            return ParseHub(text, rest);
+        }
+
+        if (t.Contains("://", StringComparison.Ordinal))
+        {
+            return ParseUrl(text, t);
+        }
+
+        var slash = t.IndexOf('/');
+        if (slash > 0 && IsRegistryHost(t[..slash]))
+        {
+            return ParseOci(text, t[..slash], t[(slash + 1)..]);
+        }
+
+        throw Invalid(text, "it is neither a catalog id, an hf.co/<owner>/<repo> reference, an OCI <registry>/<repository>[:<tag>] reference nor an http(s) URL");
+    }
+
+    /// <summary>Parses when <see cref="LooksLikeReference"/>; null otherwise.</summary>
+    public static ModelReference? TryParseShape(string text) => LooksLikeReference(text) ? Parse(text) : null;
+
+    /// <summary>An http(s) URL for <c>Start-ModelDownload -Uri</c>; any other scheme (file, ftp, ...) is InsecureSource.</summary>
+    public static ModelReference ParseUrl(string text) => ParseUrl(text, text.Trim());
+
+    static ModelReference ParseUrl(string text, string t)
+    {
+        if (!Uri.TryCreate(t, UriKind.Absolute, out var url) || string.IsNullOrEmpty(url.Host) && url.Scheme is "http" or "https")
+        {
+            throw Invalid(text, "it is not an absolute URL");
+        }
+
+        if (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new SecurityException(ErrorIds.InsecureSource,
+                $"Refusing to download from '{text}': only https (or http to this machine) is supported, not {url.Scheme}://.", text,
+                new Dictionary<string, object?> { ["url"] = text, ["scheme"] = url.Scheme },
+                new[] { "Give an https:// URL.", "For a file already on this machine, use Import-LibraryModel -Path." });
+        }
+
+        return new ModelReference { Kind = ModelReferenceKind.Url, Text = text, Url = url };
+    }
+
+    static bool IsHubPrefixed(string t, out string rest)
+    {
+        foreach (var prefix in new[] { "hf.co/", "huggingface.co/" })
+        {
+            if (t.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                rest = t[prefix.Length..];
+                return true;
+            }
+        }
+
+        rest = "";
+        return false;
+    }
+
+    /// <summary>
+    /// <c>&lt;owner&gt;/&lt;repo&gt;[@rev][:quant]</c> or <c>&lt;owner&gt;/&lt;repo&gt;[@rev]/&lt;path&gt;</c>; a revision may also
+    /// close the whole reference (<c>.../file.gguf@v1</c>, <c>...:Q4_K_M@v1</c>).
+    /// </summary>
+    static ModelReference ParseHub(string text, string rest)
+    {
+        var segments = rest.Split('/');
+        if (segments.Length < 2 || segments[0].Length == 0 || segments[1].Length == 0)
+        {
+            throw Invalid(text, "a Hub reference is hf.co/<owner>/<repo>[:<quant>] or hf.co/<owner>/<repo>/<file>");
+        }
+
+        var owner = segments[0];
+        var repoPart = segments[1];
+        string? revision = null;
+        string? quant = null;
+        string? path = segments.Length > 2 ? string.Join('/', segments.Skip(2)) : null;
+
+        // A revision written after the repository name: <repo>@<rev>[:<quant>].
+        var at = repoPart.IndexOf('@');
+        if (at >= 0)
+        {
+            revision = repoPart[(at + 1)..];
+            repoPart = repoPart[..at];
+            var colonInRevision = revision.IndexOf(':');
+            if (colonInRevision >= 0 && path is null)
+            {
+                quant = revision[(colonInRevision + 1)..];
+                revision = revision[..colonInRevision];
+            }
+        }
+
+        var colon = repoPart.IndexOf(':');
+        if (colon >= 0)
+        {
+            quant = repoPart[(colon + 1)..];
+            repoPart = repoPart[..colon];
+            var atInQuant = quant.IndexOf('@');
+            if (atInQuant >= 0)
+            {
+                revision = quant[(atInQuant + 1)..];
+                quant = quant[..atInQuant];
+            }
+        }
+
+        if (path is not null && revision is null)
+        {
+            // A revision closing a file reference: the last '@' of the last segment.
+            var lastSlash = path.LastIndexOf('/');
+            var lastAt = path.LastIndexOf('@');
+            if (lastAt > lastSlash)
+            {
+                revision = path[(lastAt + 1)..];
+                path = path[..lastAt];
+            }
+        }
+
+        if (quant is not null && path is not null)
+        {
+            throw Invalid(text, "give either :<quant> or a file path, not both");
+        }
+
+        if (!HubName().IsMatch(owner) || !HubName().IsMatch(repoPart) || repoPart.Contains("--") || repoPart.Contains(".."))
+        {
+            throw Invalid(text, $"'{owner}/{repoPart}' is not a valid Hub repository id (letters, digits, '-', '_', '.')");
+        }
+
+        if (revision is not null && (revision.Length == 0 || revision.Contains("..") || !RevisionPattern().IsMatch(revision)))
+        {
+            throw Invalid(text, $"'@{revision}' is not a valid revision (a branch, tag or commit)");
+        }
+
+        if (quant is not null && !Quant().IsMatch(quant))
+        {
+            throw Invalid(text, $"':{quant}' is not a valid quantization (like Q4_K_M)");
+        }
+
+        if (path is not null)
+        {
+            path = CheckRelativePath(path, text);
+        }
+
+        return new ModelReference
+        {
+            Kind = ModelReferenceKind.HuggingFace,
+            Text = text,
+            Owner = owner,
+            Repository = repoPart,
+            Quantization = quant?.ToUpperInvariant(),
+            FilePath = path,
+            Revision = revision,
+        };
+    }
+
+    /// <summary>
+    /// A path inside a model folder: relative, forward slashes, no empty, <c>.</c> or <c>..</c> segment, no drive, no
+    /// NUL. Anything else would let a reference or a server's listing write outside the model's folder:
+    /// UnsafeModelContent. Returns the path with backslashes refused rather than reinterpreted.
+    /// </summary>
+    public static string CheckRelativePath(string path, object? target = null)
+    {
+        var bad = path.Length == 0 || path.StartsWith('/') || path.Contains('\\') || path.Contains('\0') || path.Contains(':')
+            || path.Split('/').Any(s => s.Length == 0 || s == "." || s == "..");
+        if (bad)
+        {
+            throw new SecurityException(ErrorIds.UnsafeModelContent,
+                $"The file path '{path}' leaves the model's folder (absolute, '..', or an empty segment); refusing it.",
+                target ?? path,
+                new Dictionary<string, object?> { ["path"] = path },
+                new[] { "Name a file by its path inside the repository, like hf.co/<owner>/<repo>/<folder>/<file>." });
+        }
+
+        return path;
+    }
+
+    static ModelReference ParseOci(string text, string registry, string rest)
+    {
+        string? digest = null;
+        string? tag = null;
+        var at = rest.IndexOf('@');
+        if (at >= 0)
+        {
+            digest = rest[(at + 1)..];
+            rest = rest[..at];
+            if (!OciDigest().IsMatch(digest))
+            {
+                throw Invalid(text, $"'@{digest}' is not a digest (sha256:<64 hex digits>)");
+            }
+
+            digest = digest.ToLowerInvariant();
+        }
+
+        var colon = rest.LastIndexOf(':');
+        if (colon > rest.LastIndexOf('/'))
+        {
+            tag = rest[(colon + 1)..];
+            rest = rest[..colon];
+            if (!OciTag().IsMatch(tag))
+            {
+                throw Invalid(text, $"':{tag}' is not a valid tag");
+            }
+        }
+
+        if (!OciRepository().IsMatch(rest))
+        {
+            throw Invalid(text, $"'{rest}' is not a valid repository name (lower-case path components)");
+        }
+
+        return new ModelReference
+        {
+            Kind = ModelReferenceKind.Oci,
+            Text = text,
+            Registry = registry.ToLowerInvariant(),
+            Repository = rest,
+            Tag = digest is null ? tag ?? "latest" : tag,
+            Digest = digest,
+        };
+    }
+
+    /// <summary>A registry host has a dot or a port, or is <c>localhost</c> (as Docker tells a registry from a namespace).</summary>
+    static bool IsRegistryHost(string first) =>
+        !first.Equals("hf.co", StringComparison.OrdinalIgnoreCase) && !first.Equals("huggingface.co", StringComparison.OrdinalIgnoreCase)
+        && (first.Contains('.') || first.Contains(':') || first.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        && RegistryHost().IsMatch(first);
+
+    static ModelLibraryException Invalid(string text, string why) => new(
+        ErrorIds.InvalidModelId, ErrorKind.InvalidArgument, $"'{text}' is not a model id or reference: {why}.",
+        new Dictionary<string, object?> { ["reference"] = text },
+        new[]
+        {
+            "Give a catalog id (Get-LibraryModel lists them), hf.co/<owner>/<repo>[:<quant>], hf.co/<owner>/<repo>/<file>, optionally with @<revision>,",
+            "or an OCI reference <registry>/<repository>[:<tag>], or use Start-ModelDownload -Uri for a URL.",
+        }, text);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")]
+    private static partial Regex HubName();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/%-]{0,254}$")]
+    private static partial Regex RevisionPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex Quant();
+
+    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]
+    private static partial Regex OciRepository();
+
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    private static partial Regex OciTag();
+
+    [GeneratedRegex("^sha256:[0-9a-fA-F]{64}$")]
+    private static partial Regex OciDigest();
+
+    [GeneratedRegex("^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")]
+    private static partial Regex RegistryHost();
+}

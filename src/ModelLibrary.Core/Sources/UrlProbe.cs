@@ -1,0 +1,43 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace ModelLibrary.Sources;
+
+/// <summary>
+/// What a server states about a file before it is fetched, read from the first answer without following its redirect:
+/// the Hub answers a resolve URL with <c>X-Linked-Etag</c> (the LFS SHA-256, quoted) and <c>X-Linked-Size</c> on the
+/// redirect itself (huggingface_hub file_download.py, <c>get_hf_file_metadata</c>).
+/// </summary>
+internal static class UrlProbe
+{
+    static readonly HttpClient NoRedirects = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = true, AutomaticDecompression = DecompressionMethods.None })
+    {
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    public static async Task<(string? Sha256, long? Size)> StatedAsync(Uri url, Func<Uri, AuthenticationHeaderValue?> authorize, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Head, url);
+            request.Headers.Authorization = authorize(url);
+            using var response = await NoRedirects.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode && (int)response.StatusCode is not (>= 300 and < 400))
+            {
+                // The download itself reports the failure, with the engine's retries and messages.
+                return (null, null);
+            }
+
+            var linked = First(response, "X-Linked-Etag")?.Trim().TrimStart('W', '/').Trim('"');
+            var size = long.TryParse(First(response, "X-Linked-Size"), out var s) ? s : response.Content.Headers.ContentLength;
+            return (Sha256Checksum.Normalize(linked), size);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, null);
+        }
+    }
+
+    static string? First(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+}
