@@ -31,16 +31,28 @@ public static partial class LocalModelScanner
 
         foreach (var folder in new DirectoryInfo(directory).EnumerateDirectories())
         {
-            var files = folder.EnumerateFiles("*", SearchOption.AllDirectories).Where(IsModelFile).ToList();
-            if (files.Count == 0)
+            if (ScanFolder(folder, provider) is { } found)
             {
-                continue;
+                yield return found;
             }
-
-            var path = files.Count == 1 ? files[0].FullName : folder.FullName;
-            yield return new Found(path, IdFromName(folder.Name), provider, CatalogJson.FormatFromFileName(files[0].Name),
-                files.Sum(f => f.Length), files.Max(f => f.LastWriteTimeUtc));
         }
+    }
+
+    /// <summary>The model in one model folder (its one file, or the folder when it holds several); null when it holds none.</summary>
+    public static Found? ScanFolder(string folder, string provider) =>
+        Directory.Exists(folder) ? ScanFolder(new DirectoryInfo(folder), provider) : null;
+
+    static Found? ScanFolder(DirectoryInfo folder, string provider)
+    {
+        var files = folder.EnumerateFiles("*", SearchOption.AllDirectories).Where(IsModelFile).ToList();
+        if (files.Count == 0)
+        {
+            return null;
+        }
+
+        var path = files.Count == 1 ? files[0].FullName : folder.FullName;
+        return new Found(path, IdFromName(folder.Name), provider, CatalogJson.FormatFromFileName(files[0].Name),
+            files.Sum(f => f.Length), files.Max(f => f.LastWriteTimeUtc));
     }
 
     /// <summary>Bytes a file or folder takes.</summary>

@@ -52,6 +52,15 @@ public sealed partial class ModelLibraryService
             return null;
         }
 
+        if (entry is not null && model.LocalPath is null && LocalModelScanner.ScanFolder(ModelDirectory(model), model.Provider) is { } onDisk)
+        {
+            // As the listing does: a catalog model whose file sits where a download puts it is that model, row or not.
+            // Only this model's own folder is looked at, not the whole disk.
+            model.Status = ModelStatus.Local;
+            model.LocalPath = onDisk.Path;
+            model.DiskUsage = onDisk.Bytes;
+        }
+
         var active = Tasks.ForModel(model.Id).Where(t => !t.IsFinished).OrderByDescending(t => t.UpdatedAt).FirstOrDefault();
         DeriveState(model, active);
         return model;
