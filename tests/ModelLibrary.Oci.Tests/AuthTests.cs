@@ -107,4 +107,46 @@ public sealed class AuthTests
         using var tags = await http.GetAsync(new Uri(registries.Basic.BaseUri, "v2/team/tiny/tags/list"));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, tags.StatusCode);
     }
+
+    [Fact]
+    public async Task An_expired_token_is_fetched_again_and_a_live_one_is_reused()
+    {
+        var registry = registries.Token.Registry;
+        await using var publisher = TestLibrary.Create();
+        await publisher.ImportAsync("safetensors/model.safetensors", "expiry");
+        publisher.RegisterSource("tokens", registries.Token.BaseUri, RegistryFixture.User, RegistryFixture.Password);
+        await publisher.PublishAsync("expiry", $"{registry}/team/expiry:v1");
+        var client = publisher.Service.Catalog.Registries.ClientFor(registry);
+        registries.TokenServer.ExpiresIn = 2;
+        try
+        {
+            registries.TokenServer.Requests.Clear();
+            await client.ListTagsAsync("team/expiry", 10, CancellationToken.None);
+            await client.ListTagsAsync("team/expiry", 10, CancellationToken.None);
+            var live = registries.TokenServer.Requests.Count;
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var tags = await client.ListTagsAsync("team/expiry", 10, CancellationToken.None);
+
+            Assert.Equal(1, live);
+            Assert.Equal(2, registries.TokenServer.Requests.Count);
+            Assert.Contains("v1", tags);
+        }
+        finally
+        {
+            registries.TokenServer.ExpiresIn = 300;
+        }
+    }
+
+    [Fact]
+    public async Task A_registry_that_refuses_listing_lists_nothing_with_a_warning_naming_it()
+    {
+        await using var library = TestLibrary.Create();
+        library.RegisterSource("locked", registries.Token.BaseUri);
+        var source = library.Service.Catalog.ListSources().Single(s => s.Name == "locked");
+
+        var listed = await library.Service.Catalog.Open(source).ReadAsync(CancellationToken.None);
+
+        Assert.Empty(listed.Models);
+        Assert.Contains(listed.Warnings, w => w.Contains(registries.Token.Registry) && w.Contains("does not allow listing"));
+    }
 }

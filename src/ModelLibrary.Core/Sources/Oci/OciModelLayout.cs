@@ -170,24 +170,11 @@ public static class OciModelLayout
     }
 
     /// <summary>
-    /// A layer's path as a relative path of plain segments: no root, no drive, no <c>..</c>, no backslash, no NUL.
-    /// The download engine checks containment again on the resolved path; this names the artifact in the error.
+    /// A layer's path, refused (UnsafeModelContent, naming the artifact) when it would leave the model's folder: the
+    /// one rule for every source's paths, <see cref="ModelReference.CheckRelativePath"/>. The download engine checks
+    /// containment again on the resolved path.
     /// </summary>
-    public static string SafeRelativePath(OciReference reference, string path)
-    {
-        var segments = path.Split('/');
-        var unsafePath = path.Length == 0 || path.Length > 512 || path.StartsWith('/') || path.Contains('\\') || path.Contains('\0') || path.Contains(':')
-            || segments.Any(s => s is "" or "." or "..");
-        if (unsafePath)
-        {
-            throw new SecurityException(ErrorIds.UnsafeModelContent,
-                $"'{reference}' names a layer path '{path}' that leaves the model's folder; nothing was downloaded.", reference.ToString(),
-                new Dictionary<string, object?> { ["model_id"] = reference.ToString(), ["path"] = path },
-                new[] { "Do not pull this artifact; tell its publisher that a layer path must be relative and stay inside the model folder." });
-        }
-
-        return path;
-    }
+    public static string SafeRelativePath(OciReference reference, string path) => ModelReference.CheckRelativePath(path, reference.ToString());
 
     static bool IsDigest(string? digest) => digest is { Length: 71 } && digest.StartsWith("sha256:", StringComparison.Ordinal) && digest[7..].All(Uri.IsHexDigit);
 
