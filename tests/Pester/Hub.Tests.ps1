@@ -130,6 +130,14 @@ Describe 'Get-LibraryModel with Hub references' -Tag Hub {
         Get-ModelDownload | Should -BeNullOrEmpty
     }
 
+    It 'scores a reference with Test-ProviderCompatibility, nothing downloaded' {
+        Use-Hub | Out-Null
+        $c = Test-ProviderCompatibility hf.co/Qwen/Tiny-GGUF:Q4_K_M -Provider llama-cpp
+        $c.ModelId | Should -Be 'hf.co/Qwen/Tiny-GGUF:Q4_K_M'
+        $c.Compatible | Should -BeTrue
+        (Test-ProviderCompatibility hf.co/Org/Tiny-Transformers -Provider llama-cpp).Compatible | Should -BeFalse
+    }
+
     It 'says InvalidModelId for a string that is neither an id nor a reference' {
         Use-Hub | Out-Null
         Get-LibraryModel 'hf.co/only-owner' -ErrorVariable e -ErrorAction SilentlyContinue
@@ -324,6 +332,55 @@ Describe 'Whole transformers models' -Tag Hub {
         $stats.'resolve:generation_config.json' | Should -BeNullOrEmpty
         $stats.'resolve:model.safetensors' | Should -BeGreaterThan 0
         Test-Path (Join-Path $lib 'transformers/hf.co--Org--Tiny-Transformers/model.safetensors') | Should -BeTrue
+    }
+}
+
+Describe 'A downloaded reference in the other cmdlets' -Tag Hub {
+    It 'is read, tested and removed by its id' {
+        $lib = Use-Hub
+        Start-ModelDownload hf.co/Qwen/Tiny-GGUF:Q4_K_M | Out-Null
+        (Get-ModelMetadata hf.co/Qwen/Tiny-GGUF:Q4_K_M).ModelId | Should -Be 'hf.co/Qwen/Tiny-GGUF:Q4_K_M'
+        $result = Test-LibraryModel hf.co/Qwen/Tiny-GGUF:Q4_K_M
+        $result.Passed | Should -BeTrue
+        ($result.Checks | Where-Object Name -eq 'Checksum').Outcome | Should -Be 'Passed'
+        Remove-LibraryModel hf.co/Qwen/Tiny-GGUF:Q4_K_M -Confirm:$false
+        Test-Path (Join-Path $lib 'llama-cpp/hf.co--Qwen--Tiny-GGUF--Q4_K_M') | Should -BeFalse
+        # Gone from the library; the Hub still offers it.
+        (Get-LibraryModel hf.co/Qwen/Tiny-GGUF:Q4_K_M).Status | Should -Be 'Available'
+    }
+
+    It 'pauses and resumes a folder model, within the file it was in, without fetching finished files again' {
+        $lib = Use-Hub
+        Set-TestHub $Hub -CdnQuery 'rate=100000'
+        $job = Start-ModelDownload hf.co/Org/Tiny-Transformers -AsJob
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ((Get-ModelDownload -ModelId hf.co/Org/Tiny-Transformers).DownloadedSize -lt 150000 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $paused = Suspend-ModelDownload -ModelId hf.co/Org/Tiny-Transformers -PassThru
+        $paused.Status | Should -Be 'Paused'
+        $job | Wait-Job -Timeout 30 | Remove-Job -Force
+        Test-Path (Join-Path $lib 'transformers/hf.co--Org--Tiny-Transformers') | Should -BeFalse
+        Set-TestHub $Hub -ResetStats -CdnQuery ''
+        $task = Resume-ModelDownload -TaskId $paused.TaskId
+        $task.Status | Should -Be 'Completed'
+        $task.TaskId | Should -Be $paused.TaskId
+        $stats = Get-TestHubStats $Hub
+        $stats.cdnRanged | Should -BeGreaterThan 0
+        $stats.'resolve:config.json' | Should -BeNullOrEmpty
+        Sha256 (Join-Path $lib 'transformers/hf.co--Org--Tiny-Transformers/model.safetensors') | Should -Be (Sha256 (Join-Path $Fixtures 'safetensors/voices.safetensors'))
+    }
+}
+
+Describe 'One model by id' -Tag Hub {
+    It 'is found without reading the catalogs after the one that lists it' {
+        Use-Hub | Out-Null
+        # A registered catalog that cannot be read: a full listing warns about it; finding a built-in id does not touch it.
+        Register-ModelSource -Name down -Uri 'http://127.0.0.1:9/catalog.json' -WarningAction SilentlyContinue | Out-Null
+        Get-LibraryModel -Source builtin -WarningVariable listed -WarningAction SilentlyContinue | Out-Null
+        $listed | Should -BeLike "*'down'*"
+        (Get-LibraryModel tinyllama-1.1b-chat-q4 -WarningVariable w -WarningAction SilentlyContinue).Status | Should -Be 'Available'
+        $w | Should -BeNullOrEmpty
+        Start-ModelDownload tinyllama-1.1b-chat-q4 -WhatIf -WarningVariable w2 -WarningAction SilentlyContinue
+        $w2 | Should -BeNullOrEmpty
     }
 }
 

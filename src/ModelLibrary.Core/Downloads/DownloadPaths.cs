@@ -85,7 +85,8 @@ public sealed partial class DownloadPaths
     /// </summary>
     public static string FolderName(string modelId)
     {
-        if (Catalog.CatalogJson.IsValidId(modelId))
+        // An id that is a path out of the folder stays as written, for the containment check to refuse (never renamed into safety).
+        if (Catalog.CatalogJson.IsValidId(modelId) || Path.IsPathRooted(modelId) || modelId.Split('/', '\\').Any(s => s is "." or ".."))
         {
             return modelId;
         }

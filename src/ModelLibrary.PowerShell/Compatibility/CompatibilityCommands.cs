@@ -59,7 +59,15 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
                     : listing.Models.Where(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase)).Take(1).ToList();
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(id))
                 {
-                    throw ModelLibraryException.ModelNotFound(id);
+                    // A reference (hf.co/...) no listing holds: what the source says of it, nothing downloaded.
+                    if (!ModelLibrary.Sources.ModelReference.LooksLikeReference(id))
+                    {
+                        throw ModelLibraryException.ModelNotFound(id);
+                    }
+
+                    var lookup = Run(ct => Service.DescribeAsync(id, ct));
+                    WriteWarnings(lookup.Warnings);
+                    matches = lookup.Models.ToList();
                 }
 
                 foreach (var model in matches)
