@@ -145,7 +145,7 @@ public sealed class FaultTests
     [Fact]
     public async Task A_registry_stopped_in_the_middle_of_a_pull_is_resumed_when_it_is_back()
     {
-        var weights = Safetensors(6 * 1024 * 1024);
+        var weights = TestLibrary.Safetensors(6 * 1024 * 1024);
         var size = weights.Length;
         using var http = RawPush.Client();
         await Artifacts.PushAsync(http, Registry.BaseUri, "faults/stopped-pull", "v1", OciMediaTypes.OciManifest, OciMediaTypes.ModelPackArtifact,
@@ -239,21 +239,45 @@ public sealed class FaultTests
         Assert.Equal(bytes, File.ReadAllBytes(Registry.BlobPath(digest)));
     }
 
-    /// <summary>A valid safetensors file (huggingface/safetensors: u64 header length, JSON header, data) of about <paramref name="size"/> bytes.</summary>
-    static byte[] Safetensors(int size)
+    [Fact]
+    public async Task A_paused_pull_resumes_by_task_id_in_a_new_process_with_the_registrys_login()
     {
-        var header = Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"U8\",\"shape\":[" + size + "],\"data_offsets\":[0," + size + "]}}");
-        var padded = (header.Length + 7) / 8 * 8;
-        var file = new byte[8 + padded + size];
-        BitConverter.TryWriteBytes(file.AsSpan(0, 8), (ulong)padded);
-        header.CopyTo(file, 8);
-        for (var i = 8 + header.Length; i < 8 + padded; i++)
+        var registry = registries.Basic;
+        var weights = TestLibrary.Safetensors(6 * 1024 * 1024);
+        await using var proxy = new SlowProxy(registry.Port, 3 * 1024 * 1024);
+        await using var publisher = TestLibrary.Create();
+        var file = Path.Combine(publisher.Root, "big.safetensors");
+        File.WriteAllBytes(file, weights);
+        var importer = new ModelLibrary.Library.ModelImporter(publisher.Service);
+        await importer.ImportAsync(await importer.PlanAsync(new ModelLibrary.Library.ImportRequest { Path = file, Id = "big" }, CancellationToken.None), CancellationToken.None);
+        publisher.RegisterSource("slow", new Uri($"http://{proxy.Registry}"), RegistryFixture.User, RegistryFixture.Password);
+        var published = await publisher.PublishAsync("big", $"{proxy.Registry}/resume/big:v1");
+
+        var root = Path.Combine(Path.GetTempPath(), "ml-oci-" + Guid.NewGuid().ToString("N")[..10]);
+        string taskId;
+        await using (var first = TestLibrary.Create(root))
         {
-            file[i] = (byte)' ';
+            first.RegisterSource("slow", new Uri($"http://{proxy.Registry}"), RegistryFixture.User, RegistryFixture.Password);
+            var plan = await first.Service.PlanDownloadAsync(published.Reference, force: false, CancellationToken.None);
+            await using var manager = first.FastManager();
+            var task = await manager.StartAsync(ModelLibrary.Downloads.DownloadRequest.FromResolved(plan.Resolved!), plan.Model);
+            taskId = task.TaskId;
+            var relayedBefore = proxy.Relayed;
+            await WaitUntil(() => proxy.Relayed - relayedBefore > weights.Length / 3, TimeSpan.FromSeconds(30));
+            var paused = await manager.SuspendAsync(taskId);
+            Assert.Equal(DownloadStatus.Paused, paused.Status);
         }
 
-        Random.Shared.NextBytes(file.AsSpan(8 + padded));
-        return file;
+        // A new process: no token, no client, only the library on disk and the registered source.
+        await using var second = TestLibrary.Create(root);
+        var resumed = await second.Service.ResumeDownloadAsync(taskId, CancellationToken.None);
+        var done = await second.Service.Downloads.WaitAsync(resumed.TaskId);
+        var model = await second.Service.GetAsync(published.Reference, CancellationToken.None);
+
+        Assert.Equal(taskId, done.TaskId);
+        Assert.Equal(DownloadStatus.Completed, done.Status);
+        Assert.Equal(RawPush.Digest(weights), TestLibrary.Sha256(model.LocalPath!));
+        Assert.Equal(published.Digest, model.Revision);
     }
 
     static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)

@@ -98,9 +98,9 @@ public sealed class TestLibrary : IAsyncDisposable
     public string Root { get; }
     public ModelLibraryService Service { get; }
 
-    public static TestLibrary Create()
+    public static TestLibrary Create(string? existingRoot = null)
     {
-        var root = Path.Combine(Path.GetTempPath(), "ml-oci-" + Guid.NewGuid().ToString("N")[..10]);
+        var root = existingRoot ?? Path.Combine(Path.GetTempPath(), "ml-oci-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(root);
         var configuration = LibraryConfiguration.FromEnvironment(new Hashtable { [LibraryConfiguration.ModelsDirVariable] = root });
         return new TestLibrary(root, new ModelLibraryService(configuration, new HttpClient()));
@@ -144,6 +144,23 @@ public sealed class TestLibrary : IAsyncDisposable
         StallTimeout = TimeSpan.FromSeconds(3),
         PartSize = 1024 * 1024,
     });
+
+    /// <summary>A valid safetensors file (huggingface/safetensors: u64 header length, JSON header, data) of about <paramref name="size"/> bytes.</summary>
+    public static byte[] Safetensors(int size)
+    {
+        var header = Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"U8\",\"shape\":[" + size + "],\"data_offsets\":[0," + size + "]}}");
+        var padded = (header.Length + 7) / 8 * 8;
+        var file = new byte[8 + padded + size];
+        BitConverter.TryWriteBytes(file.AsSpan(0, 8), (ulong)padded);
+        header.CopyTo(file, 8);
+        for (var i = 8 + header.Length; i < 8 + padded; i++)
+        {
+            file[i] = (byte)' ';
+        }
+
+        Random.Shared.NextBytes(file.AsSpan(8 + padded));
+        return file;
+    }
 
     public static string Sha256(string path)
     {
