@@ -43,6 +43,15 @@ public class HealthProbeTests : IClassFixture<LoopbackServer>
     }
 
     [Fact]
+    public async Task A_probe_redirected_to_plain_http_on_another_host_is_not_followed()
+    {
+        // The configured endpoint may be plain http (the user chose it); where it redirects is held to the rule.
+        var health = await Check(BuiltInProviders.OllamaProvider, ("OLLAMA_HOST", $"http://127.0.0.1:{server.Port}/moved"));
+        Assert.False(health.Healthy);
+        Assert.Contains("redirected to plain http at 'ollama.invalid'", health.Message);
+    }
+
+    [Fact]
     public async Task Ollama_that_stalls_times_out()
     {
         var watch = Stopwatch.StartNew();

@@ -14,7 +14,7 @@ namespace ModelLibrary.Compatibility.Tests;
 /// <summary>
 /// A Kestrel server on 127.0.0.1 speaking the Ollama (/api/tags), OpenAI-compatible (/v1/models) and llama-server
 /// (/health) APIs at its root; under /broken they answer 500, under /stall they never answer, under /other they
-/// answer plain text.
+/// answer plain text, under /moved they redirect to plain http on another host.
 /// </summary>
 public sealed class LoopbackServer : IAsyncLifetime
 {
@@ -51,6 +51,8 @@ public sealed class LoopbackServer : IAsyncLifetime
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
         });
         app.MapGet("/other/{**rest}", () => Results.Text("hello, I am not Ollama"));
+        // A server that sends its API elsewhere over plain http (the other host never resolves: .invalid).
+        app.MapGet("/moved/{**rest}", (HttpContext context) => Results.Redirect($"http://ollama.invalid:{context.Connection.LocalPort}/api/tags"));
 
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -14,11 +14,12 @@ public sealed class ProxyTests
     [Fact]
     public void The_handler_uses_the_system_default_proxy_unless_one_is_given()
     {
-        using var handler = DownloadHttp.CreateHandler(null);
+        using var handler = ModelLibrary.Net.HttpClients.CreateSocketsHandler(null);
 
         Assert.True(handler.UseProxy);
         Assert.Null(handler.Proxy); // SocketsHttpHandler then asks HttpClient.DefaultProxy
         Assert.Equal(DecompressionMethods.None, handler.AutomaticDecompression);
+        Assert.False(handler.AllowAutoRedirect); // RedirectHandler follows them, checking every hop
     }
 
     [Fact]

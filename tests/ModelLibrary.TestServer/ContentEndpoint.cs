@@ -34,6 +34,14 @@ sealed class ContentEndpoint
             return;
         }
 
+        if (faults.BasicAuth is { } expected
+            && request.Headers.Authorization.ToString() != "Basic " + expected)
+        {
+            response.StatusCode = StatusCodes.Status401Unauthorized;
+            response.Headers.WWWAuthenticate = "Basic realm=\"models\"";
+            return;
+        }
+
         if (faults.Status is { } status && (faults.FailFirst == 0 || number <= faults.FailFirst))
         {
             response.StatusCode = status;
@@ -85,6 +93,12 @@ sealed class ContentEndpoint
 
         if (HttpMethods.IsHead(request.Method))
         {
+            return;
+        }
+
+        if (faults.HtmlOnGet)
+        {
+            await WriteSignInPageAsync(context);
             return;
         }
 
@@ -194,6 +208,19 @@ sealed class ContentEndpoint
                 }
             }
         }
+    }
+
+    /// <summary>What a CDN or a gated repository answers in place of the file: 200, text/html, a page of its own size.</summary>
+    static async Task WriteSignInPageAsync(HttpContext context)
+    {
+        var page = "<!DOCTYPE html><html><head><title>Sign in</title></head><body><h1>Sign in to continue</h1></body></html>"u8.ToArray();
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.Headers.Remove("Content-Range");
+        response.Headers.Remove("Accept-Ranges");
+        response.ContentType = "text/html; charset=utf-8";
+        response.ContentLength = page.Length;
+        await response.Body.WriteAsync(page, context.RequestAborted);
     }
 
     static void Corrupt(Span<byte> span, long offset, long totalLength)

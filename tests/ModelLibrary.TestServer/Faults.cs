@@ -19,6 +19,11 @@ namespace ModelLibrary.TestServer;
 /// <item><c>noRanges=1</c> no Accept-Ranges and ignore Range.</item>
 /// <item><c>noLength=1</c> chunked, no Content-Length.</item>
 /// <item><c>etag=X</c> override the ETag (simulates a changed file).</item>
+/// <item><c>htmlOnGet=1</c> HEAD answers as usual, GET answers 200 with an HTML sign-in page (as a CDN or a gated
+/// repository does when it wants a login), with that page's own Content-Length.</item>
+/// <item><c>basicAuth=B</c> 401 with a Basic challenge unless the request carries <c>Authorization: Basic B</c> (B the
+/// base64 of <c>user:password</c>, so the password itself is not in the URL a test checks for leaks).</item>
+/// <item><c>hangMs=M</c> (any route) accept the request and answer nothing for M ms: an unresponsive server.</item>
 /// </list>
 /// </remarks>
 public sealed record Faults
@@ -36,6 +41,8 @@ public sealed record Faults
     public bool NoRanges { get; init; }
     public bool NoLength { get; init; }
     public string? ETag { get; init; }
+    public bool HtmlOnGet { get; init; }
+    public string? BasicAuth { get; init; }
 
     public static Faults From(IQueryCollection query)
     {
@@ -57,6 +64,8 @@ public sealed record Faults
             NoRanges = Flag("noRanges"),
             NoLength = Flag("noLength"),
             ETag = query["etag"] is { Count: > 0 } e ? $"\"{e[0]}\"" : null,
+            HtmlOnGet = Flag("htmlOnGet"),
+            BasicAuth = query["basicAuth"] is { Count: > 0 } b ? b[0] : null,
         };
     }
 

@@ -18,7 +18,12 @@ namespace ModelLibrary.TestServer;
 /// <remarks>
 /// Routes: <c>/files/&lt;path&gt;</c>, <c>/gen/&lt;size&gt;/&lt;seed&gt;</c> and <c>…/&lt;seed&gt;.sha256</c>,
 /// <c>/catalog.json</c>, <c>/custom-catalog.json</c> (set by <c>POST /_control/catalog</c>),
-/// <c>/_control/malformed</c>, <c>GET /_stats</c>, <c>POST /_stats/reset</c>.
+/// <c>/_control/malformed</c>, <c>GET /_stats</c>, <c>POST /_stats/reset</c>; hostile servers:
+/// <c>/redirect?to=&lt;url&gt;[&amp;status=302]</c> (one redirect, absolute or relative <c>to</c>), <c>/loop/a</c> (a → b → a),
+/// <c>/endless/&lt;seed&gt;</c> (no Content-Length, a body that never ends, HEAD without a length) and
+/// <c>/endless-catalog.json</c> (a chunked catalog JSON that never ends); <c>getOnly=1</c> on <c>/redirect</c> answers
+/// HEAD directly and redirects GET only; <c>/_echo/headers</c> answers the request's headers as JSON. <c>hangMs=M</c> on any route answers
+/// nothing for M ms.
 /// </remarks>
 public sealed class LoopbackServer : IAsyncDisposable
 {
@@ -91,6 +96,17 @@ public sealed class LoopbackServer : IAsyncDisposable
     {
         var path = context.Request.Path.Value ?? "/";
         var method = context.Request.Method;
+        if (long.TryParse(context.Request.Query["hangMs"], out var hang) && hang > 0)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(hang), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
 
         if (path.StartsWith("/files/", StringComparison.Ordinal))
         {
@@ -99,6 +115,43 @@ public sealed class LoopbackServer : IAsyncDisposable
         else if (path.StartsWith("/gen/", StringComparison.Ordinal))
         {
             await SendGeneratedAsync(context, path["/gen/".Length..]);
+        }
+        else if (path == "/redirect")
+        {
+            Stats.CountRequest(path, path + context.Request.QueryString.Value, false);
+            var to = context.Request.Query["to"].ToString();
+            if (HttpMethods.IsHead(method) && context.Request.Query["getOnly"] == "1" && Uri.TryCreate(to, UriKind.Absolute, out var target))
+            {
+                // HEAD answers directly (from this server's copy of the target), only GET is redirected.
+                context.Request.Path = target.AbsolutePath;
+                context.Request.QueryString = new QueryString(target.Query);
+                await HandleAsync(context);
+                return;
+            }
+
+            context.Response.StatusCode = int.TryParse(context.Request.Query["status"], out var status) ? status : StatusCodes.Status302Found;
+            context.Response.Headers.Location = to;
+        }
+        else if (path == "/_echo/headers")
+        {
+            // What reached the server, for tests of which headers a client forwards across redirects.
+            context.Response.ContentType = "application/json";
+            await JsonSerializer.SerializeAsync(context.Response.Body,
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), cancellationToken: context.RequestAborted);
+        }
+        else if (path.StartsWith("/loop/", StringComparison.Ordinal))
+        {
+            Stats.CountRequest(path, path, false);
+            context.Response.StatusCode = StatusCodes.Status302Found;
+            context.Response.Headers.Location = path == "/loop/a" ? "/loop/b" : "/loop/a";
+        }
+        else if (path.StartsWith("/endless/", StringComparison.Ordinal))
+        {
+            await HostileBodies.SendEndlessAsync(context, Stats, path);
+        }
+        else if (path == "/endless-catalog.json")
+        {
+            await HostileBodies.SendEndlessCatalogAsync(context, Stats);
         }
         else if (path == "/catalog.json")
         {

@@ -46,8 +46,19 @@ public sealed record CatalogReadResult(IReadOnlyList<ModelInfo> Models, IReadOnl
 /// <summary>A model source as <c>Get-ModelSource</c> shows it.</summary>
 public sealed class ModelSourceInfo
 {
+    readonly string uri = "";
+
     public string Name { get; init; } = "";
-    public string Uri { get; init; } = "";
+
+    /// <summary>Where the catalog is, as shown: credentials in a URL read <c>***@</c>; the fetch uses them (<see cref="FetchUri"/>).</summary>
+    public string Uri
+    {
+        get => Net.SafeUrl.MaskText(uri)!;
+        init => uri = value;
+    }
+
+    /// <summary>The URI as registered, credentials included; never shown.</summary>
+    internal string FetchUri => uri;
     /// <summary><c>BuiltIn</c>, <c>File</c>, <c>Http</c>, <c>HuggingFace</c>, <c>Oci</c>, ...</summary>
     public string Type { get; init; } = "";
     public bool AllowInsecureHttp { get; init; }

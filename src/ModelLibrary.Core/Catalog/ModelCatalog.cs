@@ -19,6 +19,7 @@ public sealed class ModelCatalog
 
     readonly SourceStore store;
     readonly HttpClient http;
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, SourceReadState> reads = new(StringComparer.OrdinalIgnoreCase);
 
     public ModelCatalog(SourceStore store, HttpClient http)
     {
@@ -77,14 +78,8 @@ public sealed class ModelCatalog
 
         if (resolvedType != FileType)
         {
-            var parsed = new Uri(normalizedUri);
-            if (parsed.Scheme == Uri.UriSchemeHttp && !allowInsecureHttp && !RegisteredCatalogSource.IsLoopback(parsed))
-            {
-                throw new SecurityException(ErrorIds.InsecureSource,
-                    $"The model source '{name}' uses plain http to '{parsed.Host}', which is not a loopback host.", name,
-                    new Dictionary<string, object?> { ["source"] = name, ["uri"] = normalizedUri },
-                    new[] { "Use an https:// URI.", "Or, if you trust the network path, register it with -AllowInsecureHttp." });
-            }
+            // The rule every request of this source is held to, on every redirect hop (see Net.RedirectHandler).
+            Net.HttpPolicy.ForSource(name, allowInsecureHttp).Ensure(new Uri(normalizedUri));
         }
 
         var record = new SourceRecord(name, normalizedUri, resolvedType, allowInsecureHttp, DateTimeOffset.UtcNow) { Credential = credential };
@@ -107,7 +102,11 @@ public sealed class ModelCatalog
     {
         if (string.Equals(name, BuiltInCatalogSource.SourceName, StringComparison.OrdinalIgnoreCase))
         {
-            throw Invalid(name, "the built-in catalog cannot be unregistered");
+            throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidOperation,
+                $"The built-in catalog '{BuiltInCatalogSource.SourceName}' is part of the module and cannot be unregistered.",
+                new Dictionary<string, object?> { ["source"] = name },
+                new[] { "Run Get-ModelSource to see the sources you registered; only those can be unregistered.", "To list models of one source only, use Get-LibraryModel -Source <name>." },
+                name);
         }
 
         if (!store.Remove(name))
@@ -122,37 +121,43 @@ public sealed class ModelCatalog
         new[] { "Run Get-ModelSource to list the sources." }, name);
 
     /// <summary>Reads every source; each failure becomes a warning naming the source.</summary>
-    public async Task<CatalogListing> ReadAllAsync(CancellationToken cancellationToken)
+    public Task<CatalogListing> ReadAllAsync(CancellationToken cancellationToken) => ReadAllAsync(null, cancellationToken);
+
+    /// <summary>
+    /// Reads every source at once; each failure becomes a warning naming the source. An HTTP source that did not
+    /// answer in time earlier in this session is not waited for again: its last good listing stands in (or it is
+    /// left out) while it is asked again in the background, and it is warned about once. With
+    /// <paramref name="budget"/> (tab completion) no source is waited for longer than that, and nothing is warned.
+    /// </summary>
+    public async Task<CatalogListing> ReadAllAsync(TimeSpan? budget, CancellationToken cancellationToken)
     {
-        var sources = ListSources().Select(Open).ToList();
-        // Fetch concurrently: one slow HTTP catalog should not make the others wait in line.
-        var reads = sources.Select(async s =>
-        {
-            try
-            {
-                return (s.Name, Result: await s.ReadAsync(cancellationToken).ConfigureAwait(false), Error: (ModelLibraryException?)null);
-            }
-            catch (ModelLibraryException e)
-            {
-                return (s.Name, Result: (CatalogReadResult?)null, Error: e);
-            }
-        }).ToList();
+        var sources = ListSources();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var reads = sources.Select(s => ReadOneAsync(s, budget, cancellationToken)).ToList();
         await Task.WhenAll(reads).ConfigureAwait(false);
 
         var models = new List<ModelInfo>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var warnings = new List<string>();
         var errors = new List<ModelLibraryException>();
-        foreach (var (name, result, error) in reads.Select(r => r.Result))
+        var diagnostics = new List<string>();
+        var complete = true;
+        foreach (var (info, result, error, note, waited) in reads.Select(r => r.Result))
         {
+            diagnostics.Add($"Source '{info.Name}' ({Net.SafeUrl.MaskText(info.Uri)}): {note} ({waited.TotalMilliseconds:0} ms).");
             if (error is not null)
             {
                 errors.Add(error);
                 warnings.Add(error.Message);
+            }
+
+            if (result is null)
+            {
+                complete = false;
                 continue;
             }
 
-            warnings.AddRange(result!.Warnings);
+            warnings.AddRange(result.Warnings);
             foreach (var model in result.Models)
             {
                 // The first source that lists an id owns it: the built-in catalog, then sources by age.
@@ -162,12 +167,126 @@ public sealed class ModelCatalog
                 }
                 else
                 {
-                    warnings.Add($"Source '{name}': the id '{model.Id}' is already listed by an earlier source; its entry is ignored.");
+                    warnings.Add($"Source '{info.Name}': the id '{model.Id}' is already listed by an earlier source; its entry is ignored.");
                 }
             }
         }
 
-        return new CatalogListing(models, warnings, errors);
+        diagnostics.Add($"{models.Count} catalog models from {sources.Count} sources in {started.ElapsedMilliseconds} ms.");
+        return new CatalogListing(models, budget is null ? warnings : Array.Empty<string>(), errors) { Complete = complete && errors.Count == 0, Diagnostics = diagnostics };
+    }
+
+    async Task<(ModelSourceInfo Info, CatalogReadResult? Result, ModelLibraryException? Error, string Note, TimeSpan Waited)> ReadOneAsync(
+        ModelSourceInfo info, TimeSpan? budget, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (info.Type != HttpType)
+        {
+            try
+            {
+                var result = await Open(info).ReadAsync(cancellationToken).ConfigureAwait(false);
+                return (info, result, null, $"{result.Models.Count} models", clock.Elapsed);
+            }
+            catch (ModelLibraryException e)
+            {
+                return (info, null, e, "unavailable", clock.Elapsed);
+            }
+        }
+
+        var state = reads.GetOrAdd(info.Name, _ => new SourceReadState());
+        Task<CatalogReadResult> read;
+        bool slow;
+        lock (state)
+        {
+            if (state.Uri != info.FetchUri)
+            {
+                // Re-registered elsewhere: what was known of the old URI says nothing about the new one.
+                state.Reset(info.FetchUri);
+            }
+
+            if (state.InFlight is { IsCompletedSuccessfully: true } done)
+            {
+                // A read that finished in the background since the last listing: the source answers again.
+                state.LastGood = (done.Result, DateTimeOffset.Now);
+                state.Slow = false;
+            }
+
+            if (state.InFlight is null || state.InFlight.IsCompleted)
+            {
+                // Not tied to the command's token: a read that outlives a short wait (completion, a slow source) goes
+                // on in the background, bounded by the source's own timeout, and fills the cache for the next command.
+                state.InFlight = Task.Run(() => Open(info).ReadAsync(CancellationToken.None));
+            }
+
+            read = state.InFlight;
+            slow = state.Slow;
+        }
+
+        var wait = budget ?? (slow ? TimeSpan.Zero : Timeout.InfiniteTimeSpan);
+        if (!read.IsCompleted && wait != TimeSpan.Zero)
+        {
+            await Task.WhenAny(read, Task.Delay(wait, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        lock (state)
+        {
+            if (read.IsCompletedSuccessfully)
+            {
+                state.Slow = false;
+                state.LastGood = (read.Result, DateTimeOffset.Now);
+                return (info, read.Result, null, $"{read.Result.Models.Count} models", clock.Elapsed);
+            }
+
+            if (read.IsCompleted)
+            {
+                var error = read.Exception?.InnerException as ModelLibraryException
+                    ?? new ModelLibraryException(ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable,
+                        $"Model source '{info.Name}' is unavailable: {read.Exception?.InnerException?.Message}.", target: info.Name);
+                var timedOut = error.InnerException is OperationCanceledException;
+                state.Slow |= timedOut;
+                // Said once per session for a source that does not answer; other failures are said each time.
+                var say = !timedOut || !state.Warned;
+                state.Warned |= timedOut;
+                return (info, state.LastGood?.Result, say && budget is null ? error : null,
+                    state.LastGood is { } last ? $"failed; its listing of {last.At:HH:mm:ss} stands in" : "unavailable", clock.Elapsed);
+            }
+
+            // Still asking: not waited for (completion's budget, or known to be slow).
+            if (budget is null && !state.Warned)
+            {
+                state.Warned = true;
+                var note = new ModelLibraryException(ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable,
+                    $"Model source '{info.Name}' is slow to answer; {(state.LastGood is { } last ? $"its listing of {last.At:HH:mm:ss} is used" : "its models are left out")} until it does.",
+                    new Dictionary<string, object?> { ["source"] = info.Name, ["uri"] = Net.SafeUrl.MaskText(info.Uri) },
+                    new[] { "Check the source's URI and the network.", $"Remove the source with Unregister-ModelSource -Name {info.Name}." }, info.Name);
+                return (info, state.LastGood?.Result, note, "not answering yet", clock.Elapsed);
+            }
+
+            return (info, state.LastGood?.Result, null,
+                state.LastGood is { } previous ? $"not answering yet; its listing of {previous.At:HH:mm:ss} stands in" : "not answering yet; left out", clock.Elapsed);
+        }
+    }
+
+    /// <summary>What this session knows of one HTTP source's reads: the one under way, the last good one, whether it is slow.</summary>
+    sealed class SourceReadState
+    {
+        public string? Uri;
+        public Task<CatalogReadResult>? InFlight;
+        public (CatalogReadResult Result, DateTimeOffset At)? LastGood;
+        /// <summary>Its last read timed out: commands do not wait for it until a read succeeds.</summary>
+        public bool Slow;
+        /// <summary>The user was told it does not answer (once per session).</summary>
+        public bool Warned;
+
+        public void Reset(string uri)
+        {
+            Uri = uri;
+            InFlight = null;
+            LastGood = null;
+            Slow = false;
+            Warned = false;
+        }
     }
 
     /// <summary>
@@ -257,4 +376,11 @@ public sealed class ModelCatalog
 }
 
 /// <summary>Every source's models, first lister wins, with the warnings and the sources that failed.</summary>
-public sealed record CatalogListing(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings, IReadOnlyList<ModelLibraryException> Errors);
+public sealed record CatalogListing(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings, IReadOnlyList<ModelLibraryException> Errors)
+{
+    /// <summary>False when a source was left out or stood in for by an earlier listing (not worth caching as it is).</summary>
+    public bool Complete { get; init; } = true;
+
+    /// <summary>What was read from where, and how long it took, for -Verbose (URLs masked).</summary>
+    public IReadOnlyList<string> Diagnostics { get; init; } = Array.Empty<string>();
+}

@@ -1,4 +1,4 @@
-using System.Net;
+using ModelLibrary.Net;
 
 namespace ModelLibrary.Catalog;
 
@@ -8,7 +8,12 @@ public sealed class RegisteredCatalogSource : IModelSource
     /// <summary>A catalog larger than this is refused rather than read into memory.</summary>
     const long MaxCatalogBytes = 32L * 1024 * 1024;
 
-    static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// A server that has not begun to answer by then is taken as not answering (the listing goes on without it);
+    /// one that answers has <see cref="BodyTimeout"/> to send the catalog.
+    /// </summary>
+    static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
+    static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(30);
 
     readonly HttpClient http;
 
@@ -30,7 +35,7 @@ public sealed class RegisteredCatalogSource : IModelSource
 
     async Task<string> ReadFileAsync(CancellationToken cancellationToken)
     {
-        var path = ModelCatalog.FilePath(Info.Uri);
+        var path = ModelCatalog.FilePath(Info.FetchUri);
         try
         {
             if (new FileInfo(path).Length > MaxCatalogBytes)
@@ -48,39 +53,52 @@ public sealed class RegisteredCatalogSource : IModelSource
 
     async Task<string> FetchAsync(CancellationToken cancellationToken)
     {
+        var uri = new Uri(Info.FetchUri);
+        var shown = SafeUrl.Masked(uri);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(FetchTimeout);
+        timeout.CancelAfter(AnswerTimeout);
+        var answered = false;
         try
         {
-            using var response = await http.GetAsync(Info.Uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri).With(HttpPolicy.ForSource(Name, Info.AllowInsecureHttp));
+            request.Headers.Accept.ParseAdd("application/json");
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            answered = true;
+            timeout.CancelAfter(BodyTimeout);
             if (!response.IsSuccessStatusCode)
             {
-                throw Unavailable($"{Info.Uri} answered HTTP {(int)response.StatusCode} ({response.ReasonPhrase})");
+                throw Unavailable($"{shown} answered HTTP {(int)response.StatusCode} ({response.ReasonPhrase})");
             }
 
-            if (response.Content.Headers.ContentLength > MaxCatalogBytes)
+            if (BoundedBody.IsHtml(response.Content))
             {
-                throw Unavailable($"{Info.Uri} serves more than {MaxCatalogBytes / (1024 * 1024)} MB");
+                throw Unavailable($"{shown} answered with a web page (text/html), not a catalog JSON; the URL may need a login or point to a page about the catalog");
             }
 
-            return await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+            // Counted on the bytes read: a chunked body has no Content-Length, and an endless one would fill memory.
+            var body = await BoundedBody.ReadAsync(response.Content, MaxCatalogBytes, timeout.Token).ConfigureAwait(false)
+                ?? throw Unavailable($"{shown} serves more than {MaxCatalogBytes / (1024 * 1024)} MB; reading stopped there");
+            return System.Text.Encoding.UTF8.GetString(body);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Unavailable($"{Info.Uri} did not answer within {FetchTimeout.TotalSeconds:0} seconds", e);
+            throw Unavailable(answered
+                ? $"{shown} did not send its catalog within {BodyTimeout.TotalSeconds:0} seconds"
+                : $"{shown} did not answer within {AnswerTimeout.TotalSeconds:0} seconds", e);
         }
         catch (HttpRequestException e)
         {
-            throw Unavailable($"{Info.Uri} cannot be reached ({e.Message})", e);
+            throw Unavailable($"{shown} cannot be reached ({SafeUrl.MaskText(e.Message)})", e);
+        }
+        catch (IOException e)
+        {
+            throw Unavailable($"the connection to {shown} broke ({SafeUrl.MaskText(e.Message)})", e);
         }
     }
 
     ModelLibraryException Unavailable(string why, Exception? inner = null) => new(
         ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable, $"Model source '{Name}' is unavailable: {why}.",
-        new Dictionary<string, object?> { ["source"] = Name, ["uri"] = Info.Uri },
+        new Dictionary<string, object?> { ["source"] = Name, ["uri"] = SafeUrl.MaskText(Info.Uri) },
         new[] { "Check the source's URI and the network.", $"Remove the source with Unregister-ModelSource -Name {Name}." },
         Name, inner);
-
-    internal static bool IsLoopback(Uri uri) =>
-        uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
 }

@@ -15,7 +15,7 @@ internal sealed class DownloadLock : IDisposable
     /// <summary>The lock, or null when someone else holds it.</summary>
     public static DownloadLock? TryAcquire(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Configuration.PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
         try
         {
             // FileShare.None: an exclusive open on Windows, flock(LOCK_EX) on Unix.

@@ -41,12 +41,18 @@ public sealed class DownloadManager : IAsyncDisposable
         Options = options ?? new DownloadOptions();
         ownGate = Options.Gate is null;
         Gate = Options.Gate ?? new ConcurrencyGate(configuration.MaxConcurrentDownloads);
-        Http = DownloadHttp.CreateClient(Options.Proxy);
+        Http = Net.HttpClients.Create(Options.Proxy);
         Pipeline = RetryPipeline.Create(Options);
     }
 
     /// <summary>Raised with a copy of a task when its status changes and a few times a second while it transfers.</summary>
     public event EventHandler<DownloadTask>? TaskChanged;
+
+    /// <summary>
+    /// What the engine does and why, for -Verbose: the source and URL (masked), the server's answer, connections,
+    /// each retry with what failed and the wait, restarts.
+    /// </summary>
+    public event EventHandler<DownloadMessage>? Message;
 
     public LibraryConfiguration Configuration => configuration;
     public DownloadOptions Options { get; }
@@ -206,6 +212,15 @@ public sealed class DownloadManager : IAsyncDisposable
         }
 
         var saved = ResumeState.Load(DownloadPaths.StagingFor(configuration, row.ModelId).State)?.Request;
+        if (model is null && saved is not null && Net.SafeUrl.IsMasked(saved.Url))
+        {
+            // The state file never holds a password; only the source that lists the model has it.
+            throw new ModelLibraryException(ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
+                $"Task '{taskId}' of '{row.ModelId}' downloads from a URL with credentials, which are not saved, and no model source lists '{row.ModelId}' now.",
+                new Dictionary<string, object?> { ["task_id"] = taskId, ["model_id"] = row.ModelId, ["url"] = Net.SafeUrl.Masked(saved.Url) },
+                new[] { "Register the source that lists the model again (Register-ModelSource), then run Resume-ModelDownload." }, row);
+        }
+
         // A folder model's files (and a reference's pinned URL) are in the saved request; a catalog model is rebuilt
         // from its entry, which may have moved to a new URL since.
         var request = saved is { IsFolder: true } || (saved is not null && model?.Revision is not null) ? saved
@@ -340,7 +355,7 @@ public sealed class DownloadManager : IAsyncDisposable
                     ModelId = request.ModelId,
                     TotalSize = request.DeclaredSize ?? 0,
                 };
-                row.Url = request.Url.ToString();
+                row.Url = Net.SafeUrl.Masked(request.Url);
                 row.FileName = request.FileName;
                 row.LocalPath = paths.Partial;
                 row.Status = DownloadStatus.Pending;
@@ -429,7 +444,7 @@ public sealed class DownloadManager : IAsyncDisposable
         catch (Exception e)
         {
             var failure = e as ModelLibraryException ?? new ModelLibraryException(ErrorIds.DownloadFailed, ErrorKind.InvalidOperation,
-                $"Downloading '{active.ModelId}' failed: {e.Message}",
+                $"Downloading '{active.ModelId}' failed: {Net.SafeUrl.MaskText(e.Message)}",
                 new Dictionary<string, object?> { ["model_id"] = active.ModelId },
                 new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, active.ModelId, e);
             active.Failure = failure;
@@ -437,7 +452,7 @@ public sealed class DownloadManager : IAsyncDisposable
             {
                 t.Status = DownloadStatus.Failed;
                 t.ErrorId = failure.ErrorId;
-                t.ErrorMessage = failure.Message;
+                t.ErrorMessage = Net.SafeUrl.MaskText(failure.Message);
                 t.EndTime = DateTimeOffset.UtcNow;
                 t.BytesPerSecond = null;
                 t.EstimatedTimeRemaining = null;
@@ -536,6 +551,28 @@ public sealed class DownloadManager : IAsyncDisposable
         }
     }
 
+    /// <summary>Tells <see cref="Message"/> watchers what the engine does for this task (see -Verbose).</summary>
+    internal void Report(ActiveDownload active, string text)
+    {
+        if (Message is not { } handlers)
+        {
+            return;
+        }
+
+        var message = new DownloadMessage(active.TaskId, active.ModelId, Net.SafeUrl.MaskText(text)!);
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<DownloadMessage>>())
+        {
+            try
+            {
+                handler(this, message);
+            }
+            catch (Exception e)
+            {
+                Trace.TraceWarning($"ModelLibrary: a Message handler failed: {e}");
+            }
+        }
+    }
+
     static async Task Quietly(Func<Task> action)
     {
         try
@@ -597,6 +634,11 @@ public sealed class DownloadManager : IAsyncDisposable
     async Task<IDisposable> EnterGateAsync(ActiveDownload active)
     {
         var enter = Gate.EnterAsync(active.StopToken);
+        if (!enter.IsCompleted)
+        {
+            Report(active, $"Waiting for a download slot: {Gate.Limit} download(s) at once (MaxConcurrentDownloads).");
+        }
+
         // The delay takes no token: a stop cancels 'enter' itself, which ends the loop, and the slot, if it was
         // granted at that same moment, still comes back through 'await enter' to be released by the caller.
         while (await Task.WhenAny(enter, Task.Delay(Options.PersistInterval, CancellationToken.None)) != enter)
@@ -666,3 +708,6 @@ public sealed class DownloadManager : IAsyncDisposable
             new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, row);
     }
 }
+
+/// <summary>One line of what the engine did for a task, as -Verbose shows it.</summary>
+public sealed record DownloadMessage(string TaskId, string ModelId, string Text);

@@ -7,6 +7,8 @@ namespace ModelLibrary.Downloads;
 public sealed record DownloadRequest
 {
     public required string ModelId { get; init; }
+    /// <summary>Credentials in it are used (basic auth) but never saved: the resume state keeps it masked.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(MaskedUriConverter))]
     public required Uri Url { get; init; }
     public required string Provider { get; init; }
     /// <summary>Name of the file inside <c>&lt;provider folder&gt;/&lt;model id&gt;/</c>; must stay inside it.</summary>
@@ -89,7 +91,7 @@ public sealed record DownloadRequest
     public static DownloadRequest FromModel(ModelInfo model, bool allowInsecureHttp = false)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (string.IsNullOrWhiteSpace(model.DownloadUrl) || !Uri.TryCreate(model.DownloadUrl, UriKind.Absolute, out var url))
+        if (string.IsNullOrWhiteSpace(model.FetchUrl) || !Uri.TryCreate(model.FetchUrl, UriKind.Absolute, out var url))
         {
             throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
                 $"Model '{model.Id}' has no valid download URL ('{model.DownloadUrl}').",
@@ -138,3 +140,13 @@ public sealed record DownloadRequest
 /// <param name="Checksum"><c>sha256:&lt;hex&gt;</c>, verified as the bytes arrive.</param>
 /// <param name="GitBlobSha1">For a small file kept in git: its blob SHA-1 (hex), verified when no SHA-256 is known.</param>
 public sealed record DownloadFile(string RelativePath, Uri Url, long? Size, string? Checksum, string? GitBlobSha1);
+
+/// <summary>Writes a URL masked (<see cref="Net.SafeUrl"/>), so the resume state file never holds a password.</summary>
+internal sealed class MaskedUriConverter : System.Text.Json.Serialization.JsonConverter<Uri>
+{
+    public override Uri Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        new(reader.GetString() ?? throw new System.Text.Json.JsonException("A URL is null."), UriKind.Absolute);
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, Uri value, System.Text.Json.JsonSerializerOptions options) =>
+        writer.WriteStringValue(Net.SafeUrl.Masked(value));
+}

@@ -27,6 +27,7 @@ internal sealed partial class DownloadRun
     readonly int connections;
     readonly TimeSpan stallTimeout;
     readonly bool validate;
+    readonly Polly.ResiliencePipeline pipeline;
 
     public DownloadRun(DownloadManager owner, ActiveDownload active)
     {
@@ -42,6 +43,21 @@ internal sealed partial class DownloadRun
         connections = configuration.DownloadConnections;
         stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
         validate = configuration.EnableModelValidation;
+        pipeline = RetryPipeline.Create(options, OnRetryAsync);
+    }
+
+    /// <summary>Each retry shows in the task (<see cref="DownloadTask.Retries"/>, <see cref="DownloadTask.LastRetry"/>) and in -Verbose.</summary>
+    ValueTask OnRetryAsync(Exception failure, int retry, TimeSpan wait)
+    {
+        var text = $"{Net.SafeUrl.MaskText(failure.Message)?.TrimEnd('.')}; retry {retry} of {options.MaxRetryAttempts} in {wait.TotalSeconds:0.0} s.";
+        active.Update(t =>
+        {
+            t.Retries++;
+            t.LastRetry = text;
+        });
+        owner.Report(active, text);
+        owner.Publish(active);
+        return ValueTask.CompletedTask;
     }
 
     bool Abandoned => active.StopReason == StopReason.Abandon;
@@ -54,10 +70,11 @@ internal sealed partial class DownloadRun
         {
             // Before the first request, so that a pause this early can still be resumed by task id alone: the state
             // says what to download. It plans nothing (no partial yet), so the probe below makes a fresh plan.
-            Directory.CreateDirectory(paths.DownloadsDirectory);
+            Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
             new ResumeState { TaskId = active.TaskId, Request = request, SingleStream = true }.Save(paths.State);
         }
 
+        owner.Report(active, $"Downloading '{request.ModelId}' from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
         if (request.IsFolder)
         {
             await ExecuteFolderAsync(cancellationToken);
@@ -78,18 +95,20 @@ internal sealed partial class DownloadRun
         var singleStream = false;
         for (var restarts = 0; ; restarts++)
         {
+            ResumeState? state = null;
             try
             {
-                var remote = await RemoteFile.ProbeAsync(owner.Http, owner.Pipeline, request.Url, request.ModelId, cancellationToken, options.Authorize);
+                var remote = await RemoteFile.ProbeAsync(owner.Http, pipeline, request, cancellationToken, options.Authorize);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.
                     remote = remote with { Length = null, AcceptsRanges = false };
                 }
 
-                // A redirect may have led somewhere the source policy does not allow.
-                Preflight.CheckSource(remote.FinalUrl, request.AllowInsecureHttp, request.ModelId);
-                var state = PrepareState(remote, singleStream);
+                ReportProbe(remote);
+                SizeLimit.CheckStated(request, remote.Length, "its HEAD answer");
+                state = PrepareState(remote, singleStream);
+                ReportPlan(state);
                 if (grandTotal is null)
                 {
                     Preflight.CheckDiskSpace(request.ModelId, paths, state.TotalSize ?? request.DeclaredSize ?? 0, state.DownloadedBytes, options);
@@ -100,21 +119,50 @@ internal sealed partial class DownloadRun
             catch (RestartDownloadException e) when (restarts < MaxRestarts && !cancellationToken.IsCancellationRequested)
             {
                 // Bytes on disk no longer match the server's file: start over, as one stream if ranges misbehaved.
+                owner.Report(active, $"{e.Message} Starting over ({restarts + 1} of {MaxRestarts}).");
                 singleStream |= e.SingleStream;
                 DeleteFilePartial();
             }
             catch (RestartDownloadException e)
             {
-                throw new NetworkException($"Downloading '{request.ModelId}' failed: {e.Message} (started over {restarts} times).", target: request.ModelId, inner: e);
+                throw new NetworkException($"Downloading '{request.ModelId}' failed: {e.Message} (started over {restarts} times).", target: request.ModelId, inner: e,
+                    details: new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = Net.SafeUrl.Masked(request.Url) },
+                    resolutionSteps: new[] { "The server keeps changing the file or its answers; try again later.", "If it persists, report it to the source's owner." });
             }
             catch (TransientDownloadException e) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new NetworkException(
-                    $"Downloading '{request.ModelId}' failed after {options.MaxRetryAttempts + 1} attempts: {e.Message}",
+                    $"Downloading '{request.ModelId}' failed after {options.MaxRetryAttempts + 1} attempts: {Net.SafeUrl.MaskText(e.Message)}",
                     e.HttpStatus, request.ModelId, e,
-                    new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = request.Url.ToString(), ["http_status"] = e.HttpStatus });
+                    new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = Net.SafeUrl.Masked(request.Url), ["http_status"] = e.HttpStatus });
+            }
+            catch (DiscardPartialException e)
+            {
+                // What arrived is not the file (a web page, more bytes than the file has): nothing to resume from.
+                paths.Staging.DeletePartial();
+                throw e.Error;
+            }
+            catch (DiskSpaceException) when (state is { TotalSize: null })
+            {
+                // A stream of unknown size that filled the disk cannot be resumed; give the space back at once.
+                paths.Staging.DeletePartial();
+                throw;
             }
         }
+    }
+
+    void ReportProbe(RemoteFile remote)
+    {
+        var redirected = remote.FinalUrl != request.Url && remote.FinalUrl.IdnHost != request.Url.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
+        owner.Report(active, $"{request.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
+    }
+
+    void ReportPlan(ResumeState state)
+    {
+        var resumeFrom = state.DownloadedBytes > 0 ? $" Resuming from {ByteSize.Format(state.DownloadedBytes)} on disk." : "";
+        owner.Report(active, state.SingleStream
+            ? $"One connection (a single stream){(state.TotalSize is null && request.DeclaredSize is { } declared ? $", stopped if it passes the declared {ByteSize.Format(declared)}" : "")}.{resumeFrom}"
+            : $"{state.PartsDone.Length} parts of {ByteSize.Format(state.PartSize)} over up to {connections} connections (DownloadConnections); the others join when one is slower than {ByteSize.Format((long)options.SingleConnectionRate)}/s.{resumeFrom}");
     }
 
     /// <summary>
@@ -178,7 +226,7 @@ internal sealed partial class DownloadRun
 
     async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, bool lastFile, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
+        Configuration.PrivateFiles.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var parts = BuildParts(state);
         long length;
         byte[] digest;
@@ -350,7 +398,7 @@ internal sealed partial class DownloadRun
     /// </summary>
     async Task FetchPartAsync(PartFetcher fetcher, Part part, CancellationToken cancellationToken)
     {
-        await owner.Pipeline.ExecuteAsync(async token =>
+        await pipeline.ExecuteAsync(async token =>
         {
             while (!part.IsComplete)
             {
@@ -359,8 +407,9 @@ internal sealed partial class DownloadRun
                 {
                     await fetcher.FetchAsync(part, token);
                 }
-                catch (TransientDownloadException) when (part.Done > before && !token.IsCancellationRequested)
+                catch (TransientDownloadException e) when (part.Done > before && !token.IsCancellationRequested)
                 {
+                    owner.Report(active, $"{e.Message.TrimEnd('.')}; reconnecting at once (bytes were still coming).");
                 }
             }
         }, cancellationToken);

@@ -11,7 +11,7 @@ internal static class FileMover
     public static async Task MoveIntoPlaceAsync(string source, string target, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(directory);
+        Configuration.PrivateFiles.CreateDirectory(directory);
         if (Volumes.Same(source, directory))
         {
             try

@@ -7,36 +7,9 @@ using Polly.Retry;
 
 namespace ModelLibrary.Downloads;
 
-/// <summary>The HTTP client the engine uses, and how it reads servers' answers.</summary>
+/// <summary>How the engine reads servers' answers (its client comes from <see cref="Net.HttpClients"/>).</summary>
 internal static class DownloadHttp
 {
-    public static HttpClient CreateClient(IWebProxy? proxy)
-    {
-        var handler = CreateHandler(proxy);
-        var client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("ModelLibrary", typeof(DownloadHttp).Assembly.GetName().Version?.ToString(3) ?? "1.0"));
-        return client;
-    }
-
-    /// <remarks>
-    /// The proxy is the system's unless one is given: with <c>Proxy = null</c> and <c>UseProxy</c>, the handler asks
-    /// <see cref="HttpClient.DefaultProxy"/>, which reads HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY on Linux and
-    /// macOS and the system settings on Windows. No decompression: byte ranges must address the stored bytes.
-    /// HTTP/1.1 (the default version): parallel parts then use separate TCP connections, which is what makes
-    /// them faster than one stream on a long fat pipe.
-    /// </remarks>
-    public static SocketsHttpHandler CreateHandler(IWebProxy? proxy) => new()
-    {
-        UseProxy = true,
-        Proxy = proxy,
-        AutomaticDecompression = DecompressionMethods.None,
-        AllowAutoRedirect = true,
-        MaxAutomaticRedirections = 10,
-        ConnectTimeout = TimeSpan.FromSeconds(30),
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-    };
-
     /// <summary>The proxy a request to <paramref name="url"/> goes through, or null for a direct connection.</summary>
     public static Uri? ProxyFor(IWebProxy? configured, Uri url)
     {
@@ -57,14 +30,32 @@ internal static class DownloadHttp
             return hub;
         }
 
-        var text = $"HTTP {status} ({response.ReasonPhrase ?? response.StatusCode.ToString()}) from {url}";
+        var text = $"HTTP {status} ({response.ReasonPhrase ?? response.StatusCode.ToString()}) from {Net.SafeUrl.Masked(url)}";
         if (status is 408 or 429 or (>= 500 and not 501 and not 505))
         {
             return new TransientDownloadException(text, status, RetryAfter(response));
         }
 
         return new NetworkException($"Downloading '{modelId}' failed: {text}.", status, modelId,
-            details: new Dictionary<string, object?> { ["model_id"] = modelId, ["url"] = url.ToString(), ["http_status"] = status });
+            details: new Dictionary<string, object?> { ["model_id"] = modelId, ["url"] = Net.SafeUrl.Masked(url), ["http_status"] = status });
+    }
+
+    /// <summary>
+    /// A success that is a web page (text/html): a login, licence or error page served with 200 in place of the file.
+    /// Final: another try gets the same page.
+    /// </summary>
+    public static NetworkException WebPage(HttpResponseMessage response, Uri url, string modelId)
+    {
+        var finalUrl = response.RequestMessage?.RequestUri ?? url;
+        return new NetworkException(
+            $"Downloading '{modelId}' failed: {Net.SafeUrl.Masked(finalUrl)} answered HTTP {(int)response.StatusCode} with a web page (text/html) instead of the model file; nothing of it was kept.",
+            (int)response.StatusCode, modelId,
+            details: new Dictionary<string, object?> { ["model_id"] = modelId, ["url"] = Net.SafeUrl.Masked(url), ["final_url"] = Net.SafeUrl.Masked(finalUrl), ["http_status"] = (int)response.StatusCode, ["content_type"] = response.Content.Headers.ContentType?.MediaType },
+            resolutionSteps: new[]
+            {
+                "Open the URL in a browser: the page says what the server wants (a login, accepting a licence, or that the file moved).",
+                "If the file moved, correct the catalog entry's download_url.",
+            });
     }
 
     static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
@@ -129,7 +120,7 @@ internal static class RetryPipeline
     /// Exponential backoff with jitter for <see cref="TransientDownloadException"/> only (everything else is
     /// either final or a cancellation); a server's Retry-After replaces the computed delay.
     /// </summary>
-    public static ResiliencePipeline Create(DownloadOptions options) => options.MaxRetryAttempts < 1
+    public static ResiliencePipeline Create(DownloadOptions options, Func<Exception, int, TimeSpan, ValueTask>? onRetry = null) => options.MaxRetryAttempts < 1
         ? ResiliencePipeline.Empty
         : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
@@ -143,5 +134,7 @@ internal static class RetryPipeline
                 args.Outcome.Exception is TransientDownloadException { RetryAfter: { } wait }
                     ? wait < options.MaxRetryAfter ? wait : options.MaxRetryAfter
                     : null),
+            // Polly counts attempts from 0; the retry about to happen is AttemptNumber + 1.
+            OnRetry = onRetry is null ? null : args => onRetry(args.Outcome.Exception!, args.AttemptNumber + 1, args.RetryDelay),
         }).Build();
 }

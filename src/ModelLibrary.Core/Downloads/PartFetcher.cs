@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Win32.SafeHandles;
+using ModelLibrary.Net;
 
 namespace ModelLibrary.Downloads;
 
@@ -59,7 +60,7 @@ internal sealed class PartFetcher
         var from = part.Position;
         // A part of a split file always asks for its exact range; a single stream only when resuming.
         var ranged = !state.SingleStream || from > 0;
-        using var request = new HttpRequestMessage(HttpMethod.Get, Url);
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
         if (ranged)
         {
             request.Headers.Range = new RangeHeaderValue(from, part.Length is { } length ? part.Start + length - 1 : null);
@@ -103,6 +104,11 @@ internal sealed class PartFetcher
     {
         var status = response.StatusCode;
         var etag = response.Headers.ETag?.ToString();
+        if (response.IsSuccessStatusCode && Net.BoundedBody.IsHtml(response.Content))
+        {
+            throw new DiscardPartialException(DownloadHttp.WebPage(response, Url, ModelId));
+        }
+
         if (status == HttpStatusCode.PartialContent && ranged)
         {
             var range = response.Content.Headers.ContentRange;
@@ -127,9 +133,10 @@ internal sealed class PartFetcher
                 throw new RestartDownloadException("The server answered a Range request with the whole file.", singleStream: true);
             }
 
+            SizeLimit.CheckStated(state.Request, response.Content.Headers.ContentLength, "its answer's Content-Length");
             if (response.Content.Headers.ContentLength is { } length && state.TotalSize is { } total && length != total)
             {
-                throw new RestartDownloadException("The file changed on the server (new size).", singleStream: false);
+                throw new RestartDownloadException($"The file changed on the server (its size was {total} bytes, now {length}).", singleStream: false);
             }
 
             // Nothing of ours is on disk yet: whatever version this is, it is the one we keep and resume.
@@ -145,7 +152,7 @@ internal sealed class PartFetcher
 
         if (response.IsSuccessStatusCode)
         {
-            throw new NetworkException($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Url}.", (int)status, ModelId);
+            throw new NetworkException($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Net.SafeUrl.Masked(Url)}.", (int)status, ModelId);
         }
 
         throw DownloadHttp.ForStatus(response, Url, ModelId);
@@ -189,6 +196,13 @@ internal sealed class PartFetcher
                     throw new TransientDownloadException($"The response from {Url.Host} ended at offset {part.Position}, {part.Remaining} bytes early.");
                 }
 
+                // A stream of unknown length stops the moment it passes the stated or declared size: not one byte
+                // more is written, so a server that never stops cannot fill the disk.
+                if (part.Length is null && SizeLimit.For(state) is { } limit && part.Position + read > limit)
+                {
+                    throw SizeLimit.Passed(state.Request, limit, declaredOnly: state.TotalSize is null);
+                }
+
                 var offset = part.Position;
                 Write(buffer.AsSpan(0, read), offset);
                 part.Advance(read);
@@ -220,7 +234,10 @@ internal sealed class PartFetcher
         }
         catch (IOException e) when (DiskErrors.IsDiskFull(e))
         {
-            throw new DiskSpaceException(ModelId, (state.TotalSize ?? offset + bytes.Length) - offset, 0, partialPath);
+            // True figures: what is still to come (at least this write) against what the volume has left now.
+            var required = Math.Max(bytes.Length, (state.TotalSize ?? offset + bytes.Length) - offset);
+            var directory = Path.GetDirectoryName(partialPath) ?? partialPath;
+            throw new DiskSpaceException(ModelId, required, Volumes.AvailableFreeSpace(directory) ?? 0, directory);
         }
     }
 }

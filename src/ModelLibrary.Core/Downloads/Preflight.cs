@@ -1,32 +1,11 @@
-using System.Net;
-
 namespace ModelLibrary.Downloads;
 
 /// <summary>Checks made before the first byte is requested.</summary>
 internal static class Preflight
 {
-    /// <summary>https anywhere; http only to loopback unless the source allows it; nothing else.</summary>
-    public static void CheckSource(Uri url, bool allowInsecureHttp, string modelId)
-    {
-        if (url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && (allowInsecureHttp || IsLoopback(url))))
-        {
-            return;
-        }
-
-        var plainHttp = url.Scheme == Uri.UriSchemeHttp;
-        throw new SecurityException(ErrorIds.InsecureSource,
-            plainHttp
-                ? $"Refusing to download '{modelId}' over plain http from '{url.Host}': the bytes could be altered in transit."
-                : $"Refusing to download '{modelId}' from '{url}': only https (or http to this machine) is supported.",
-            modelId,
-            new Dictionary<string, object?> { ["model_id"] = modelId, ["url"] = url.ToString() },
-            plainHttp
-                ? new[] { "Use an https URL for the model.", "If you trust the network, register the source with Register-ModelSource -AllowInsecureHttp." }
-                : new[] { "Use an https URL for the model." });
-    }
-
-    public static bool IsLoopback(Uri url) =>
-        url.IsLoopback || (IPAddress.TryParse(url.IdnHost, out var address) && IPAddress.IsLoopback(address));
+    /// <summary>The plain-http rule (<see cref="Net.PlainHttpRule"/>) for the first URL, before any task exists.</summary>
+    public static void CheckSource(Uri url, bool allowInsecureHttp, string modelId) =>
+        Net.HttpPolicy.ForDownload(modelId, allowInsecureHttp).Ensure(url);
 
     /// <summary>
     /// Free space for what is still to come, plus a margin (<see cref="DownloadOptions.FreeSpaceMargin"/> + a

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ModelLibrary.Net;
 
 namespace ModelLibrary.Downloads;
 
@@ -9,12 +10,15 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// HEAD through the retry pipeline. A server that refuses HEAD (405/501) is not an error: nothing is known
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
     /// </summary>
-    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, Uri url, string modelId, CancellationToken cancellationToken,
+    public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken,
         Func<Uri, CancellationToken, ValueTask<System.Net.Http.Headers.AuthenticationHeaderValue?>>? authorize = null)
     {
+        var url = download.Url;
+        var modelId = download.ModelId;
         return await pipeline.ExecuteAsync(async token =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Head, url);
+            // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler).
+            using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp));
             HttpResponseMessage response;
             try
             {
@@ -37,6 +41,11 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
                 if (!response.IsSuccessStatusCode)
                 {
                     throw DownloadHttp.ForStatus(response, url, modelId);
+                }
+
+                if (Net.BoundedBody.IsHtml(response.Content))
+                {
+                    throw DownloadHttp.WebPage(response, url, modelId);
                 }
 
                 return FromResponse(response, url);

@@ -56,9 +56,9 @@ public class ModelLibraryException : Exception
 public sealed class NetworkException : ModelLibraryException
 {
     public NetworkException(string message, int? httpStatus = null, object? target = null, Exception? inner = null,
-        IReadOnlyDictionary<string, object?>? details = null)
+        IReadOnlyDictionary<string, object?>? details = null, IReadOnlyList<string>? resolutionSteps = null)
         : base(ErrorIds.NetworkFailure, ErrorKind.ConnectionError, message, details,
-            new[] { "Check the network connection and the download URL.", "Run Resume-ModelDownload to continue from the bytes already on disk." },
+            resolutionSteps ?? new[] { "Check the network connection and the download URL.", "Run Resume-ModelDownload to continue from the bytes already on disk." },
             target, inner)
     {
         HttpStatus = httpStatus;
@@ -84,6 +84,17 @@ public sealed class DiskSpaceException : ModelLibraryException
             modelId)
     {
         RequiredSpace = requiredSpace;
+        AvailableSpace = availableSpace;
+    }
+
+    /// <summary>The volume filled up under SQLite (registry.db): nothing was saved of the change.</summary>
+    public DiskSpaceException(string path, long availableSpace, Exception inner)
+        : base(ErrorIds.InsufficientDiskSpace, ErrorKind.ResourceUnavailable,
+            $"The disk holding the library registry '{path}' is full ({availableSpace} bytes available); the change was not saved.",
+            new Dictionary<string, object?> { ["required_space"] = null, ["available_space"] = availableSpace, ["model_id"] = null, ["path"] = path },
+            new[] { "Free up disk space on that volume (a failed download's partial file in downloads/ may be large).", "Then run the command again." },
+            path, inner)
+    {
         AvailableSpace = availableSpace;
     }
 

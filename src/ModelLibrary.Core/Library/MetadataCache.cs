@@ -109,7 +109,7 @@ public sealed class MetadataCache
                 Files = files.Append(full).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Select(Stamp.Of).ToArray(),
                 Metadata = metadata,
             };
-            System.IO.Directory.CreateDirectory(Directory);
+            Configuration.PrivateFiles.CreateDirectory(Directory);
             var entryPath = EntryPath(full);
             temporary = entryPath + "." + Guid.NewGuid().ToString("n")[..8] + ".tmp";
             File.WriteAllText(temporary, JsonSerializer.Serialize(entry, Json));

@@ -414,7 +414,7 @@ public sealed partial class ModelImporter
             {
                 var destination = Path.Combine(plan.TargetDirectory!, Path.GetRelativePath(plan.SourceRoot, source));
                 var folder = Path.GetDirectoryName(destination)!;
-                Directory.CreateDirectory(folder);
+                Configuration.PrivateFiles.CreateDirectory(folder);
                 PathContainment.EnsureInside(folder, library.Configuration.WritableRoots);
                 var temporary = Path.Combine(folder, $".{Path.GetFileName(destination)}.import-{Guid.NewGuid().ToString("n")[..8]}.tmp");
                 if (plan.Mode == ImportMode.Move)

@@ -110,29 +110,43 @@ public sealed partial class ModelLibraryService
         }
     }
 
-    public async Task<CatalogListing> ReadCatalogAsync(CancellationToken cancellationToken)
+    public Task<CatalogListing> ReadCatalogAsync(CancellationToken cancellationToken) => ReadCatalogAsync(null, cancellationToken);
+
+    /// <summary>
+    /// The catalogs' models, from this session's cache while it is fresh. With <paramref name="budget"/> no source is
+    /// waited for longer (tab completion answers from what is cached or fast; see <see cref="ModelCatalog.ReadAllAsync(TimeSpan?, CancellationToken)"/>).
+    /// </summary>
+    public async Task<CatalogListing> ReadCatalogAsync(TimeSpan? budget, CancellationToken cancellationToken)
     {
         lock (cacheLock)
         {
             if (catalogCache is { } cached && DateTimeOffset.UtcNow - cached.At < CatalogCacheLifetime)
             {
-                return cached.Listing;
+                return cached.Listing with { Diagnostics = new[] { $"Catalogs from this session's cache ({(DateTimeOffset.UtcNow - cached.At).TotalSeconds:0} s old)." } };
             }
         }
 
-        var listing = await Catalog.ReadAllAsync(cancellationToken).ConfigureAwait(false);
-        lock (cacheLock)
+        var listing = await Catalog.ReadAllAsync(budget, cancellationToken).ConfigureAwait(false);
+        if (listing.Complete)
         {
-            catalogCache = (DateTimeOffset.UtcNow, listing);
+            // A listing with a source left out is not kept: the next command asks that source again.
+            lock (cacheLock)
+            {
+                catalogCache = (DateTimeOffset.UtcNow, listing);
+            }
         }
 
         return listing;
     }
 
     /// <summary>Every model the library knows, each with its derived state, plus the warnings of the catalogs.</summary>
-    public async Task<ModelListing> ListAsync(CancellationToken cancellationToken)
+    public Task<ModelListing> ListAsync(CancellationToken cancellationToken) => ListAsync(null, cancellationToken);
+
+    /// <inheritdoc cref="ListAsync(CancellationToken)"/>
+    /// <param name="catalogBudget">Wait no longer for any catalog (tab completion); see <see cref="ReadCatalogAsync(TimeSpan?, CancellationToken)"/>.</param>
+    public async Task<ModelListing> ListAsync(TimeSpan? catalogBudget, CancellationToken cancellationToken)
     {
-        var catalog = await ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
+        var catalog = await ReadCatalogAsync(catalogBudget, cancellationToken).ConfigureAwait(false);
         var rows = Models.List().ToDictionary(m => m.Id, StringComparer.OrdinalIgnoreCase);
         var activeTasks = Tasks.List().Where(t => !t.IsFinished).GroupBy(t => t.ModelId, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.UpdatedAt).First(), StringComparer.OrdinalIgnoreCase);
@@ -161,7 +175,7 @@ public sealed partial class ModelLibraryService
             DeriveState(model, activeTasks.GetValueOrDefault(model.Id));
         }
 
-        return new ModelListing(models, catalog.Warnings);
+        return new ModelListing(models, catalog.Warnings) { Diagnostics = catalog.Diagnostics };
     }
 
     /// <summary>
@@ -395,4 +409,8 @@ public sealed partial class ModelLibraryService
 }
 
 /// <summary>The models of one listing and the catalog warnings met on the way.</summary>
-public sealed record ModelListing(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings);
+public sealed record ModelListing(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings)
+{
+    /// <summary>Which sources were read, from where (URLs masked) and how long each took, for -Verbose.</summary>
+    public IReadOnlyList<string> Diagnostics { get; init; } = Array.Empty<string>();
+}

@@ -25,6 +25,10 @@ public sealed class DownloadTask
     public string? LocalPath { get; set; }
     public string? Checksum { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
+    /// <summary>Retries of failed requests in this run (each also reported to -Verbose).</summary>
+    public int Retries { get; set; }
+    /// <summary>The last retry: what failed and how long the engine waited before trying again.</summary>
+    public string? LastRetry { get; set; }
 
     public bool IsFinished => Status is DownloadStatus.Completed or DownloadStatus.Failed or DownloadStatus.Cancelled;
 

@@ -3,6 +3,8 @@ namespace ModelLibrary;
 /// <summary>A model the library knows: from a catalog, from the registry, or found on disk.</summary>
 public sealed class ModelInfo
 {
+    string? downloadUrl;
+
     public string Id { get; set; } = "";
     public string Name { get; set; } = "";
     public string Provider { get; set; } = "";
@@ -15,7 +17,19 @@ public sealed class ModelInfo
     public double? DownloadProgress { get; set; }
     public ModelMetadata Metadata { get; set; } = new();
     public string? LocalPath { get; set; }
-    public string? DownloadUrl { get; set; }
+
+    /// <summary>
+    /// Where the file is downloaded from, as it may be shown or stored: credentials in it (<c>user:password@</c>)
+    /// read as <c>***@</c>. The download itself uses them (<see cref="FetchUrl"/>).
+    /// </summary>
+    public string? DownloadUrl
+    {
+        get => Net.SafeUrl.MaskText(downloadUrl);
+        set => downloadUrl = value;
+    }
+
+    /// <summary>The download URL as the catalog gave it, credentials included; never shown or stored.</summary>
+    internal string? FetchUrl => downloadUrl;
     /// <summary><c>sha256:&lt;hex&gt;</c>, or null when no source knows it.</summary>
     public string? Checksum { get; set; }
     /// <summary>Bytes the model takes on disk when local.</summary>

@@ -45,7 +45,9 @@ public sealed class RegistryDatabase
         var connection = new SqliteConnection(connectionString);
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            Configuration.PrivateFiles.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            // Created user-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+            Configuration.PrivateFiles.CreateFile(Path);
             connection.Open();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteException)
@@ -79,11 +81,23 @@ public sealed class RegistryDatabase
     public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> write)
     {
         using var connection = Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        var result = write(connection, transaction);
-        transaction.Commit();
-        return result;
+        try
+        {
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var result = write(connection, transaction);
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteFull)
+        {
+            // "database or disk is full": the user's problem is the disk, said with the figures, not SQLite's words.
+            var directory = System.IO.Path.GetDirectoryName(Path)!;
+            throw new DiskSpaceException(Path, Downloads.Volumes.AvailableFreeSpace(directory) ?? 0, e);
+        }
     }
+
+    /// <summary>SQLITE_FULL.</summary>
+    const int SqliteFull = 13;
 
     ModelLibraryException Unavailable(Exception e) => new(
         ErrorIds.RegistryUnavailable, ErrorKind.ResourceUnavailable,

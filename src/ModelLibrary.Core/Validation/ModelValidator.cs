@@ -184,7 +184,7 @@ public static class ModelValidator
             folder = Path.Combine(baseFolder, n.ToString(CultureInfo.InvariantCulture));
         }
 
-        Directory.CreateDirectory(folder);
+        Configuration.PrivateFiles.CreateDirectory(folder);
         PathContainment.EnsureInside(folder, configuration.WritableRoots);
         var entryFull = Path.GetFullPath(entry);
         var moved = entryFull;

@@ -5,9 +5,67 @@ using ModelLibrary.PowerShell.Infrastructure;
 namespace ModelLibrary.PowerShell.Downloads;
 
 /// <summary>What the download cmdlets share: waiting on tasks with progress bars, and making jobs of them.</summary>
-public abstract class DownloadCmdlet : ModelLibraryCmdlet
+public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
 {
+    readonly System.Collections.Concurrent.ConcurrentQueue<DownloadMessage> messages = new();
+    DownloadManager? listeningTo;
+
     protected static DownloadManager Downloads => Service.Downloads;
+
+    /// <summary>
+    /// Collects what the engine says (source, URL masked, connections, retries and waits) from the start, so that
+    /// nothing said before the waiting begins is lost; written with -Verbose for the tasks this call waits on.
+    /// </summary>
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (MyInvocation.BoundParameters.ContainsKey("Verbose") || !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue))
+        {
+            try
+            {
+                listeningTo = Downloads;
+                listeningTo.Message += OnMessage;
+            }
+            catch (ModelLibraryException)
+            {
+                // A broken configuration shows in the cmdlet's own work.
+                listeningTo = null;
+            }
+        }
+    }
+
+    void OnMessage(object? sender, DownloadMessage message) => messages.Enqueue(message);
+
+    /// <summary>Writes the engine's messages about <paramref name="taskIds"/> (pipeline thread only).</summary>
+    void WriteMessages(IReadOnlyCollection<string> taskIds)
+    {
+        var others = new List<DownloadMessage>();
+        while (messages.TryDequeue(out var message))
+        {
+            if (taskIds.Contains(message.TaskId))
+            {
+                WriteVerbose($"[{message.ModelId}] {message.Text}");
+            }
+            else
+            {
+                others.Add(message);
+            }
+        }
+
+        foreach (var other in others)
+        {
+            messages.Enqueue(other);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (listeningTo is not null)
+        {
+            listeningTo.Message -= OnMessage;
+            listeningTo = null;
+        }
+    }
 
     /// <summary>
     /// Waits for every task at once, with a progress bar each, writing each task as it finishes and an error for
@@ -64,7 +122,12 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet
 
     async Task WaitOneAsync(string taskId, HashSet<string> finished, CancellationToken ct)
     {
-        var progress = new InlineProgress<DownloadTask>(t => Post(() => WriteProgress(DownloadProgress.Record(t))));
+        var ids = new[] { taskId };
+        var progress = new InlineProgress<DownloadTask>(t => Post(() =>
+        {
+            WriteMessages(ids);
+            WriteProgress(DownloadProgress.Record(t));
+        }));
         try
         {
             var task = await Downloads.WaitAsync(taskId, progress, ct).ConfigureAwait(false);
@@ -75,6 +138,7 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet
 
             Post(() =>
             {
+                WriteMessages(ids);
                 WriteProgress(DownloadProgress.Record(task));
                 WriteObject(task);
             });
@@ -86,7 +150,11 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet
                 finished.Add(taskId);
             }
 
-            Post(() => WriteLibraryError(e, taskId));
+            Post(() =>
+            {
+                WriteMessages(ids);
+                WriteLibraryError(e, taskId);
+            });
         }
     }
 
@@ -98,13 +166,29 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet
         var job = new ModelDownloadJob(MyInvocation.Line, $"Download {task.ModelId}", task.ModelId, async (job, ct) =>
         {
             var progress = new InlineProgress<DownloadTask>(job.Report);
-            while (true)
+            // What the engine says about this task (retries, waits, connections) goes to the job's verbose stream.
+            EventHandler<DownloadMessage> verbose = (_, m) =>
             {
-                var result = await downloads.WaitAsync(taskId, progress, ct).ConfigureAwait(false);
-                if (result.Status != DownloadStatus.Paused || !await job.WaitWhileSuspendedAsync(ct).ConfigureAwait(false))
+                if (m.TaskId == taskId)
                 {
-                    return result;
+                    job.Verbose.Add(new VerboseRecord($"[{m.ModelId}] {m.Text}"));
                 }
+            };
+            downloads.Message += verbose;
+            try
+            {
+                while (true)
+                {
+                    var result = await downloads.WaitAsync(taskId, progress, ct).ConfigureAwait(false);
+                    if (result.Status != DownloadStatus.Paused || !await job.WaitWhileSuspendedAsync(ct).ConfigureAwait(false))
+                    {
+                        return result;
+                    }
+                }
+            }
+            finally
+            {
+                downloads.Message -= verbose;
             }
         })
         {

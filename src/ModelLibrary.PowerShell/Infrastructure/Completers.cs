@@ -8,14 +8,19 @@ namespace ModelLibrary.PowerShell.Infrastructure;
 /// <summary>Tab completion of model ids from every source, the registry and the disk.</summary>
 public sealed class ModelIdCompleter : IArgumentCompleter
 {
+    /// <summary>How long completion waits for any one catalog.</summary>
+    static readonly TimeSpan CompletionBudget = TimeSpan.FromSeconds(1.5);
+
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         IEnumerable<ModelInfo> models;
         try
         {
+            // Answers from what is cached or fast: a catalog that has not answered within the budget is left out
+            // (and goes on being read in the background for the next time), never the others with it.
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            models = ModelLibrarySession.Service.ListAsync(timeout.Token).GetAwaiter().GetResult().Models;
+            models = ModelLibrarySession.Service.ListAsync(CompletionBudget, timeout.Token).GetAwaiter().GetResult().Models;
         }
         catch (Exception)
         {

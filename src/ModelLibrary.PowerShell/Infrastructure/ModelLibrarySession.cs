@@ -1,4 +1,3 @@
-using System.Net;
 using ModelLibrary.Configuration;
 using ModelLibrary.Downloads;
 using ModelLibrary.Library;
@@ -17,20 +16,10 @@ public static class ModelLibrarySession
     static ConcurrencyGate? downloadGate;
 
     /// <summary>
-    /// One HTTP client for the whole process: connection pooling across cmdlets, the system proxy and
-    /// HTTPS_PROXY/HTTP_PROXY/NO_PROXY honoured by <see cref="HttpClient.DefaultProxy"/>.
+    /// One HTTP client for the whole process (<see cref="Net.HttpClients.Shared"/>): connection pooling across
+    /// cmdlets, the system proxy, one User-Agent, and every redirect hop checked against the plain-http rule.
     /// </summary>
-    public static HttpClient Http { get; } = new(new SocketsHttpHandler
-    {
-        AutomaticDecompression = DecompressionMethods.None,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        ConnectTimeout = TimeSpan.FromSeconds(30),
-        UseProxy = true,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-        DefaultRequestHeaders = { { "User-Agent", "ModelLibrary-PowerShell/1.0" } },
-    };
+    public static HttpClient Http => Net.HttpClients.Shared;
 
     /// <summary>The effective configuration; throws InvalidConfiguration naming the variable when one is bad.</summary>
     public static LibraryConfiguration Configuration

@@ -63,6 +63,11 @@ public sealed class GetLibraryModelCommand : ModelLibraryCmdlet
             {
                 // One read of catalogs, registry and disk per call, however many ids come down the pipeline.
                 listing = Run(ct => Service.ListAsync(ct));
+                foreach (var line in listing.Diagnostics)
+                {
+                    WriteVerbose(line);
+                }
+
                 WriteWarnings(listing.Warnings);
             }
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
+using ModelLibrary.Net;
 
 namespace ModelLibrary.Compatibility;
 
@@ -33,14 +34,10 @@ public sealed class ProviderHealthProbe : IProviderHealthProbe
     public static readonly TimeSpan DefaultProcessTimeout = TimeSpan.FromSeconds(8);
 
     // Probes go to local servers; a connect timeout as short as the request's keeps a dead host from holding the check.
-    static readonly HttpClient SharedClient = new(new SocketsHttpHandler
-    {
-        ConnectTimeout = DefaultHttpTimeout,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
+    static readonly HttpClient SharedClient = Net.HttpClients.Create(connectTimeout: DefaultHttpTimeout);
+
+    /// <summary>A health answer is small; a server that sends more is not the provider's API.</summary>
+    const long MaxProbeBodyBytes = 4L * 1024 * 1024;
 
     // The module name is passed as an argument, never spliced into the code, so a definition cannot inject Python.
     const string PythonImportScript =
@@ -220,7 +217,14 @@ public sealed class ProviderHealthProbe : IProviderHealthProbe
         var endpoint = url.ToString();
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            // The endpoint is the one the user configured (plain http to it is their choice); a redirect from it is
+            // held to the plain-http rule like any other request.
+            using var request = new HttpRequestMessage(HttpMethod.Get, url).With(new Net.HttpPolicy
+            {
+                Purpose = $"probe {endpoint}",
+                Target = endpoint,
+                TrustedPlainHttpHost = url.IdnHost,
+            });
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var status = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd();
@@ -237,8 +241,8 @@ public sealed class ProviderHealthProbe : IProviderHealthProbe
                 return new Outcome(true, ProbeMethod.Http, endpoint, $"{endpoint} answered {status}.");
             }
 
-            var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-            var models = ReadModelList(body, listProperty);
+            var bytes = await Net.BoundedBody.ReadAsync(response.Content, MaxProbeBodyBytes, timeout.Token).ConfigureAwait(false);
+            var models = bytes is null ? null : ReadModelList(System.Text.Encoding.UTF8.GetString(bytes), listProperty);
             return models is null
                 ? new Outcome(false, ProbeMethod.Http, endpoint, $"{endpoint} answered {status}, but not with a JSON '{listProperty}' list; is another service on that port?")
                 : new Outcome(true, ProbeMethod.Http, endpoint, $"{endpoint} answered {status}; {models.Length} model(s) served.", models);
@@ -246,6 +250,11 @@ public sealed class ProviderHealthProbe : IProviderHealthProbe
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return new Outcome(false, ProbeMethod.Http, endpoint, $"{endpoint} did not answer within {Seconds(httpTimeout)} s.");
+        }
+        catch (ModelLibraryException e)
+        {
+            // A redirect the plain-http rule refuses, or a loop.
+            return new Outcome(false, ProbeMethod.Http, endpoint, e.Message);
         }
         catch (HttpRequestException e)
         {

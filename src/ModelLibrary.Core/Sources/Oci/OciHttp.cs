@@ -1,30 +1,8 @@
-using System.Net;
-using ModelLibrary.Downloads;
-
 namespace ModelLibrary.Sources.Oci;
 
-/// <summary>The HTTP client registry calls go through, and how bodies are read with a cap.</summary>
+/// <summary>How registry answers are read: bodies with a cap.</summary>
 internal static class OciHttp
 {
-    static readonly Lazy<HttpClient> Shared = new(() => Create(null));
-
-    /// <summary>One client per process for manifests, tokens, listings and uploads (blob downloads use the engine's).</summary>
-    public static HttpClient Client => Shared.Value;
-
-    /// <remarks>
-    /// The engine's handler settings (proxy from the environment, no decompression, pooled connections) but no
-    /// automatic redirects: <see cref="OciRegistryClient"/> follows them itself so that a credential never goes
-    /// to another host (a blob redirected to S3 or Azure Blob storage).
-    /// </remarks>
-    public static HttpClient Create(IWebProxy? proxy)
-    {
-        var handler = DownloadHttp.CreateHandler(proxy);
-        handler.AllowAutoRedirect = false;
-        var client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.UserAgent.ParseAdd($"ModelLibrary/{typeof(OciHttp).Assembly.GetName().Version?.ToString(3) ?? "1.0"}");
-        return client;
-    }
-
     /// <summary>Reads a body of at most <paramref name="max"/> bytes; a larger one is refused before it is all read.</summary>
     public static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, long max, string registry, string what, CancellationToken cancellationToken)
     {

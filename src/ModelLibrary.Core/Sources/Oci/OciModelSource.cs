@@ -61,7 +61,7 @@ public sealed class OciRegistries : IModelSource
         }
 
         var key = $"{baseUri}|{login.Credential?.Username}|{login.Credential?.Password}";
-        return clients.GetOrAdd(key, _ => new OciRegistryClient(baseUri, registry, login));
+        return clients.GetOrAdd(key, _ => new OciRegistryClient(baseUri, registry, login) { AllowInsecureHttp = source?.AllowInsecureHttp ?? false });
     }
 
     /// <summary>

@@ -3,14 +3,15 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using ModelLibrary.Downloads;
+using ModelLibrary.Net;
 
 namespace ModelLibrary.Sources.Oci;
 
 /// <summary>
 /// The Distribution API v2 (distribution/distribution docs/spec/api.md, the OCI distribution spec) for one
-/// registry: manifests, blobs, listings and uploads, logged in by <see cref="RegistryAuthenticator"/>. Redirects
-/// are followed here, and a credential is only ever sent to the registry's own origin.
+/// registry: manifests, blobs, listings and uploads, logged in by <see cref="RegistryAuthenticator"/>. Requests go
+/// through the one HTTP client (<see cref="Net.HttpClients"/>), whose redirect handler checks every hop and drops
+/// the login when a redirect leaves the registry's host (a blob served from S3 or Azure Blob storage).
 /// </summary>
 public sealed partial class OciRegistryClient
 {
@@ -20,8 +21,6 @@ public sealed partial class OciRegistryClient
     /// <summary>Config blobs and the small side files of a model (template, params, licence) read into memory.</summary>
     public const long MaxSmallBlobBytes = 16L * 1024 * 1024;
 
-    const int MaxRedirects = 5;
-
     readonly HttpClient http;
     readonly RegistryAuthenticator auth;
     volatile bool pinged;
@@ -30,7 +29,7 @@ public sealed partial class OciRegistryClient
     {
         BaseUri = new Uri(baseUri.GetLeftPart(UriPartial.Authority) + "/");
         Registry = registry;
-        this.http = http ?? OciHttp.Client;
+        this.http = http ?? Net.HttpClients.Shared;
         auth = new RegistryAuthenticator(registry, login, this.http);
     }
 
@@ -38,6 +37,9 @@ public sealed partial class OciRegistryClient
     public Uri BaseUri { get; }
     public string Registry { get; }
     public RegistryLogin Login => auth.Login;
+
+    /// <summary>Plain http to a registry that is not loopback (a source registered with -AllowInsecureHttp).</summary>
+    public bool AllowInsecureHttp { get; init; }
 
     /// <summary>Retries of a request that failed on the network or with 408/429/5xx (the registry restarting).</summary>
     public int RetryAttempts { get; init; } = 8;
@@ -508,42 +510,9 @@ public sealed partial class OciRegistryClient
         }
     }
 
-    async Task<HttpResponseMessage> SendFollowingRedirectsAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        var current = request;
-        for (var hop = 0; ; hop++)
-        {
-            var response = await http.SendAsync(current, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is null || hop >= MaxRedirects
-                || (current.Method != HttpMethod.Get && current.Method != HttpMethod.Head))
-            {
-                return response;
-            }
-
-            var target = response.Headers.Location.IsAbsoluteUri ? response.Headers.Location : new Uri(current.RequestUri!, response.Headers.Location);
-            response.Dispose();
-            if (target.Scheme != Uri.UriSchemeHttps && !(target.Scheme == Uri.UriSchemeHttp && OciReference.IsLoopbackHost(target.Host)))
-            {
-                throw RegistryErrors.Unreachable(Registry, $"it redirected to '{target.GetLeftPart(UriPartial.Path)}', which is not https");
-            }
-
-            var next = new HttpRequestMessage(current.Method, target);
-            foreach (var accept in current.Headers.Accept)
-            {
-                next.Headers.Accept.Add(accept);
-            }
-
-            next.Headers.Range = current.Headers.Range;
-            // The login is for the registry only: storage behind a redirect (S3, Azure Blob) authorizes by its URL.
-            if (target.Scheme == current.RequestUri!.Scheme && target.Authority == current.RequestUri.Authority)
-            {
-                next.Headers.Authorization = current.Headers.Authorization;
-            }
-
-            current = next;
-        }
-    }
+    /// <summary>One request; the redirect handler follows redirects, checking each hop against the plain-http rule.</summary>
+    Task<HttpResponseMessage> SendFollowingRedirectsAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        http.SendAsync(request.With(Net.HttpPolicy.ForSource(Registry, AllowInsecureHttp)), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
 
     void EnsureSuccess(HttpResponseMessage response, string what)
     {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ModelLibrary.Net;
 
 namespace ModelLibrary.Sources.Oci;
 
@@ -121,7 +122,7 @@ internal sealed partial class RegistryAuthenticator
         }
 
         var builder = new UriBuilder(realm) { Query = string.Join('&', new[] { realm.Query.TrimStart('?') }.Where(q => q.Length > 0).Concat(query)) };
-        using var request = new HttpRequestMessage(HttpMethod.Get, builder.Uri);
+        using var request = new HttpRequestMessage(HttpMethod.Get, builder.Uri).With(Net.HttpPolicy.ForSource(Registry, allowInsecureHttp: false));
         if (Login.Credential is { } credential)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credential.BasicValue);
