@@ -334,7 +334,7 @@ public sealed record DownloadPlan(ModelInfo Model, ResolvedModel? Resolved, bool
             var files = Resolved?.Files ?? Array.Empty<RemoteModelFile>();
             var size = files.Count > 0 && files.All(f => f.Size is not null) ? files.Sum(f => f.Size!.Value) : Model.Size;
             var what = size is { } s ? ByteSize.Format(s) : "a file of unknown size";
-            var from = files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : $"from {files.FirstOrDefault()?.Url.ToString() ?? Model.DownloadUrl}";
+            var from = files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : $"from {(files.FirstOrDefault() is { } first ? Net.SafeUrl.Masked(first.Url) : Model.DownloadUrl)}";
             return $"Download {what} ({from})" + (Model.Revision is { } r ? $" at revision {r}" : "");
         }
     }
