@@ -27,7 +27,20 @@ class LibraryModel {
     [string] $LocalPath
 
     [LibraryModel] Get() {
-        $model = Get-LibraryModel -Id $this.Id -ErrorAction Stop
+        try {
+            $model = Get-LibraryModel -Id $this.Id -ErrorAction Stop
+        }
+        catch {
+            # A model no catalog lists and nothing on disk is absent, which is what Ensure = Absent asks for; for
+            # Present it is an error (nothing to download).
+            if ($this.Ensure -ne [Ensure]::Absent -or $_.FullyQualifiedErrorId -notlike 'ModelNotFound*') { throw }
+            $absent = [LibraryModel]::new()
+            $absent.Id = $this.Id
+            $absent.Ensure = [Ensure]::Absent
+            $absent.Verify = $this.Verify
+            return $absent
+        }
+
         $current = [LibraryModel]::new()
         $current.Id = $model.Id
         $current.Ensure = if ($model.Status -eq 'Local') { [Ensure]::Present } else { [Ensure]::Absent }
@@ -57,6 +70,7 @@ class LibraryModel {
 
     [void] Set() {
         if ($this.Ensure -eq [Ensure]::Absent) {
+            if ($this.Test()) { return }
             Remove-LibraryModel -Id $this.Id -Confirm:$false -ErrorAction Stop
             return
         }

@@ -343,7 +343,8 @@ try { Start-ModelDownload stories -ErrorAction Stop; 'started' } catch { $_.Full
     }
 
     It 'another session pauses and then cancels a download this session runs' {
-        $lib = Use-TestCatalog @(Stories -Query 'rate=150000')
+        # Slow enough that the download is still running when a child pwsh, slow to start on a loaded machine, asks.
+        $lib = Use-TestCatalog @(Stories -Query 'rate=50000')
         $job = Start-ModelDownload stories -AsJob
         Start-Sleep -Milliseconds 1500
         $r = Invoke-ChildPwsh -Environment @{ MODELS_DIR = $lib } -Script '(Suspend-ModelDownload -ModelId stories -PassThru).Status'

@@ -445,3 +445,96 @@ Describe 'Import-LibraryModel' -Tag ModelFiles {
         Get-LibraryModel stories260k -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }
+
+# Files built to make a reader see other bytes than a loader would (issue 17). Python's tarfile writes the tar (never
+# loads anything); the other files are laid out byte by byte here.
+Describe 'Files crafted against the readers' -Tag ModelFiles {
+    BeforeEach { $script:lib = New-TestLibrary; $script:outside = New-OutsideFolder }
+    AfterEach { Remove-Item $outside -Recurse -Force -ErrorAction SilentlyContinue }
+
+    BeforeAll {
+        # A protocol-0 pickle calling os.system('id').
+        $script:EvilPickle = [Text.Encoding]::Latin1.GetBytes("cos`nsystem`n(S'id'`ntR.")
+
+        function script:Write-Bytes([string] $Path, [byte[]] $Bytes) {
+            New-Item -ItemType Directory (Split-Path $Path) -Force | Out-Null
+            [IO.File]::WriteAllBytes($Path, $Bytes)
+            $Path
+        }
+
+        function script:New-Gguf([uint32] $Type) {
+            # One tensor 'x' of 8 elements with the given ggml type, no key/values, 32 bytes of data.
+            $ms = [IO.MemoryStream]::new(); $w = [IO.BinaryWriter]::new($ms)
+            $w.Write([Text.Encoding]::ASCII.GetBytes('GGUF')); $w.Write([uint32]3); $w.Write([uint64]1); $w.Write([uint64]0)
+            $w.Write([uint64]1); $w.Write([byte][char]'x'); $w.Write([uint32]1); $w.Write([uint64]8); $w.Write($Type); $w.Write([uint64]0)
+            while ($ms.Length % 32) { $w.Write([byte]0) }
+            $w.Write([byte[]]::new(32)); $w.Flush()
+            $ms.ToArray()
+        }
+
+        function script:New-Safetensors([string] $Json, [int] $DataLength, [uint64] $DeclaredLength = [uint64]::MaxValue) {
+            $header = [Text.Encoding]::UTF8.GetBytes($Json)
+            $length = if ($DeclaredLength -eq [uint64]::MaxValue) { [uint64]$header.Length } else { $DeclaredLength }
+            [BitConverter]::GetBytes($length) + $header + [byte[]]::new($DataLength)
+        }
+    }
+
+    It 'refuses a folder whose checkpoint beside the model imports os.system, and copies nothing' {
+        $folder = Join-Path $outside 'trained'
+        Copy-Fixture 'safetensors/model.safetensors' (Join-Path $folder 'model.safetensors') | Out-Null
+        Write-Bytes (Join-Path $folder 'checkpoint-500/optimizer.pt') $EvilPickle | Out-Null
+        Import-LibraryModel $folder -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'UnsafeModelContent,ModelLibrary.PowerShell.ModelFiles.ImportLibraryModelCommand'
+        $e[0].Exception.Message | Should -Match 'optimizer\.pt'
+        Get-LibraryModel -Status Local | Should -BeNullOrEmpty
+        Get-ChildItem $lib -Recurse -File | Where-Object { $_.FullName -match 'transformers' } | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a legacy tar whose first checksum is written as tarfile also reads it (0o prefix)' {
+        $tar = Join-Path $outside 'model.pt'
+        python3 -I -c @'
+import sys, tarfile
+evil = b"cos\nsystem\n(S'id'\ntR."
+members = [("N.", b"\x80\x02}q\x00."), ("sys_info", b"\x80\x02}q\x00."), ("pickle", evil),
+           ("storages", b"\x80\x02K\x00.\x80\x02]."), ("tensors", b"\x80\x02K\x00.")]
+out = bytearray()
+for i, (name, data) in enumerate(members):
+    info = tarfile.TarInfo(name); info.size = len(data)
+    header = bytearray(info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "surrogateescape"))
+    if i == 0:
+        header[148:156] = b" " * 8
+        header[148:156] = (b"0o%o" % sum(header)).ljust(8, b"\0")
+    out += header + data + b"\0" * (-len(data) % 512)
+out += b"\0" * 1024
+open(sys.argv[1], "wb").write(out)
+print(tarfile.open(sys.argv[1], "r:").extractfile("pickle").read() == evil)
+'@ $tar | Should -Be 'True'
+        { Import-LibraryModel $tar -ErrorAction Stop } | Should -Throw -ErrorId 'UnsafeModelContent,*'
+        (Get-ModelMetadata -Path $tar).IsSafe | Should -BeFalse
+    }
+
+    It 'refuses a safetensors file named pytorch_model.bin whose bytes are also a pickle' {
+        # The header length 0x634E reads as NONE, GLOBAL; the JSON's newlines end the GLOBAL's lines; 0.5 is POP, STOP.
+        $json = ('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"a":' + "`n" + '1,"b":' + "`n" + '0.5}}').PadRight(0x634E)
+        $bin = Write-Bytes (Join-Path $outside 'poly/pytorch_model.bin') (New-Safetensors $json 4)
+        Import-LibraryModel $bin -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'UnsafeModelContent,ModelLibrary.PowerShell.ModelFiles.ImportLibraryModelCommand'
+        $e[0].Exception.Message | Should -Match 'both a safetensors file and a pickle'
+    }
+
+    It 'refuses GGUF and safetensors files whose layout the loaders refuse (InvalidModelFile)' {
+        $unknown = Write-Bytes (Join-Path $outside 'unknown-type.gguf') (New-Gguf 99)
+        Get-ModelMetadata -Path $unknown -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -Be 'InvalidModelFile,ModelLibrary.PowerShell.ModelFiles.GetModelMetadataCommand'
+        $e[0].Exception.Message | Should -Match 'ggml type 99'
+        (Get-ModelMetadata -Path (Write-Bytes (Join-Path $outside 'f32.gguf') (New-Gguf 0))).Format | Should -Be 'gguf'
+
+        $hole = Write-Bytes (Join-Path $outside 'hole.safetensors') (New-Safetensors '{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}' 8)
+        Get-ModelMetadata -Path $hole -ErrorVariable e2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e2[0].FullyQualifiedErrorId | Should -Be 'InvalidModelFile,ModelLibrary.PowerShell.ModelFiles.GetModelMetadataCommand'
+        $e2[0].Exception.Message | Should -Match 'not 0'
+
+        $zero = Write-Bytes (Join-Path $outside 'zero.safetensors') (New-Safetensors '' 16 0)
+        { Get-ModelMetadata -Path $zero -ErrorAction Stop } | Should -Throw -ExpectedMessage '*header length is 0*'
+    }
+}

@@ -38,7 +38,7 @@ public static partial class ProviderDefinition
         ["health"] = "health_check",
     };
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex NamePattern();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
@@ -60,7 +60,7 @@ public static partial class ProviderDefinition
         {
             problems.Insert(0, "'name' is missing");
         }
-        else if (!NamePattern().IsMatch(name))
+        else if (!NamePattern().IsMatch(name) || name.Contains("..", StringComparison.Ordinal))
         {
             problems.Add($"'name' '{name}' must start with a letter or digit and contain only letters, digits, '.', '_' or '-' (at most 64)");
         }

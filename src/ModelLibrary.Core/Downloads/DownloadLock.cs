@@ -15,9 +15,9 @@ internal sealed class DownloadLock : IDisposable
     /// <summary>The lock, or null when someone else holds it.</summary>
     public static DownloadLock? TryAcquire(string path)
     {
-        Configuration.PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
         try
         {
+            Configuration.PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
             // FileShare.None: an exclusive open on Windows, flock(LOCK_EX) on Unix.
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
             try
@@ -35,6 +35,39 @@ internal sealed class DownloadLock : IDisposable
             return new DownloadLock(stream);
         }
         catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw ModelLibraryException.LibraryReadOnly(path, "cannot be written", e);
+        }
+    }
+
+    /// <summary>
+    /// Whether a process holds the lock, asked without writing anything (a reader of a read-only library): null when
+    /// that cannot be told.
+    /// </summary>
+    public static bool? IsHeld(string path)
+    {
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 1);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (UnauthorizedAccessException)
         {
             return null;
         }

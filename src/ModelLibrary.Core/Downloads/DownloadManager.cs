@@ -22,12 +22,20 @@ namespace ModelLibrary.Downloads;
 /// <see cref="WaitAsync"/> throws the typed exception.</para>
 /// <para>Timeout: <c>DownloadTimeout</c> bounds each run from the moment it gets a slot (time waiting as Pending
 /// does not count).</para>
+/// <para>Parts: <see cref="TaskLifecycle"/> owns every status change of a task (with <see cref="TaskTransitions"/>);
+/// <see cref="CrossProcessControl"/> handles tasks this process does not run; <see cref="DownloadRun"/> moves the
+/// bytes. This class keeps the tasks running here and routes each call to those parts.</para>
 /// </remarks>
 public sealed class DownloadManager : IAsyncDisposable
 {
     readonly object sync = new();
     readonly Dictionary<string, ActiveDownload> byModel = new(StringComparer.Ordinal);
     readonly Dictionary<string, ActiveDownload> byTask = new(StringComparer.Ordinal);
+    // Failures of tasks this manager ran, kept after they leave byTask: a wait that starts after the task failed (a
+    // quick refusal: a redirect loop, a gated file) still throws the exception itself, with its own resolution steps,
+    // not one rebuilt from the row. Bounded: the oldest are dropped.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelLibraryException> recentFailures = new(StringComparer.Ordinal);
+    const int RecentFailuresKept = 64;
     readonly SemaphoreSlim startLock = new(1, 1);
     readonly bool ownGate;
     LibraryConfiguration configuration;
@@ -43,6 +51,8 @@ public sealed class DownloadManager : IAsyncDisposable
         Gate = Options.Gate ?? new ConcurrencyGate(configuration.MaxConcurrentDownloads);
         Http = Net.HttpClients.Create(Options.Proxy);
         Pipeline = RetryPipeline.Create(Options);
+        Lifecycle = new TaskLifecycle(Tasks, Models, Publish, Report);
+        Foreign = new CrossProcessControl(() => this.configuration, Tasks, Lifecycle, Options);
     }
 
     /// <summary>Raised with a copy of a task when its status changes and a few times a second while it transfers.</summary>
@@ -61,6 +71,8 @@ public sealed class DownloadManager : IAsyncDisposable
     internal IModelStateSink Models { get; }
     internal HttpClient Http { get; }
     internal ResiliencePipeline Pipeline { get; }
+    internal TaskLifecycle Lifecycle { get; }
+    internal CrossProcessControl Foreign { get; }
 
     /// <summary>
     /// Applies a changed configuration (Set-ModelLibraryConfiguration): new downloads use it; the number of slots
@@ -147,31 +159,16 @@ public sealed class DownloadManager : IAsyncDisposable
             return final;
         }
 
-        while (true)
+        // Another process runs it (or ran it and died: then it is settled Paused, its bytes waiting for Resume).
+        var settled = await Foreign.FollowAsync(taskId, progress, RunsHere, cancellationToken);
+        if (settled is null)
         {
-            var row = await GetStoredAsync(taskId, cancellationToken);
-            progress?.Report(row);
-            switch (row.Status)
-            {
-                case DownloadStatus.Completed or DownloadStatus.Cancelled or DownloadStatus.Paused:
-                    return row;
-                case DownloadStatus.Failed:
-                    throw FailureFromRow(row);
-            }
-
-            // Nobody holds the model's lock: the process that ran it is gone. The bytes wait for Resume.
-            if (Find(taskId) is null && await MarkInterruptedIfOrphanedAsync(row, cancellationToken) is { } interrupted)
-            {
-                return interrupted;
-            }
-
-            if (Find(taskId) is { })
-            {
-                return await WaitAsync(taskId, progress, cancellationToken);
-            }
-
-            await Task.Delay(Options.ForeignTaskPollInterval, cancellationToken);
+            return await WaitAsync(taskId, progress, cancellationToken);
         }
+
+        return settled.Status == DownloadStatus.Failed
+            ? throw (recentFailures.TryGetValue(taskId, out var kept) ? kept : FailureFromRow(settled))
+            : settled;
     }
 
     /// <summary>Pauses: the transfer stops, the bytes and resume state stay, the task becomes Paused.</summary>
@@ -189,7 +186,7 @@ public sealed class DownloadManager : IAsyncDisposable
         {
             DownloadStatus.Paused => row,
             DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying =>
-                await MarkInterruptedIfOrphanedAsync(row, cancellationToken) ?? await AskOwnerAsync(row, StopReason.Pause, cancellationToken),
+                await Foreign.PauseIfOrphanedAsync(row, cancellationToken) ?? await Foreign.AskOwnerAsync(row, StopReason.Pause, cancellationToken),
             _ => throw InvalidState(row, "suspended"),
         };
     }
@@ -223,7 +220,7 @@ public sealed class DownloadManager : IAsyncDisposable
 
         // A folder model's files (and a reference's pinned URL) are in the saved request; a catalog model is rebuilt
         // from its entry, which may have moved to a new URL since.
-        var request = saved is { IsFolder: true } || (saved is not null && model?.Revision is not null) ? saved
+        var request = saved is { IsFolder: true } || (saved is not null && model?.Revision is not null && !Net.SafeUrl.IsMasked(saved.Url)) ? saved
             : model is not null
             ? DownloadRequest.FromModel(model, saved?.AllowInsecureHttp ?? false)
             : saved ?? throw new ModelLibraryException(ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
@@ -258,36 +255,38 @@ public sealed class DownloadManager : IAsyncDisposable
             throw InvalidState(row, "cancelled");
         }
 
-        var staging = DownloadPaths.StagingFor(configuration, row.ModelId);
-        var fileLock = DownloadLock.TryAcquire(staging.Lock);
-        if (fileLock is null)
-        {
-            return await AskOwnerAsync(row, StopReason.Cancel, cancellationToken);
-        }
-
-        using (fileLock)
-        {
-            staging.DeletePartial();
-            row.Status = DownloadStatus.Cancelled;
-            row.EndTime = DateTimeOffset.UtcNow;
-            row.UpdatedAt = row.EndTime;
-            await Tasks.UpdateAsync(row, CancellationToken.None);
-            await Models.MarkAvailableAsync(row.ModelId, CancellationToken.None);
-        }
-
-        return row;
+        return await Foreign.TryCancelUnownedAsync(row) ?? await Foreign.AskOwnerAsync(row, StopReason.Cancel, cancellationToken);
     }
 
-    /// <summary>The task as it is now: live when it runs here, else from the store.</summary>
-    public async Task<DownloadTask> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
-        Find(taskId)?.Snapshot() ?? await GetStoredAsync(taskId, cancellationToken);
+    /// <summary>The task as it is now: live when it runs here, else from the store (an orphan settled as Paused).</summary>
+    public async Task<DownloadTask> GetTaskAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        if (Find(taskId)?.Snapshot() is { } live)
+        {
+            return live;
+        }
 
-    /// <summary>All tasks (of one model), newest first, live ones as they are now.</summary>
+        var row = await GetStoredAsync(taskId, cancellationToken);
+        return (await Foreign.SettleOrphansAsync(new[] { row }, RunsHere, cancellationToken))[0];
+    }
+
+    /// <summary>
+    /// All tasks (of one model), newest first, live ones as they are now. A task whose process died reads as Paused
+    /// (and is recorded so), so every session agrees and <c>-Status Paused | Resume-ModelDownload</c> finds it.
+    /// </summary>
     public async Task<IReadOnlyList<DownloadTask>> GetTasksAsync(string? modelId = null, CancellationToken cancellationToken = default)
     {
         var stored = await Tasks.ListAsync(modelId, cancellationToken);
-        return stored.Select(t => Find(t.TaskId)?.Snapshot() ?? t).ToList();
+        var settled = await Foreign.SettleOrphansAsync(stored, RunsHere, cancellationToken);
+        return settled.Select(t => Find(t.TaskId)?.Snapshot() ?? t).ToList();
     }
+
+    /// <summary>
+    /// Settles the tasks among <paramref name="rows"/> whose process died (Paused), as <see cref="GetTasksAsync"/>
+    /// does; the library's listing uses it so that a model of such a task is not shown Downloading.
+    /// </summary>
+    public Task<IReadOnlyList<DownloadTask>> SettleOrphansAsync(IReadOnlyList<DownloadTask> rows, CancellationToken cancellationToken = default) =>
+        Foreign.SettleOrphansAsync(rows, RunsHere, cancellationToken);
 
     /// <summary>Pauses every running download (their tasks become Paused, resumable by any later session).</summary>
     public async ValueTask DisposeAsync()
@@ -355,27 +354,8 @@ public sealed class DownloadManager : IAsyncDisposable
                     ModelId = request.ModelId,
                     TotalSize = request.DeclaredSize ?? 0,
                 };
-                row.Url = Net.SafeUrl.Masked(request.Url);
-                row.FileName = request.FileName;
-                row.LocalPath = paths.Partial;
-                row.Status = DownloadStatus.Pending;
-                row.ErrorId = null;
-                row.ErrorMessage = null;
-                row.EndTime = null;
-                row.BytesPerSecond = null;
-                row.EstimatedTimeRemaining = null;
-                row.UpdatedAt = DateTimeOffset.UtcNow;
-                if (isNew)
-                {
-                    await Tasks.InsertAsync(row, cancellationToken);
-                }
-                else
-                {
-                    await Tasks.UpdateAsync(row, cancellationToken);
-                }
-
                 var described = model ?? request.ToModelInfo();
-                await Models.MarkDownloadingAsync(described, row.TotalSize > 0 ? row.Progress : null, cancellationToken);
+                await Lifecycle.ToPendingAsync(row, isNew, request, paths, described, cancellationToken);
                 var active = new ActiveDownload(row, request, described, paths, fileLock);
                 lock (sync)
                 {
@@ -384,7 +364,7 @@ public sealed class DownloadManager : IAsyncDisposable
                 }
 
                 active.Completion = Task.Run(() => RunAsync(active));
-                Publish(active);
+                Lifecycle.Publish(active);
                 return active.Snapshot();
             }
             catch
@@ -404,22 +384,18 @@ public sealed class DownloadManager : IAsyncDisposable
     {
         try
         {
+            LocalModelFile file;
             using (await EnterGateAsync(active))
             {
-                active.Update(t =>
-                {
-                    t.Status = DownloadStatus.Downloading;
-                    t.StartTime ??= DateTimeOffset.UtcNow;
-                });
-                await PersistAsync(active, modelProgress: false);
-                Publish(active);
+                await Lifecycle.ToDownloadingAsync(active);
 
                 var limit = Options.Timeout ?? TimeSpan.FromSeconds(configuration.DownloadTimeout);
                 using var timeout = new CancellationTokenSource(limit);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(active.StopToken, timeout.Token);
                 try
                 {
-                    await new DownloadRun(this, active).ExecuteAsync(linked.Token);
+                    var run = new DownloadRun(active, Http, Options, configuration, Lifecycle);
+                    file = await run.ExecuteAsync(linked.Token);
                 }
                 catch (Exception e) when (timeout.IsCancellationRequested && active.StopReason == StopReason.None && e is OperationCanceledException or IOException)
                 {
@@ -429,17 +405,19 @@ public sealed class DownloadManager : IAsyncDisposable
                 }
             }
 
-            active.Update(t =>
-            {
-                t.Status = DownloadStatus.Completed;
-                t.EndTime = DateTimeOffset.UtcNow;
-                t.Progress = 1;
-                t.EstimatedTimeRemaining = 0;
-            });
+            await Lifecycle.ToCompletedAsync(active, file);
         }
-        catch (Exception) when (active.StopReason != StopReason.None)
+        catch (Exception) when (active.StopReason is StopReason.Pause)
         {
-            await SettleStoppedAsync(active);
+            await Lifecycle.ToPausedAsync(active);
+        }
+        catch (Exception) when (active.StopReason is StopReason.Cancel)
+        {
+            await Lifecycle.ToCancelledAsync(active);
+        }
+        catch (Exception) when (active.StopReason is StopReason.Abandon)
+        {
+            // As a killed process: nothing more is written; the next session finds the task orphaned.
         }
         catch (Exception e)
         {
@@ -447,96 +425,43 @@ public sealed class DownloadManager : IAsyncDisposable
                 $"Downloading '{active.ModelId}' failed: {Net.SafeUrl.MaskText(e.Message)}",
                 new Dictionary<string, object?> { ["model_id"] = active.ModelId },
                 new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, active.ModelId, e);
-            active.Failure = failure;
-            active.Update(t =>
-            {
-                t.Status = DownloadStatus.Failed;
-                t.ErrorId = failure.ErrorId;
-                t.ErrorMessage = Net.SafeUrl.MaskText(failure.Message);
-                t.EndTime = DateTimeOffset.UtcNow;
-                t.BytesPerSecond = null;
-                t.EstimatedTimeRemaining = null;
-            });
-            await Quietly(() => Models.MarkErrorAsync(active.Model, failure.Message, CancellationToken.None));
+            await Lifecycle.ToFailedAsync(active, failure);
         }
         finally
         {
             if (active.StopReason != StopReason.Abandon)
             {
-                await PersistAsync(active, modelProgress: false);
+                await Lifecycle.PersistAsync(active, modelProgress: false);
             }
 
             lock (sync)
             {
                 byModel.Remove(active.ModelId);
                 byTask.Remove(active.TaskId);
+                if (active.Failure is { } failed)
+                {
+                    if (recentFailures.Count >= RecentFailuresKept)
+                    {
+                        recentFailures.Clear();
+                    }
+
+                    recentFailures[active.TaskId] = failed;
+                }
             }
 
             active.Lock.Dispose();
-            Publish(active);
+            Lifecycle.Publish(active);
         }
     }
 
-    async Task SettleStoppedAsync(ActiveDownload active)
-    {
-        switch (active.StopReason)
-        {
-            case StopReason.Pause:
-                active.Update(t =>
-                {
-                    t.Status = DownloadStatus.Paused;
-                    t.BytesPerSecond = null;
-                    t.EstimatedTimeRemaining = null;
-                });
-                await Quietly(() => Models.MarkAvailableAsync(active.ModelId, CancellationToken.None));
-                break;
-            case StopReason.Cancel:
-                await Quietly(() =>
-                {
-                    active.Paths.Staging.DeletePartial();
-                    return Task.CompletedTask;
-                });
-                active.Update(t =>
-                {
-                    t.Status = DownloadStatus.Cancelled;
-                    t.EndTime = DateTimeOffset.UtcNow;
-                    t.DownloadedSize = 0;
-                    t.Progress = 0;
-                    t.BytesPerSecond = null;
-                    t.EstimatedTimeRemaining = null;
-                });
-                await Quietly(() => Models.MarkAvailableAsync(active.ModelId, CancellationToken.None));
-                break;
-        }
-    }
-
-    /// <summary>Writes the task row, and with <paramref name="modelProgress"/> the model's progress. Failures to record never fail the download.</summary>
-    internal async Task PersistAsync(ActiveDownload active, bool modelProgress)
-    {
-        var snapshot = active.Snapshot();
-        await active.PersistLock.WaitAsync();
-        try
-        {
-            await Quietly(() => Tasks.UpdateAsync(snapshot, CancellationToken.None));
-            if (modelProgress && snapshot.Status is DownloadStatus.Downloading or DownloadStatus.Verifying)
-            {
-                await Quietly(() => Models.MarkDownloadingAsync(active.Model, snapshot.TotalSize > 0 ? snapshot.Progress : null, CancellationToken.None));
-            }
-        }
-        finally
-        {
-            active.PersistLock.Release();
-        }
-    }
-
-    internal void Publish(ActiveDownload active)
+    /// <summary>Raises <see cref="TaskChanged"/> with a copy of the task for each watcher.</summary>
+    void Publish(DownloadTask snapshot)
     {
         if (TaskChanged is not { } handlers)
         {
             return;
         }
 
-        var snapshot = active.Snapshot();
         foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<DownloadTask>>())
         {
             try
@@ -550,6 +475,8 @@ public sealed class DownloadManager : IAsyncDisposable
             }
         }
     }
+
+    bool RunsHere(string taskId) => Find(taskId) is not null;
 
     /// <summary>Tells <see cref="Message"/> watchers what the engine does for this task (see -Verbose).</summary>
     internal void Report(ActiveDownload active, string text)
@@ -573,18 +500,6 @@ public sealed class DownloadManager : IAsyncDisposable
         }
     }
 
-    static async Task Quietly(Func<Task> action)
-    {
-        try
-        {
-            await action();
-        }
-        catch (Exception e)
-        {
-            Trace.TraceWarning($"ModelLibrary: recording download progress failed: {e}");
-        }
-    }
-
     ActiveDownload? Find(string taskId)
     {
         lock (sync)
@@ -600,32 +515,6 @@ public sealed class DownloadManager : IAsyncDisposable
         (await Tasks.ListAsync(modelId, cancellationToken))
         .FirstOrDefault(t => t.Status is DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying or DownloadStatus.Paused);
 
-    /// <summary>
-    /// A row that says Pending/Downloading while no one holds the model's lock was left by a process that died:
-    /// it becomes Paused (its bytes wait for Resume). Null when someone does hold the lock.
-    /// </summary>
-    async Task<DownloadTask?> MarkInterruptedIfOrphanedAsync(DownloadTask row, CancellationToken cancellationToken)
-    {
-        var staging = DownloadPaths.StagingFor(configuration, row.ModelId);
-        using var probe = DownloadLock.TryAcquire(staging.Lock);
-        if (probe is null)
-        {
-            return null;
-        }
-
-        row.Status = DownloadStatus.Paused;
-        row.BytesPerSecond = null;
-        row.EstimatedTimeRemaining = null;
-        row.UpdatedAt = DateTimeOffset.UtcNow;
-        await Tasks.UpdateAsync(row, cancellationToken);
-        await Models.MarkAvailableAsync(row.ModelId, cancellationToken);
-        return row;
-    }
-
-    /// <summary>
-    /// Asks the process that runs a task to pause or cancel it (<see cref="StopRequest"/>) and follows the task in the
-    /// store until it shows the answer; refuses with DownloadInProgress when the owner does not answer in time.
-    /// </summary>
     /// <summary>
     /// Waits for a slot. Meanwhile, as the progress ticker does once bytes flow, it takes stop requests that other
     /// processes leave beside the partial, so a download still Pending here can be paused or cancelled from another
@@ -649,36 +538,7 @@ public sealed class DownloadManager : IAsyncDisposable
         return await enter;
     }
 
-    async Task<DownloadTask> AskOwnerAsync(DownloadTask row, StopReason reason, CancellationToken cancellationToken)
-    {
-        var staging = DownloadPaths.StagingFor(configuration, row.ModelId);
-        StopRequest.Write(staging.Request, reason);
-        var deadline = DateTime.UtcNow + Options.OwnerAnswerTimeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(Options.ForeignTaskPollInterval, cancellationToken);
-            var current = await GetStoredAsync(row.TaskId, cancellationToken);
-            var answered = reason == StopReason.Cancel
-                ? current.Status is DownloadStatus.Cancelled or DownloadStatus.Completed or DownloadStatus.Failed
-                : current.Status is not (DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying);
-            if (answered)
-            {
-                return current;
-            }
-
-            // The owner died meanwhile: no one will take the request, and the task is ours to settle.
-            if (await MarkInterruptedIfOrphanedAsync(current, cancellationToken) is { } interrupted)
-            {
-                File.Delete(staging.Request);
-                return reason == StopReason.Cancel ? await CancelAsync(row.TaskId, cancellationToken) : interrupted;
-            }
-        }
-
-        File.Delete(staging.Request);
-        throw InProgress(row.ModelId, $"the process that runs it did not answer a request to {(reason == StopReason.Cancel ? "cancel" : "pause")} within {Options.OwnerAnswerTimeout.TotalSeconds:0} seconds");
-    }
-
-    static ModelLibraryException InProgress(string modelId, string why) => new(
+    internal static ModelLibraryException InProgress(string modelId, string why) => new(
         ErrorIds.DownloadInProgress, ErrorKind.ResourceUnavailable,
         $"'{modelId}' is already being downloaded: {why}.",
         new Dictionary<string, object?> { ["model_id"] = modelId },

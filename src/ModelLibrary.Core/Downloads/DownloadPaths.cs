@@ -119,7 +119,7 @@ public sealed partial class DownloadPaths
         return $"{cleaned}-{hash}";
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,99}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,99}\z")]
     private static partial Regex PlainId();
 
     [GeneratedRegex("[^a-z0-9._-]")]

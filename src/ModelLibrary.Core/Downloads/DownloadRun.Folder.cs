@@ -19,7 +19,7 @@ internal sealed partial class DownloadRun
 {
     const string PartsFolder = ".parts";
 
-    async Task ExecuteFolderAsync(CancellationToken cancellationToken)
+    async Task<LocalModelFile> ExecuteFolderAsync(CancellationToken cancellationToken)
     {
         var files = request.Files!;
         var folder = paths.FolderStaging;
@@ -59,7 +59,7 @@ internal sealed partial class DownloadRun
             bytesBefore += length;
         }
 
-        await FinishFolderAsync(folder, cancellationToken);
+        return await FinishFolderAsync(folder, cancellationToken);
     }
 
     /// <summary>A file's place in the staging folder; a relative path that would leave it is refused (nothing written).</summary>
@@ -127,7 +127,7 @@ internal sealed partial class DownloadRun
     }
 
     /// <summary>Validation of the whole folder (format and security as for one file), then the folder moves into place.</summary>
-    async Task FinishFolderAsync(string folder, CancellationToken cancellationToken)
+    async Task<LocalModelFile> FinishFolderAsync(string folder, CancellationToken cancellationToken)
     {
         var parts = Path.Combine(folder, PartsFolder);
         if (Directory.Exists(parts))
@@ -135,16 +135,7 @@ internal sealed partial class DownloadRun
             Directory.Delete(parts, recursive: true);
         }
 
-        active.Update(t =>
-        {
-            t.Status = DownloadStatus.Verifying;
-            t.TotalSize = bytesBefore;
-            t.DownloadedSize = bytesBefore;
-            t.Progress = 1;
-            t.EstimatedTimeRemaining = 0;
-        });
-        await owner.PersistAsync(active, modelProgress: true);
-        owner.Publish(active);
+        await lifecycle.ToVerifyingAsync(active, bytesBefore);
 
         var entry = request.FileName.Length > 0 ? StagedPath(folder, request.FileName) : folder;
         if (options.Validator is { } validator)
@@ -179,13 +170,7 @@ internal sealed partial class DownloadRun
         await FileMover.MoveFolderIntoPlaceAsync(folder, paths.ModelDirectory, CancellationToken.None);
         File.Delete(paths.State);
         var localPath = request.FileName.Length > 0 ? Path.Combine(paths.ModelDirectory, request.FileName.Replace('/', Path.DirectorySeparatorChar)) : paths.ModelDirectory;
-        var local = new LocalModelFile(localPath, bytesBefore, entryChecksum, DateTimeOffset.UtcNow);
-        await owner.Models.MarkLocalAsync(active.Model, local, CancellationToken.None);
-        active.Update(t =>
-        {
-            t.LocalPath = localPath;
-            t.Checksum = entryChecksum;
-        });
+        return new LocalModelFile(localPath, bytesBefore, entryChecksum, DateTimeOffset.UtcNow);
     }
 
     void DeleteFilePartial()

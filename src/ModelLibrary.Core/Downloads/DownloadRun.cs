@@ -7,16 +7,24 @@ namespace ModelLibrary.Downloads;
 /// One attempt to bring a model's file home, from the first request to the registry row: probe, space check,
 /// ranged transfer into the partial file with the hash following, verification, validation, atomic move.
 /// Stopping (pause, cancel, timeout) arrives as cancellation of the token; the caller decides what it means.
+/// It gets what it needs and no more: the task it runs, the connection pool, the options and configuration, and the
+/// <see cref="TaskLifecycle"/> to record progress, report what it does (-Verbose) and move the task to Verifying. Completing the
+/// task (the model's row Local) is the caller's, with the file this run returns.
 /// </summary>
 internal sealed partial class DownloadRun
 {
     const int MaxRestarts = 3;
 
-    readonly DownloadManager owner;
     readonly ActiveDownload active;
+    readonly HttpClient http;
+    readonly TaskLifecycle lifecycle;
     readonly DownloadOptions options;
     readonly DownloadRequest request;
     readonly DownloadPaths paths;
+    readonly int connections;
+    readonly TimeSpan stallTimeout;
+    readonly bool validate;
+    readonly Polly.ResiliencePipeline pipeline;
     // The file being fetched: the model's one file, or one file of a folder model (see ExecuteFolderAsync).
     DownloadRequest current;
     string partialPath;
@@ -24,22 +32,19 @@ internal sealed partial class DownloadRun
     // Folder models: bytes of the files already done, and the whole model's size, for one progress over the total.
     long bytesBefore;
     long? grandTotal;
-    readonly int connections;
-    readonly TimeSpan stallTimeout;
-    readonly bool validate;
-    readonly Polly.ResiliencePipeline pipeline;
 
-    public DownloadRun(DownloadManager owner, ActiveDownload active)
+    public DownloadRun(ActiveDownload active, HttpClient http, DownloadOptions options,
+        ModelLibrary.Configuration.LibraryConfiguration configuration, TaskLifecycle lifecycle)
     {
-        this.owner = owner;
         this.active = active;
-        options = owner.Options;
+        this.http = http;
+        this.options = options;
+        this.lifecycle = lifecycle;
         request = active.Request;
         paths = active.Paths;
         current = request;
         partialPath = paths.Partial;
         statePath = paths.State;
-        var configuration = owner.Configuration;
         connections = configuration.DownloadConnections;
         stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
         validate = configuration.EnableModelValidation;
@@ -55,14 +60,15 @@ internal sealed partial class DownloadRun
             t.Retries++;
             t.LastRetry = text;
         });
-        owner.Report(active, text);
-        owner.Publish(active);
+        lifecycle.Report(active, text);
+        lifecycle.Publish(active);
         return ValueTask.CompletedTask;
     }
 
     bool Abandoned => active.StopReason == StopReason.Abandon;
 
-    public async Task ExecuteAsync(CancellationToken cancellationToken)
+    /// <summary>Brings the file home; returns it as it now lies in its provider folder.</summary>
+    public async Task<LocalModelFile> ExecuteAsync(CancellationToken cancellationToken)
     {
         // A request left by an asker that gave up is not for this run.
         File.Delete(paths.Staging.Request);
@@ -74,15 +80,13 @@ internal sealed partial class DownloadRun
             new ResumeState { TaskId = active.TaskId, Request = request, SingleStream = true }.Save(paths.State);
         }
 
-        owner.Report(active, $"Downloading '{request.ModelId}' from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
         if (request.IsFolder)
         {
-            await ExecuteFolderAsync(cancellationToken);
-            return;
+            return await ExecuteFolderAsync(cancellationToken);
         }
 
         var (digest, length) = await FetchFileAsync(lastFile: true, cancellationToken);
-        await FinishAsync(digest, length, cancellationToken);
+        return await FinishAsync(digest, length, cancellationToken);
     }
 
     /// <summary>
@@ -92,13 +96,14 @@ internal sealed partial class DownloadRun
     async Task<(byte[] Digest, long Length)> FetchFileAsync(bool lastFile, CancellationToken cancellationToken)
     {
         var request = current;
+        lifecycle.Report(active, $"Downloading '{request.ModelId}'" + (ReferenceEquals(current, this.request) ? "" : $" ({request.FileName})") + $" from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
         var singleStream = false;
         for (var restarts = 0; ; restarts++)
         {
             ResumeState? state = null;
             try
             {
-                var remote = await RemoteFile.ProbeAsync(owner.Http, pipeline, request, cancellationToken, options.Authorize);
+                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken, options.Authorize);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.
@@ -119,7 +124,7 @@ internal sealed partial class DownloadRun
             catch (RestartDownloadException e) when (restarts < MaxRestarts && !cancellationToken.IsCancellationRequested)
             {
                 // Bytes on disk no longer match the server's file: start over, as one stream if ranges misbehaved.
-                owner.Report(active, $"{e.Message} Starting over ({restarts + 1} of {MaxRestarts}).");
+                lifecycle.Report(active, $"{e.Message} Starting over ({restarts + 1} of {MaxRestarts}).");
                 singleStream |= e.SingleStream;
                 DeleteFilePartial();
             }
@@ -139,13 +144,13 @@ internal sealed partial class DownloadRun
             catch (DiscardPartialException e)
             {
                 // What arrived is not the file (a web page, more bytes than the file has): nothing to resume from.
-                paths.Staging.DeletePartial();
+                DeleteFilePartial();
                 throw e.Error;
             }
             catch (DiskSpaceException) when (state is { TotalSize: null })
             {
                 // A stream of unknown size that filled the disk cannot be resumed; give the space back at once.
-                paths.Staging.DeletePartial();
+                DeleteFilePartial();
                 throw;
             }
         }
@@ -153,15 +158,15 @@ internal sealed partial class DownloadRun
 
     void ReportProbe(RemoteFile remote)
     {
-        var redirected = remote.FinalUrl != request.Url && remote.FinalUrl.IdnHost != request.Url.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
-        owner.Report(active, $"{request.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
+        var redirected = remote.FinalUrl != current.Url && remote.FinalUrl.IdnHost != current.Url.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
+        lifecycle.Report(active, $"{current.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
     }
 
     void ReportPlan(ResumeState state)
     {
         var resumeFrom = state.DownloadedBytes > 0 ? $" Resuming from {ByteSize.Format(state.DownloadedBytes)} on disk." : "";
-        owner.Report(active, state.SingleStream
-            ? $"One connection (a single stream){(state.TotalSize is null && request.DeclaredSize is { } declared ? $", stopped if it passes the declared {ByteSize.Format(declared)}" : "")}.{resumeFrom}"
+        lifecycle.Report(active, state.SingleStream
+            ? $"One connection (a single stream){(state.TotalSize is null && current.DeclaredSize is { } declared ? $", stopped if it passes the declared {ByteSize.Format(declared)}" : "")}.{resumeFrom}"
             : $"{state.PartsDone.Length} parts of {ByteSize.Format(state.PartSize)} over up to {connections} connections (DownloadConnections); the others join when one is slower than {ByteSize.Format((long)options.SingleConnectionRate)}/s.{resumeFrom}");
     }
 
@@ -226,7 +231,8 @@ internal sealed partial class DownloadRun
 
     async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, bool lastFile, CancellationToken cancellationToken)
     {
-        Configuration.PrivateFiles.CreateDirectory(Path.GetDirectoryName(partialPath)!);
+        Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
+        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var parts = BuildParts(state);
         long length;
         byte[] digest;
@@ -241,11 +247,11 @@ internal sealed partial class DownloadRun
             state.Save(statePath);
             var handle = file.SafeFileHandle;
             await using var hasher = new PrefixHasher(handle, () => Part.ContiguousEnd(parts), options.BufferSize, options.HashBuffers, cancellationToken);
-            using (var ticker = new ProgressTicker(owner, active, parts, state, statePath, bytesBefore, grandTotal))
+            using (var ticker = new ProgressTicker(lifecycle, options, active, parts, state, statePath, bytesBefore, grandTotal))
             {
                 try
                 {
-                    var fetcher = new PartFetcher(owner.Http, state, handle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, hasher, options.Authorize);
+                    var fetcher = new PartFetcher(http, state, handle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, hasher, options.Authorize);
                     await RunPartsAsync(fetcher, parts, cancellationToken);
                 }
                 finally
@@ -268,16 +274,7 @@ internal sealed partial class DownloadRun
                 return (await hasher.CompleteAsync(length), length);
             }
 
-            active.Update(t =>
-            {
-                t.Status = DownloadStatus.Verifying;
-                t.TotalSize = bytesBefore + length;
-                t.DownloadedSize = bytesBefore + length;
-                t.Progress = 1;
-                t.EstimatedTimeRemaining = 0;
-            });
-            await owner.PersistAsync(active, modelProgress: true);
-            owner.Publish(active);
+            await lifecycle.ToVerifyingAsync(active, bytesBefore + length);
             digest = await hasher.CompleteAsync(length);
         }
 
@@ -304,7 +301,7 @@ internal sealed partial class DownloadRun
         }
         catch (IOException e) when (DiskErrors.IsDiskFull(e))
         {
-            throw new DiskSpaceException(current.ModelId, state.TotalSize ?? 0, Volumes.AvailableFreeSpace(paths.DownloadsDirectory) ?? 0, paths.DownloadsDirectory);
+            throw new DiskSpaceException(request.ModelId, state.TotalSize ?? 0, Volumes.AvailableFreeSpace(paths.DownloadsDirectory) ?? 0, paths.DownloadsDirectory);
         }
     }
 
@@ -409,14 +406,14 @@ internal sealed partial class DownloadRun
                 }
                 catch (TransientDownloadException e) when (part.Done > before && !token.IsCancellationRequested)
                 {
-                    owner.Report(active, $"{e.Message.TrimEnd('.')}; reconnecting at once (bytes were still coming).");
+                    lifecycle.Report(active, $"{e.Message.TrimEnd('.')}; reconnecting at once (bytes were still coming).");
                 }
             }
         }, cancellationToken);
     }
 
-    /// <summary>Checksum, validation, move into the provider folder, registry row Local.</summary>
-    async Task FinishAsync(byte[] digest, long length, CancellationToken cancellationToken)
+    /// <summary>Checksum, validation, move into the provider folder.</summary>
+    async Task<LocalModelFile> FinishAsync(byte[] digest, long length, CancellationToken cancellationToken)
     {
         var actual = Sha256Checksum.Format(digest);
         active.Update(t => t.Checksum = actual);
@@ -456,8 +453,6 @@ internal sealed partial class DownloadRun
         // From here on the file is good: finish even if asked to stop, so it never sits verified but unregistered.
         await FileMover.MoveIntoPlaceAsync(paths.Partial, paths.Target, CancellationToken.None);
         File.Delete(paths.State);
-        var local = new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
-        await owner.Models.MarkLocalAsync(active.Model, local, CancellationToken.None);
-        active.Update(t => t.LocalPath = paths.Target);
+        return new LocalModelFile(paths.Target, new FileInfo(paths.Target).Length, actual, DateTimeOffset.UtcNow);
     }
 }

@@ -31,6 +31,7 @@ internal static class DownloadHttp
         }
 
         var text = $"HTTP {status} ({response.ReasonPhrase ?? response.StatusCode.ToString()}) from {Net.SafeUrl.Masked(url)}";
+
         if (status is 408 or 429 or (>= 500 and not 501 and not 505))
         {
             return new TransientDownloadException(text, status, RetryAfter(response));

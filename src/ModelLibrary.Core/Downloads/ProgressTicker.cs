@@ -7,7 +7,8 @@ namespace ModelLibrary.Downloads;
 /// </summary>
 internal sealed class ProgressTicker : IDisposable
 {
-    readonly DownloadManager owner;
+    readonly TaskLifecycle lifecycle;
+    readonly DownloadOptions options;
     readonly ActiveDownload active;
     readonly IReadOnlyList<Part> parts;
     readonly ResumeState state;
@@ -20,9 +21,10 @@ internal sealed class ProgressTicker : IDisposable
 
     /// <param name="bytesBefore">Bytes of a folder model's files already done (0 for a model of one file).</param>
     /// <param name="grandTotal">A folder model's total size; null: the file's own.</param>
-    public ProgressTicker(DownloadManager owner, ActiveDownload active, IReadOnlyList<Part> parts, ResumeState state, string statePath, long bytesBefore = 0, long? grandTotal = null)
+    public ProgressTicker(TaskLifecycle lifecycle, DownloadOptions options, ActiveDownload active, IReadOnlyList<Part> parts, ResumeState state, string statePath, long bytesBefore = 0, long? grandTotal = null)
     {
-        this.owner = owner;
+        this.lifecycle = lifecycle;
+        this.options = options;
         this.active = active;
         this.parts = parts;
         this.state = state;
@@ -38,20 +40,20 @@ internal sealed class ProgressTicker : IDisposable
 
     async Task RunAsync()
     {
-        var persistEvery = owner.Options.PersistInterval;
+        var persistEvery = options.PersistInterval;
         var lastPersist = Environment.TickCount64;
-        using var timer = new PeriodicTimer(owner.Options.ReportInterval);
+        using var timer = new PeriodicTimer(options.ReportInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(stop.Token))
             {
                 Refresh();
-                owner.Publish(active);
+                lifecycle.Publish(active);
                 if (Environment.TickCount64 - lastPersist >= persistEvery.TotalMilliseconds)
                 {
                     lastPersist = Environment.TickCount64;
                     SaveState();
-                    await owner.PersistAsync(active, modelProgress: true);
+                    await lifecycle.PersistAsync(active, modelProgress: true);
                     // Another process (Suspend-/Stop-ModelDownload in another session) may ask this one to stop.
                     active.TakeStopRequest();
                 }
@@ -100,7 +102,7 @@ internal sealed class ProgressTicker : IDisposable
         {
             Refresh();
             SaveState();
-            await owner.PersistAsync(active, modelProgress: true);
+            await lifecycle.PersistAsync(active, modelProgress: true);
         }
     }
 

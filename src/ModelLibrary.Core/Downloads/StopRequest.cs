@@ -1,9 +1,12 @@
 namespace ModelLibrary.Downloads;
 
 /// <summary>
-/// How another process asks the owner of a running download to pause or cancel it: a small file beside the
-/// partial (<c>&lt;key&gt;.request</c>), which the owner looks for each time it persists progress (about once a second),
-/// takes, and honours. The asker then follows the task in the store until its status shows the answer.
+/// How another process asks the owner of a download to pause or cancel it: a small file beside the partial
+/// (<c>&lt;key&gt;.request</c>). The owner looks for it every <see cref="DownloadOptions.PersistInterval"/> (about once a
+/// second) through <see cref="ActiveDownload.TakeStopRequest"/>: the progress ticker while bytes flow, and the slot
+/// wait while the task is still Pending. It takes the file and honours it. The asker
+/// (<see cref="CrossProcessControl.AskOwnerAsync"/>) follows the task in the store until its status shows the answer,
+/// and settles the task itself when the owner died meanwhile.
 /// </summary>
 /// <remarks>
 /// A file rather than a registry column: the owner already touches <c>downloads/</c> every second, the request needs no

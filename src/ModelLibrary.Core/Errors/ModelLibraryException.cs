@@ -45,6 +45,21 @@ public class ModelLibraryException : Exception
         new[] { $"Give the quantization after ':', e.g. Start-ModelDownload {choices.FirstOrDefault()}.", $"Run Get-LibraryModel {reference} to list them." },
         reference);
 
+    /// <summary>
+    /// A write to a library this session may read but not write (another user's, a read-only mount): what could not
+    /// be written, and what helps. Reading such a library works.
+    /// </summary>
+    public static ModelLibraryException LibraryReadOnly(string path, string why, Exception? inner = null) => new(
+        ErrorIds.RegistryUnavailable, ErrorKind.ResourceUnavailable,
+        $"The library is read-only for this session: '{path}' {why}. Listing and reading models work; changing the library does not.",
+        new Dictionary<string, object?> { ["path"] = path, ["read_only"] = true },
+        new[]
+        {
+            "Run the command as the user who owns the library folder (MODELS_DIR), or have them give you write access to it and its files.",
+            "Or use a library of your own: Set-ModelLibraryConfiguration -ModelsDirectory <a folder you can write>.",
+        },
+        path, inner);
+
     public static ModelLibraryException TaskNotFound(string taskId) => new(
         ErrorIds.DownloadTaskNotFound, ErrorKind.NotFound, $"No download task has the id '{taskId}'.",
         new Dictionary<string, object?> { ["task_id"] = taskId },
@@ -136,6 +151,14 @@ public sealed class SecurityException : ModelLibraryException
         ErrorIds.UnsafeModelContent, $"The path '{path}' resolves outside the library directory '{root}'; refusing to touch it.",
         path,
         new Dictionary<string, object?> { ["path"] = path, ["root"] = root },
+        new[] { "Check the model's registered LocalPath and any symbolic links in the library directory." });
+
+    /// <summary>A path outside every library folder; the folders are named one by one.</summary>
+    public static SecurityException PathOutsideRoot(string path, IReadOnlyList<string> roots) => new(
+        ErrorIds.UnsafeModelContent,
+        $"The path '{path}' resolves outside the library folders ({string.Join(", ", roots.Select(r => $"'{r}'"))}); refusing to touch it.",
+        path,
+        new Dictionary<string, object?> { ["path"] = path, ["roots"] = roots.ToArray() },
         new[] { "Check the model's registered LocalPath and any symbolic links in the library directory." });
 
     protected override string SeedTypeName => "SecurityError";

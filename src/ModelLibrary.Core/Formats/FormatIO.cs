@@ -10,6 +10,8 @@ internal static class FormatIO
     public static FileStream OpenRead(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        // Before the open: opening a FIFO blocks until another process writes to it.
+        FileKinds.EnsureNotSpecial(path);
         try
         {
             return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);

@@ -40,6 +40,8 @@ public static class GgmlType
         [34] = ("TQ1_0", 256, 54),
         [35] = ("TQ2_0", 256, 66),
         [39] = ("MXFP4", 32, 17),
+        [40] = ("NVFP4", 64, 36),  // ggml.h GGML_TYPE_NVFP4: QK_NVFP4 = 64, sizeof(block_nvfp4) = 36
+        [41] = ("Q1_0", 128, 18),  // ggml.h GGML_TYPE_Q1_0
     };
 
     /// <summary>The type's name, or <c>type_N</c> for a type this library does not know.</summary>
@@ -99,10 +101,48 @@ public static class GgufFileType
         [36] = "TQ1_0",
         [37] = "TQ2_0",
         [38] = "MXFP4_MOE",
+        [39] = "NVFP4",
+        [40] = "Q1_0",
     };
 
     // llama.cpp sets this bit when it guessed the file type from the tensors instead of reading it.
     private const uint Guessed = 1024;
+
+    /// <summary>
+    /// The file type llama.cpp's model loader guesses for a file without <c>general.file_type</c> from the ggml type
+    /// most tensors have (llama_model_loader: the first type, in tensor-name order, to reach the highest count).
+    /// </summary>
+    public static string GuessFromTensorType(uint ggmlType) => ggmlType switch
+    {
+        0 => "F32",
+        1 => "F16",
+        30 => "BF16",
+        2 => "Q4_0",
+        3 => "Q4_1",
+        6 => "Q5_0",
+        7 => "Q5_1",
+        8 => "Q8_0",
+        10 => "Q2_K",
+        11 => "Q3_K_M",
+        12 => "Q4_K_M",
+        13 => "Q5_K_M",
+        14 => "Q6_K",
+        34 => "TQ1_0",
+        35 => "TQ2_0",
+        16 => "IQ2_XXS",
+        17 => "IQ2_XS",
+        22 => "IQ2_S",
+        18 => "IQ3_XXS",
+        19 => "IQ1_S",
+        29 => "IQ1_M",
+        20 => "IQ4_NL",
+        23 => "IQ4_XS",
+        21 => "IQ3_S",
+        40 => "NVFP4",
+        41 => "Q1_0",
+        // llama.cpp falls back to "all F32" for any other type (MXFP4 included).
+        _ => "F32",
+    };
 
     /// <summary>The quantization name for a <c>general.file_type</c> value, or null when it is not a known value.</summary>
     public static string? GetName(uint fileType) =>

@@ -22,7 +22,7 @@ public sealed class GgufTensorInfo
     /// <summary>Offset of the data from the start of the tensor data section.</summary>
     public ulong Offset { get; }
     public long ElementCount { get; }
-    /// <summary>Bytes of tensor data, or null for a ggml type this library does not know.</summary>
+    /// <summary>Bytes of tensor data (every tensor has a known ggml type; an unknown one makes the file invalid).</summary>
     public long? ByteSize { get; }
 
     public override string ToString() => $"{Name} [{string.Join(", ", Dimensions)}] {TypeName}";
@@ -64,8 +64,8 @@ public sealed class GgufFile
     /// <summary>Where the tensor data section starts: <see cref="HeaderEnd"/> rounded up to <see cref="Alignment"/>.</summary>
     public long DataOffset { get; }
     /// <summary>
-    /// The smallest file size that holds every tensor (data offset + the furthest tensor's offset + size), or null when
-    /// the file has no tensors or a tensor has a ggml type whose size this library does not know.
+    /// The smallest file size that holds every tensor (data offset + the last tensor's offset + size), or null when the
+    /// file has no tensors.
     /// </summary>
     public long? TensorDataEnd { get; }
     /// <summary>Sum over tensors of the product of their dimensions.</summary>
@@ -76,10 +76,40 @@ public sealed class GgufFile
     public uint? FileType => GetInt64("general.file_type") is long v && v >= 0 && v <= uint.MaxValue ? (uint)v : null;
 
     /// <summary>
-    /// The quantization name from <c>general.file_type</c>; when that key is absent, the ggml type holding most of the
-    /// parameters (as llama.cpp guesses it), e.g. F32 for a file of F32 tensors.
+    /// The quantization name from <c>general.file_type</c> (null when that value is not a file type); when the key is
+    /// absent, the file type llama.cpp's loader guesses (see <see cref="IsQuantizationGuessed"/>).
     /// </summary>
-    public string? Quantization => FileType is uint ft ? GgufFileType.GetName(ft) : DominantTensorType;
+    public string? Quantization => Metadata.ContainsKey("general.file_type")
+        ? FileType is uint ft ? GgufFileType.GetName(ft) : null
+        : GuessedQuantization;
+
+    /// <summary>True when <see cref="Quantization"/> is guessed from the tensors because the file has no <c>general.file_type</c>.</summary>
+    public bool IsQuantizationGuessed => !Metadata.ContainsKey("general.file_type") && Tensors.Count > 0;
+
+    /// <summary>
+    /// llama_model_loader's guess: the ggml type of the most tensors (counted per tensor, not per parameter; on a tie the
+    /// type that reached the count first, in tensor-name order), mapped to its file type.
+    /// </summary>
+    private string? GuessedQuantization
+    {
+        get
+        {
+            if (Tensors.Count == 0) return null;
+            var counts = new Dictionary<uint, int>();
+            int best = 0;
+            uint bestType = 0;
+            foreach (var tensor in Tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
+            {
+                int count = counts[tensor.Type] = counts.GetValueOrDefault(tensor.Type) + 1;
+                if (count > best)
+                {
+                    best = count;
+                    bestType = tensor.Type;
+                }
+            }
+            return GgufFileType.GuessFromTensorType(bestType);
+        }
+    }
 
     public string? DominantTensorType => Tensors.Count == 0
         ? null

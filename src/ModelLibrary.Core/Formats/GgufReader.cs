@@ -48,9 +48,41 @@ public static class GgufReader
         return FormatIO.Parse(sourceName, () => new Parser(new BoundedReader(stream, length), sourceName, cancellationToken).Parse());
     }
 
+    /// <summary>
+    /// What the parsed header may keep in memory, in bytes (each kept value, string character and tensor info counted):
+    /// a header whose keys, scalar values and tensor infos exceed it is refused, and array previews have a smaller budget
+    /// of their own, past which arrays are only counted. Hugging Face's parser refuses headers over 50 MB; this bounds
+    /// memory whatever the header declares, not the size of the file.
+    /// </summary>
+    internal const long MemoryBudget = 256L * 1024 * 1024;
+    /// <summary>Of which array previews may take this much; past it, arrays are only counted.</summary>
+    internal const long PreviewBudget = 16L * 1024 * 1024;
+    // Rough cost of one kept object (a GgufValue, a tensor info, a dictionary slot) beyond its strings.
+    private const int ObjectCost = 64;
+
     private sealed class Parser(BoundedReader reader, string source, CancellationToken cancellationToken)
     {
         private readonly UTF8Encoding _utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        private long _spent;
+
+        /// <summary>Counts what must be kept; past the budget the header is refused.</summary>
+        private void Spend(long bytes, string what)
+        {
+            _spent += bytes;
+            if (_spent > MemoryBudget)
+                throw new MalformedFileException($"the header's {what} need more than the {MemoryBudget / (1024 * 1024)} MB this reader keeps in memory");
+        }
+
+        /// <summary>Counts a preview item if it fits the preview budget; false when it should be skipped and only counted.</summary>
+        private bool TrySpend(long bytes)
+        {
+            if (_previewSpent + bytes > PreviewBudget) return false;
+            _previewSpent += bytes;
+            return true;
+        }
+
+        private long _previewSpent;
 
         public GgufFile Parse()
         {
@@ -68,9 +100,11 @@ public static class GgufReader
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 long at = reader.Position;
-                string key = ReadString(MaxKeyLength, "metadata key");
+                string key = ReadString(MaxKeyLength, "metadata key", strict: true);
+                Spend(ObjectCost + 2L * key.Length, "metadata keys and values");
                 var type = ReadValueType("metadata value type");
                 var value = ReadValue(type, depth: 0);
+                if (value.Value is string text) Spend(2L * text.Length, "metadata keys and values");
                 if (!metadata.TryAdd(key, value)) throw new MalformedFileException($"metadata key '{key}' appears twice", at);
             }
 
@@ -84,6 +118,7 @@ public static class GgufReader
                 if ((i & 1023) == 0) cancellationToken.ThrowIfCancellationRequested();
                 long at = reader.Position;
                 var tensor = ReadTensorInfo(alignment);
+                Spend(ObjectCost * 2 + 2L * tensor.Name.Length + 8L * tensor.Dimensions.Count, "tensor infos");
                 if (!names.Add(tensor.Name)) throw new MalformedFileException($"tensor '{tensor.Name}' appears twice", at);
                 tensors.Add(tensor);
                 parameters = CheckedAdd(parameters, tensor.ElementCount, "the parameter count");
@@ -98,7 +133,7 @@ public static class GgufReader
                 // file with tensors needs its data section to exist.
                 if (dataOffset > fileSize)
                     throw new MalformedFileException($"the tensor data would start at byte {dataOffset}, past the end of the {fileSize}-byte file");
-                dataEnd = TensorDataEnd(tensors, dataOffset);
+                dataEnd = TensorDataEnd(tensors, dataOffset, alignment);
                 if (dataEnd > fileSize)
                     throw new MalformedFileException($"the file is truncated: its tensors need {dataEnd} bytes but it has {fileSize}");
             }
@@ -108,18 +143,21 @@ public static class GgufReader
 
         private uint ReadVersion()
         {
-            uint version = reader.ReadUInt32();
+            uint raw = reader.ReadUInt32();
+            uint version = raw;
             // A big-endian writer swaps the version too: 3 reads as 0x03000000. Real versions are small, so a value
             // with an empty low half whose swap is small is a big-endian file.
-            if ((version & 0xFFFF) == 0 && version != 0)
+            if ((raw & 0xFFFF) == 0 && raw != 0)
             {
                 reader.BigEndian = true;
-                version = BinaryPrimitives.ReverseEndianness(version);
+                version = BinaryPrimitives.ReverseEndianness(raw);
             }
             return version switch
             {
                 2 or 3 => version,
                 1 => throw new MalformedFileException("GGUF version 1 is not supported; convert the file with a current llama.cpp", 4),
+                _ when raw != version => throw new MalformedFileException(
+                    $"unsupported GGUF version field 0x{raw:X8} ({raw}): read byte-swapped, as a big-endian file, it would be version {version}; neither is version 2 or 3", 4),
                 _ => throw new MalformedFileException($"unsupported GGUF version {version}", 4),
             };
         }
@@ -142,14 +180,24 @@ public static class GgufReader
             return (GgufValueType)raw;
         }
 
-        private string ReadString(int cap, string what)
+        private string ReadString(int cap, string what, bool strict = false)
         {
             long at = reader.Position;
             ulong length = reader.ReadUInt64();
             if (length > (ulong)reader.Remaining)
                 throw new MalformedFileException($"{what} claims {length} bytes but only {reader.Remaining} remain", at);
             if (length > (ulong)cap) throw new MalformedFileException($"{what} is {length} bytes, over the limit of {cap}", at);
-            return _utf8.GetString(reader.ReadBytes((long)length, cap, what));
+            var bytes = reader.ReadBytes((long)length, cap, what);
+            if (!strict) return _utf8.GetString(bytes);
+            try
+            {
+                return StrictUtf8.GetString(bytes);
+            }
+            catch (DecoderFallbackException)
+            {
+                // Keys are ASCII by the spec; replacing bytes would make two different keys one.
+                throw new MalformedFileException($"{what} is not valid UTF-8", at);
+            }
         }
 
         private void SkipString()
@@ -212,13 +260,43 @@ public static class GgufReader
             return (elementType, (long)count);
         }
 
+        /// <summary>
+        /// An array keeps a preview of its first items (nested arrays too) while the preview budget lasts; the rest are
+        /// skipped and only counted, so what is kept never grows with the header.
+        /// </summary>
         private GgufValue ReadArray(int depth)
         {
             var (elementType, count) = ReadArrayHeader(depth);
             int kept = (int)Math.Min(count, ArrayPreviewLength);
-            var items = new List<GgufValue>(kept);
-            for (int i = 0; i < kept; i++) items.Add(ReadValue(elementType, depth));
-            SkipElements(elementType, count - kept, depth);
+            var items = new List<GgufValue>(Math.Min(kept, 4));
+            int read = 0;
+            for (; read < kept; read++)
+            {
+                if (elementType == GgufValueType.Array)
+                {
+                    if (!TrySpend(ObjectCost)) break;
+                    items.Add(ReadArray(depth + 1));
+                    continue;
+                }
+                if (elementType == GgufValueType.String)
+                {
+                    long at = reader.Position;
+                    ulong length = reader.ReadUInt64();
+                    if (length > (ulong)reader.Remaining)
+                        throw new MalformedFileException($"a string claims {length} bytes but only {reader.Remaining} remain", at);
+                    if (length > MaxStringLength || !TrySpend(ObjectCost + 2L * (long)length))
+                    {
+                        reader.Skip((long)length, "string");
+                        read++;
+                        break;
+                    }
+                    items.Add(GgufValue.Scalar(GgufValueType.String, _utf8.GetString(reader.ReadBytes((long)length, MaxStringLength, "string value"))));
+                    continue;
+                }
+                if (!TrySpend(ObjectCost)) break;
+                items.Add(ReadValue(elementType, depth));
+            }
+            SkipElements(elementType, count - read, depth);
             return GgufValue.ArrayOf(elementType, (ulong)count, items);
         }
 
@@ -277,25 +355,32 @@ public static class GgufReader
             if (offset > long.MaxValue || offset % alignment != 0)
                 throw new MalformedFileException($"tensor '{name}' has offset {offset}, not a multiple of the alignment {alignment}", at);
 
-            long? byteSize = null;
-            if (GgmlType.TryGetBlockGeometry(type, out int blockSize, out int typeSize))
-            {
-                long rowLength = dims.Length > 0 ? dims[0] : 1;
-                if (rowLength % blockSize != 0)
-                    throw new MalformedFileException($"tensor '{name}' has rows of {rowLength} elements, not a multiple of the {GgmlType.GetName(type)} block size {blockSize}", at);
-                long rows = rowLength == 0 ? 0 : elements / rowLength;
-                byteSize = CheckedMultiply(rowLength / blockSize * typeSize, rows, $"the size of tensor '{name}'");
-            }
+            // ggml refuses a type it has no block size for: unknown numbers and removed types (4 and 5, Q4_2 and Q4_3) alike.
+            if (!GgmlType.TryGetBlockGeometry(type, out int blockSize, out int typeSize))
+                throw new MalformedFileException($"tensor '{name}' has ggml type {type}, which is not a ggml type", at);
+            long rowLength = dims.Length > 0 ? dims[0] : 1;
+            if (rowLength % blockSize != 0)
+                throw new MalformedFileException($"tensor '{name}' has rows of {rowLength} elements, not a multiple of the {GgmlType.GetName(type)} block size {blockSize}", at);
+            long rows = rowLength == 0 ? 0 : elements / rowLength;
+            long rowBytes = CheckedMultiply(rowLength / blockSize, typeSize, $"the row size of tensor '{name}'");
+            long byteSize = CheckedMultiply(rowBytes, rows, $"the size of tensor '{name}'");
             return new GgufTensorInfo(name, dims, type, offset, elements, byteSize);
         }
 
-        private static long? TensorDataEnd(List<GgufTensorInfo> tensors, long dataOffset)
+        /// <summary>
+        /// As ggml's gguf_init_from_file: each tensor's data starts where the previous one's, padded to the alignment,
+        /// ends ("tensor 'b' has offset 0, expected 256"), so tensors neither overlap nor come out of order.
+        /// </summary>
+        private static long TensorDataEnd(List<GgufTensorInfo> tensors, long dataOffset, uint alignment)
         {
-            long end = 0;
+            long expected = 0, end = 0;
             foreach (var t in tensors)
             {
-                if (t.ByteSize is not long size) return null;
-                end = Math.Max(end, CheckedAdd((long)t.Offset, size, $"the end of tensor '{t.Name}'"));
+                long size = t.ByteSize!.Value;
+                if ((long)t.Offset != expected)
+                    throw new MalformedFileException($"tensor '{t.Name}' has offset {t.Offset}, expected {expected}");
+                end = CheckedAdd(expected, size, $"the end of tensor '{t.Name}'");
+                expected = AlignUp(end, alignment);
             }
             return CheckedAdd(dataOffset, end, "the end of the tensor data");
         }
@@ -303,7 +388,8 @@ public static class GgufReader
 
     private static bool IsPowerOfTwo(long v) => (v & (v - 1)) == 0;
 
-    private static long AlignUp(long value, uint alignment) => (value + alignment - 1) / alignment * alignment;
+    private static long AlignUp(long value, uint alignment) =>
+        CheckedAdd(value, alignment - 1, "an aligned offset") / alignment * alignment;
 
     private static long CheckedMultiply(long a, long b, string what)
     {

@@ -74,7 +74,7 @@ public sealed partial class GgufSplitSet
             if (part.Exists)
             {
                 parts.Add(part.FullName);
-                total += part.Length;
+                total += FileKinds.Length(part);
             }
             else
             {

@@ -17,3 +17,9 @@ internal sealed class MalformedFileException : Exception
     public string Reason { get; }
     public long? Offset { get; }
 }
+
+/// <summary>
+/// Raised inside the pickle scan when the bytes could be read two ways (two readers of a container disagree, or a pickle
+/// torch.load unpickles cannot be followed). The scan turns it into an unsafe verdict, never into "invalid" or "safe".
+/// </summary>
+internal sealed class UnsafeStructureException(string reason) : Exception(reason);

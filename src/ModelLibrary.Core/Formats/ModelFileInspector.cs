@@ -35,9 +35,20 @@ public static class ModelFileInspector
             Kind.Pickle => FromPickle(path, size, PickleScanner.Scan(path, cancellationToken)),
             Kind.MaybePickle => TryScanPickle(path, cancellationToken) is PickleScanResult scan
                 ? FromPickle(path, size, scan)
-                : Unknown(path, size),
-            _ => Unknown(path, size),
+                : UnknownOrHeaderError(path, size, cancellationToken),
+            _ => UnknownOrHeaderError(path, size, cancellationToken),
         };
+    }
+
+    /// <summary>
+    /// A file whose bytes match no format. One named <c>.safetensors</c> is read as safetensors anyway, so its error
+    /// names what is wrong with its header (length 0, longer than the file, not JSON) rather than "no known format".
+    /// </summary>
+    private static ModelFileInfo UnknownOrHeaderError(string path, long size, CancellationToken cancellationToken)
+    {
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            return FromSafetensors(path, size, SafetensorsReader.ReadModel(path, cancellationToken));
+        return Unknown(path, size);
     }
 
     /// <summary>The format the file's first bytes announce, without reading further than needed to tell.</summary>
@@ -138,7 +149,7 @@ public static class ModelFileInspector
         if (PickleScanner.IsTar(block))
         {
             stream.Position = 0;
-            return (PickleScanner.IsTorchTar(stream, path) ? Kind.Pickle : Kind.Unknown, size);
+            return (PickleScanner.IsTorchTar(stream, path) switch { true => Kind.Pickle, false => Kind.Unknown, null => Kind.MaybePickle }, size);
         }
         // Protocol 2+ pickles open with PROTO; torch's legacy format starts with one too.
         if (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5) return (Kind.Pickle, size);
@@ -178,7 +189,7 @@ public static class ModelFileInspector
     private static ModelFileInfo InspectGguf(string path, CancellationToken cancellationToken)
     {
         var partPaths = new List<string> { Path.GetFullPath(path) };
-        long totalSize = new FileInfo(path).Length;
+        long totalSize = FileKinds.Length(path);
         if (GgufSplitSet.Find(path) is GgufSplitSet split)
         {
             if (!split.IsComplete)
@@ -200,12 +211,14 @@ public static class ModelFileInspector
             parts.Add(file);
         }
 
+        if (parts.Count > 1) CheckSplitTensors(path, partPaths, parts);
+
         var first = parts[0];
         return new ModelFileInfo
         {
             Path = path,
             Format = ModelFileFormat.Gguf,
-            FileSize = new FileInfo(path).Length,
+            FileSize = FileKinds.Length(path),
             FormatVersion = $"GGUF v{first.Version}",
             Architecture = first.Architecture,
             Name = first.Name,
@@ -229,6 +242,25 @@ public static class ModelFileInspector
             TotalSize = totalSize,
             GgufParts = parts,
         };
+    }
+
+    /// <summary>
+    /// As llama.cpp's loader refuses a split set: one tensor name in two parts ("tensor is duplicated"), or a total that
+    /// is not the <c>split.tensors.count</c> the first part declares.
+    /// </summary>
+    private static void CheckSplitTensors(string path, List<string> partPaths, List<GgufFile> parts)
+    {
+        var owner = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < parts.Count; i++)
+        {
+            foreach (var tensor in parts[i].Tensors)
+            {
+                if (!owner.TryAdd(tensor.Name, i))
+                    throw ValidationException.InvalidFile(partPaths[i], $"tensor '{tensor.Name}' is in both part {owner[tensor.Name] + 1} and part {i + 1} of the split model");
+            }
+        }
+        if (parts[0].GetInt64("split.tensors.count") is long declared && declared != owner.Count)
+            throw ValidationException.InvalidFile(path, $"split.tensors.count says the split model has {declared} tensors, but its {parts.Count} parts hold {owner.Count}");
     }
 
     private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model) => new()

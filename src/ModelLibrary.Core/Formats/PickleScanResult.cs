@@ -135,8 +135,9 @@ public sealed class TorchTensorSummary
 public sealed class PickleScanResult
 {
     internal PickleScanResult(string source, PickleContainer container, IReadOnlyList<PickleStreamResult> streams, IReadOnlyList<PickleGlobal> globals,
-        TorchTensorSummary tensors, TorchScriptCode? torchScript = null)
+        TorchTensorSummary tensors, TorchScriptCode? torchScript = null, IReadOnlyList<string>? ambiguities = null)
     {
+        Ambiguities = ambiguities ?? Array.Empty<string>();
         Source = source;
         Container = container;
         Streams = streams;
@@ -144,6 +145,10 @@ public sealed class PickleScanResult
         Tensors = tensors;
         TorchScript = torchScript;
     }
+
+    /// <summary>The same result with one more reason it cannot be shown safe.</summary>
+    internal PickleScanResult WithAmbiguity(string ambiguity) =>
+        new(Source, Container, Streams, Globals, Tensors, TorchScript, Ambiguities.Append(ambiguity).ToArray());
 
     public string Source { get; }
     public PickleContainer Container { get; }
@@ -156,7 +161,13 @@ public sealed class PickleScanResult
     /// <summary>TorchScript code found in a zip archive, or null. Such a file is unsafe whatever its pickles import.</summary>
     public TorchScriptCode? TorchScript { get; }
     public bool ContainsTorchScript => TorchScript is not null;
-    public PickleVerdict Verdict => TorchScript is null && Globals.All(g => g.IsSafe) ? PickleVerdict.Safe : PickleVerdict.Unsafe;
+    /// <summary>
+    /// Why the scanner cannot be sure it read the bytes torch.load would unpickle (a container two readers resolve
+    /// differently, a pickle torch reads that the walk cannot follow). Any of them makes the file unsafe: what is not
+    /// seen cannot be shown safe.
+    /// </summary>
+    public IReadOnlyList<string> Ambiguities { get; }
+    public PickleVerdict Verdict => TorchScript is null && Ambiguities.Count == 0 && Globals.All(g => g.IsSafe) ? PickleVerdict.Safe : PickleVerdict.Unsafe;
     public bool IsSafe => Verdict == PickleVerdict.Safe;
     public int PickleCount => Streams.Sum(s => s.PickleCount);
     /// <summary>The protocol of the first pickle scanned.</summary>
@@ -174,6 +185,8 @@ public sealed class PickleScanResult
         if (TorchScript is not null) findings.Add(TorchScript.ToString());
         if (UnsafeGlobalNames is { Length: > 0 } offending)
             findings.Add($"pickled references that can run code when loaded: {string.Join(", ", offending)}");
+        if (Ambiguities.Count > 0)
+            findings.Add($"content the scanner cannot be sure it read as torch.load would ({string.Join("; ", Ambiguities)})");
         return findings.Count == 0 ? null : string.Join("; and ", findings);
     }
 
@@ -190,6 +203,7 @@ public sealed class PickleScanResult
                 ["path"] = Source,
                 ["globals"] = UnsafeGlobalNames,
                 ["torchscript_code"] = TorchScript?.Entries.ToArray(),
+                ["ambiguities"] = Ambiguities.ToArray(),
             },
             new[]
             {

@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-
 namespace ModelLibrary.Formats;
 
 /// <summary>
@@ -20,76 +18,111 @@ public static partial class PickleScanner
     private const int MaxTensorDimensions = 64;
 
     /// <summary>
-    /// True when the first block is a tar header: its checksum field matches the sum of its bytes (the field itself
-    /// counted as spaces), which is how Python's tarfile, and so torch.load, tells a tar apart. The ustar magic is not
-    /// required, since tarfile reads the older v7 headers too.
+    /// True when Python's tarfile would open the file (its first header parses and its checksum matches, written in any
+    /// of the forms tarfile reads): torch.load then reads it as a legacy tar, and otherwise as a raw pickle.
     /// </summary>
-    internal static bool IsTar(ReadOnlySpan<byte> start)
-    {
-        if (start.Length < TarBlockSize || start[0] == 0) return false;
-        var header = start[..TarBlockSize];
-        var field = header.Slice(148, 8);
-        int digits = field.IndexOfAnyExcept((byte)' ');
-        if (digits < 0) return false;
-        long stored = 0;
-        int count = 0;
-        for (int i = digits; i < field.Length && field[i] is >= (byte)'0' and <= (byte)'7'; i++, count++) stored = stored * 8 + (field[i] - '0');
-        if (count == 0) return false;
-        long unsigned = 8 * ' ', signed = 8 * ' ';
-        for (int i = 0; i < TarBlockSize; i++)
-        {
-            if (i is >= 148 and < 156) continue;
-            unsigned += header[i];
-            signed += (sbyte)header[i];
-        }
-        return stored == unsigned || stored == signed;
-    }
+    internal static bool IsTar(ReadOnlySpan<byte> start) => TarLayout.IsHeader(start);
 
-    /// <summary>True when the tar archive has a <c>pickle</c> member, the one torch.load unpickles into the object.</summary>
+    // The members torch.load's legacy_load reads (sys_info is written but not read; it is scanned all the same).
+    private static readonly string[] TorchTarMembers = { "sys_info", "pickle", "storages", "tensors" };
+
+    /// <summary>
+    /// True when the tar archive has a torch member, or could be read in more than one way (the scan then refuses it);
+    /// null when tarfile fails on it, so that torch.load reads it as a raw pickle (only a scan tells whether it is one).
+    /// </summary>
     /// <exception cref="ValidationException">InvalidModelFile: the archive's headers are corrupt.</exception>
-    internal static bool IsTorchTar(Stream stream, string sourceName) => FormatIO.Parse(sourceName, () =>
+    internal static bool? IsTorchTar(Stream stream, string sourceName) => FormatIO.Parse<bool?>(sourceName, () =>
     {
-        foreach (var member in TarMembers(stream, CancellationToken.None))
-        {
-            if (member.Name == "pickle") return true;
-        }
-        return false;
+        var layout = TarLayout.Read(stream, CancellationToken.None);
+        if (layout.FallsBackToRaw) return null;
+        return layout.Ambiguity is not null || layout.Members.Any(m => TorchTarMembers.Contains(NormalizeMemberName(m.Name)));
     });
 
-    private static PickleScanResult ScanTar(Stream stream, string source, CancellationToken cancellationToken)
+    /// <summary>
+    /// Scans the members torch.load's legacy_load reads; false when tarfile would raise a TarError on the way (a member
+    /// or header past the end of the file), which torch.load answers by reading the whole file as a raw pickle.
+    /// </summary>
+    private static bool ScanTar(Stream stream, ScanState state, CancellationToken cancellationToken)
     {
-        var globals = new GlobalCollector();
-        var tensors = new TorchTensorTally();
-        var streams = new List<PickleStreamResult>();
-        bool sawPickle = false;
-        foreach (var member in TarMembers(stream, cancellationToken))
+        long origin = stream.Position;
+        long fileLength = stream.Length - origin;
+        var layout = TarLayout.Read(stream, cancellationToken);
+        if (layout.FallsBackToRaw) return false;
+        if (layout.Ambiguity is string ambiguity) throw new UnsafeStructureException($"the tar archive holds {ambiguity}");
+
+        // tarfile's getmember returns the last member of a name and extractfile follows links and reads any type as a
+        // file: a second member of a name, a link or an odd type is where the scan and torch.load could part ways.
+        var torchMembers = layout.Members.Where(m => TorchTarMembers.Contains(NormalizeMemberName(m.Name))).ToList();
+        foreach (var group in torchMembers.GroupBy(m => NormalizeMemberName(m.Name)))
         {
-            var reader = new BoundedReader(member.Data, member.Length);
-            switch (member.Name)
+            if (group.Count() > 1)
+                throw new UnsafeStructureException($"the tar archive holds {group.Count()} members named '{group.Key}'; tarfile reads the last of them");
+            var member = group.Single();
+            if (!member.IsPlainFile)
+                throw new UnsafeStructureException($"the tar archive's '{group.Key}' member is not a plain file (type '{(member.Type == '\0' ? "\\0" : member.Type.ToString())}'{(member.LinkName.Length > 0 ? $", linking to '{member.LinkName}'" : "")}), which tarfile reads some other way");
+            // Reading it raises ReadError, after the unpickler has run what came before the end.
+            if (member.DataOffset + member.Size > fileLength)
+            {
+                ScanWhatIsThere(stream, origin, fileLength, torchMembers, state, cancellationToken);
+                return false;
+            }
+        }
+        if (!torchMembers.Any(m => NormalizeMemberName(m.Name) == "pickle"))
+            throw new MalformedFileException("the tar archive holds no 'pickle' member, so it is not a torch checkpoint");
+        // legacy_load extracts 'storages' and 'tensors' before it reads 'pickle'; without them it fails (KeyError).
+        if (TorchTarMembers.Skip(2).FirstOrDefault(required => !torchMembers.Any(m => NormalizeMemberName(m.Name) == required)) is string missing)
+            throw new MalformedFileException($"the tar archive holds no '{missing}' member, which torch.load reads before the object");
+
+        foreach (var member in torchMembers)
+        {
+            string name = NormalizeMemberName(member.Name);
+            stream.Position = origin + member.DataOffset;
+            var reader = new BoundedReader(stream, member.Size);
+            switch (name)
             {
                 case "sys_info":
                 case "pickle":
-                    if (member.Length > MaxZipEntryLength)
-                        throw new MalformedFileException($"tar member '{member.Name}' is {member.Length} bytes, over the limit of {MaxZipEntryLength}");
-                    sawPickle |= member.Name == "pickle";
-                    streams.Add(new Walker(reader, member.Name, globals, tensors, cancellationToken, "tar member").WalkStream());
+                    if (member.Size > MaxZipEntryLength)
+                        throw new MalformedFileException($"tar member '{name}' is {member.Size} bytes, over the limit of {MaxZipEntryLength}");
+                    state.Streams.Add(new Walker(reader, name, state.Globals, state.Tensors, cancellationToken, "tar member").WalkStream());
                     break;
                 // The pickles of these members are tiny descriptions; their stack machine only reads the values back
                 // (its own tally, since these pickles rebuild no tensors).
                 case "storages":
                     // The views pickle follows the storages: (view key, root key, offset, size) tuples, data only.
-                    streams.Add(WalkCountedRecords(new Walker(reader, member.Name, globals, new TorchTensorTally(), cancellationToken, "tar member"),
-                        reader, member.Name, trailingPickles: 1, (i, description) => SkipStorageData(i, description, reader), cancellationToken));
+                    state.Streams.Add(WalkCountedRecords(new Walker(reader, name, state.Globals, new TorchTensorTally(), cancellationToken, "tar member"),
+                        reader, name, trailingPickles: 1, (i, description) => SkipStorageData(i, description, reader), cancellationToken));
                     break;
                 case "tensors":
-                    streams.Add(WalkCountedRecords(new Walker(reader, member.Name, globals, new TorchTensorTally(), cancellationToken, "tar member"),
-                        reader, member.Name, trailingPickles: 0, (i, description) => ReadTensorSizes(i, description, reader, tensors), cancellationToken));
+                    state.Streams.Add(WalkCountedRecords(new Walker(reader, name, state.Globals, new TorchTensorTally(), cancellationToken, "tar member"),
+                        reader, name, trailingPickles: 0, (i, description) => ReadTensorSizes(i, description, reader, state.Tensors), cancellationToken));
                     break;
-                // torch.load reads no other member.
             }
         }
-        if (!sawPickle) throw new MalformedFileException("the tar archive holds no 'pickle' member, so it is not a torch checkpoint");
-        return new PickleScanResult(source, PickleContainer.LegacyTar, streams, globals.Items, tensors.Summarize());
+        return true;
+    }
+
+    /// <summary>
+    /// The bytes of torch's members that are in the file, walked for their imports only: torch.load unpickles them until
+    /// tarfile's ReadError sends it to the raw reading, and whatever it ran on the way counts.
+    /// </summary>
+    private static void ScanWhatIsThere(Stream stream, long origin, long fileLength, List<TarLayout.Member> members, ScanState state, CancellationToken cancellationToken)
+    {
+        foreach (var member in members)
+        {
+            long available = Math.Clamp(fileLength - member.DataOffset, 0, member.Size);
+            stream.Position = origin + member.DataOffset;
+            var walker = new Walker(new BoundedReader(stream, available), NormalizeMemberName(member.Name), state.Globals, null, cancellationToken, "tar member");
+            try
+            {
+                while (true) walker.WalkOne();
+            }
+            catch (MalformedFileException)
+            {
+                // The end of what is there; the imports met before it are kept.
+            }
+        }
+        state.Tensors.MarkUnknown("the tar archive is cut short");
     }
 
     /// <summary>
@@ -172,33 +205,6 @@ public static partial class PickleScanner
         new(member, (int)Math.Min(pickles, int.MaxValue), protocol, reader.Length,
             reader.Remaining > 0 ? reader.Position : null,
             reader.Remaining > 0 ? "torch.load reads no further than the layout of the member" : null);
-
-    private sealed record TarMember(string Name, Stream Data, long Length);
-
-    /// <summary>
-    /// The archive's regular files, named as torch.load looks them up (tarfile normalises "./pickle" to "pickle"); a
-    /// corrupt header is <see cref="MalformedFileException"/>. Each member's data is valid until the next is read.
-    /// </summary>
-    private static IEnumerable<TarMember> TarMembers(Stream stream, CancellationToken cancellationToken)
-    {
-        using var tar = new TarReader(stream, leaveOpen: true);
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            TarEntry? entry;
-            try
-            {
-                entry = tar.GetNextEntry(copyData: false);
-            }
-            catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException or ArgumentException or OverflowException)
-            {
-                throw new MalformedFileException($"the tar archive is corrupt: {ex.Message}", null, ex);
-            }
-            if (entry is null) yield break;
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
-            yield return new TarMember(NormalizeMemberName(entry.Name), entry.DataStream ?? Stream.Null, entry.DataStream is null ? 0 : entry.Length);
-        }
-    }
 
     /// <summary>What Python's os.path.normpath makes of a member name: no "." segments, ".." applied, no empty segments.</summary>
     private static string NormalizeMemberName(string name)

@@ -1,3 +1,4 @@
+using ModelLibrary.Validation;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
@@ -25,7 +26,11 @@ public static partial class PickleScanner
         return Scan(stream, path, cancellationToken);
     }
 
-    /// <summary>Scans a seekable stream positioned at the start of a raw pickle file or a zip archive.</summary>
+    /// <summary>
+    /// Scans a seekable stream positioned at the start of a raw pickle file, a zip archive or a legacy tar. Containers
+    /// are read as torch.load's own readers read them; where they could be read two ways, the result is unsafe
+    /// (<see cref="PickleScanResult.Ambiguities"/>) rather than a guess.
+    /// </summary>
     public static PickleScanResult Scan(Stream stream, string sourceName, CancellationToken cancellationToken = default)
     {
         long length = FormatIO.RemainingLength(stream);
@@ -36,10 +41,74 @@ public static partial class PickleScanner
             long origin = stream.Position;
             int read = stream.ReadAtLeast(start, TarBlockSize, throwOnEndOfStream: false);
             stream.Position = origin;
-            if (IsZip(start[..read])) return ScanZip(stream, sourceName, cancellationToken);
-            if (IsTar(start[..read])) return ScanTar(stream, sourceName, cancellationToken);
-            return ScanRaw(stream, length, sourceName, cancellationToken);
+            var container = IsZip(start[..read]) ? PickleContainer.Zip : IsTar(start[..read]) ? PickleContainer.LegacyTar : PickleContainer.Raw;
+            var state = new ScanState();
+            try
+            {
+                switch (container)
+                {
+                    case PickleContainer.Zip: ScanZip(stream, state, cancellationToken); break;
+                    case PickleContainer.LegacyTar when !ScanTar(stream, state, cancellationToken):
+                        // torch.load catches tarfile's error and reads the file from its start as a raw pickle: so does the scan.
+                        stream.Position = origin;
+                        state.Streams.Clear();
+                        container = PickleContainer.Raw;
+                        ScanRaw(stream, length, state, cancellationToken);
+                        break;
+                    case PickleContainer.LegacyTar: break;
+                    default: ScanRaw(stream, length, state, cancellationToken); break;
+                }
+            }
+            catch (UnsafeStructureException ex)
+            {
+                state.Ambiguities.Add(ex.Message);
+                state.Tensors.MarkUnknown("the file's structure is ambiguous");
+            }
+            return new PickleScanResult(sourceName, container, state.Streams, state.Globals.Items, state.Tensors.Summarize(), state.TorchScript, state.Ambiguities);
         });
+    }
+
+    /// <summary>What a scan has found so far; kept when an ambiguity cuts it short, so the report names what was seen.</summary>
+    private sealed class ScanState
+    {
+        public GlobalCollector Globals { get; } = new();
+        public TorchTensorTally Tensors { get; } = new();
+        public List<PickleStreamResult> Streams { get; } = new();
+        public List<string> Ambiguities { get; } = new();
+        public TorchScriptCode? TorchScript { get; set; }
+    }
+
+    /// <summary>
+    /// For a file that comes along with a model (a folder import copies every file): the scan of it when a loader could
+    /// unpickle it, else null. A file whose name says pickle is scanned from its first byte whatever it also is (one
+    /// that cannot be scanned is <see cref="ValidationException"/>, InvalidModelFile; one that is also GGUF or
+    /// safetensors is unsafe); any other file is scanned when its first bytes are a pickle, a zip or a tar, and passes
+    /// when the scan shows it is none of torch's.
+    /// </summary>
+    public static PickleScanResult? ScanCompanionFile(string path, CancellationToken cancellationToken = default)
+    {
+        bool named = ModelFiles.HasPickleExtension(path);
+        if (!named && !StartsLikePickleOrArchive(path)) return null;
+        PickleScanResult scan;
+        try
+        {
+            scan = Scan(path, cancellationToken);
+        }
+        catch (ValidationException) when (!named)
+        {
+            return null;
+        }
+        if (named && ModelFileInspector.DetectFormat(path) is var format and (ModelFileFormat.Gguf or ModelFileFormat.Safetensors))
+            scan = scan.WithAmbiguity($"the file is also a {format} file, and a pickle torch.load would unpickle from its first byte");
+        return scan;
+    }
+
+    private static bool StartsLikePickleOrArchive(string path)
+    {
+        using var stream = FormatIO.OpenRead(path);
+        Span<byte> start = stackalloc byte[TarBlockSize];
+        start = start[..stream.ReadAtLeast(start, TarBlockSize, throwOnEndOfStream: false)];
+        return (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5) || IsZip(start) || IsTar(start);
     }
 
     /// <summary>Scans the file and throws <see cref="SecurityException"/> (UnsafeModelContent) if any global is unsafe.</summary>
@@ -50,6 +119,7 @@ public static partial class PickleScanner
         return result;
     }
 
+    /// <summary>torch.load's _is_zipfile looks for a local file header; an empty archive starts with its end record.</summary>
     internal static bool IsZip(ReadOnlySpan<byte> start) =>
         start.StartsWith("PK\x03\x04"u8) || start.StartsWith("PK\x05\x06"u8);
 
@@ -72,30 +142,84 @@ public static partial class PickleScanner
             || (depth >= 2 && segments[1] == "code");
     }
 
-    private static PickleScanResult ScanRaw(Stream stream, long length, string source, CancellationToken cancellationToken)
+    /// <summary>
+    /// A raw file: one pickle (what pickle.load reads), or torch's legacy layout when the first pickle is torch's magic
+    /// number: then torch.load unpickles exactly five (magic, protocol version, sys info, the object, the storage
+    /// keys) and reads raw storage bytes after them. Those five are followed strictly: CPython accepts spellings the
+    /// walk does not (lone surrogates, "1_001", a padded memo index), so a pickle that cannot be followed where torch
+    /// unpickles one is unsafe, never "data from here on". Nothing after the fifth is a pickle, whatever its bytes.
+    /// </summary>
+    private static void ScanRaw(Stream stream, long length, ScanState state, CancellationToken cancellationToken)
     {
-        var globals = new GlobalCollector();
-        var tensors = new TorchTensorTally();
-        var walker = new Walker(new BoundedReader(stream, length), entry: null, globals, tensors, cancellationToken);
-        var streamResult = walker.WalkStream();
-        return new PickleScanResult(source, PickleContainer.Raw, new[] { streamResult }, globals.Items, tensors.Summarize());
+        var reader = new BoundedReader(stream, length);
+        var walker = new Walker(reader, entry: null, state.Globals, state.Tensors, cancellationToken);
+        int protocol;
+        try
+        {
+            protocol = walker.WalkOne();
+        }
+        catch (MalformedFileException ex)
+        {
+            throw walker.Failure("not a complete pickle", ex);
+        }
+        // pickle.load and torch.load both fail at such a STOP ("unpickling stack underflow"): not a pickle at all.
+        if (walker.StoppedOnEmptyStack)
+            throw walker.Failure("not a complete pickle", new MalformedFileException("its STOP finds an empty stack, which the unpickler refuses", reader.Position - 1));
+        var first = walker.LastValue;
+        bool magic = first is BigIntegerValue { Value: var m } && m == LegacyMagicNumber;
+        // A value the machine followed is surely not the magic number unless it is; so is a container or object built by
+        // allowlisted calls alone (none of them returns an 80-bit integer). A pickle it gave up on, or one whose value
+        // an unsafe call made, may have been the magic number: the legacy layout is assumed.
+        bool surelyNotMagic = first is not null && (first is not OpaqueValue || state.Globals.Items.All(g => g.IsSafe));
+        if (surelyNotMagic && !magic)
+        {
+            // torch.load raises "Invalid magic number" after this pickle and pickle.load reads only it; any further
+            // pickles are scanned too, and the data stops counting as pickles where they stop.
+            state.Streams.Add(walker.WalkRest(complete: 1, protocol));
+            return;
+        }
+        int complete = 1;
+        for (; complete < LegacyPickleCount && reader.Remaining > 0; complete++)
+        {
+            long start = reader.Position;
+            try
+            {
+                walker.WalkOne();
+            }
+            catch (MalformedFileException ex)
+            {
+                state.Streams.Add(new PickleStreamResult(null, complete, protocol, reader.Length, start, ex.Message));
+                throw new UnsafeStructureException(
+                    $"torch.load unpickles pickle {complete + 1} of its legacy layout at byte {start}, and it cannot be followed: {ex.Message}");
+            }
+        }
+        if (magic && complete < LegacyPickleCount)
+            throw new MalformedFileException($"the legacy torch file ends after {complete} of its {LegacyPickleCount} pickles");
+        state.Streams.Add(new PickleStreamResult(null, complete, protocol, reader.Length,
+            reader.Remaining > 0 ? reader.Position : null,
+            reader.Remaining > 0 ? "raw storage data of torch's legacy format, which torch.load reads as bytes, not as a pickle" : null));
     }
 
-    private static PickleScanResult ScanZip(Stream stream, string source, CancellationToken cancellationToken)
+    /// <summary>torch.serialization.MAGIC_NUMBER, the first pickle of torch's legacy (non-zip, non-tar) format.</summary>
+    internal static readonly System.Numerics.BigInteger LegacyMagicNumber = System.Numerics.BigInteger.Parse("1950a86a20f9469cfc6c", NumberStyles.HexNumber);
+
+    /// <summary>magic number, protocol version, sys info, the object, the storage keys.</summary>
+    internal const int LegacyPickleCount = 5;
+
+    private static void ScanZip(Stream stream, ScanState state, CancellationToken cancellationToken)
     {
-        var globals = new GlobalCollector();
-        var tensors = new TorchTensorTally();
-        var streams = new List<PickleStreamResult>();
-        TorchScriptCode? torchScriptCode = null;
+        long origin = stream.Position;
+        ZipLayout.Check(stream, cancellationToken);
+        stream.Position = origin;
         try
         {
             using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             var torchScript = archive.Entries.Select(e => e.FullName).Where(IsTorchScriptEntry).ToList();
             if (torchScript.Count > 0)
-                torchScriptCode = new TorchScriptCode(torchScript.Take(TorchScriptCode.MaxListed).ToList(), torchScript.Count);
+                state.TorchScript = new TorchScriptCode(torchScript.Take(TorchScriptCode.MaxListed).ToList(), torchScript.Count);
             var entries = archive.Entries.Where(e => IsPickleEntry(e.FullName)).ToList();
             // TorchScript without pickles (torch 1.0-1.3 wrote model.json instead) is still code that would run.
-            if (entries.Count == 0 && torchScriptCode is null) throw new MalformedFileException("the zip archive holds no .pkl entry");
+            if (entries.Count == 0 && state.TorchScript is null) throw new MalformedFileException("the zip archive holds no .pkl entry");
             foreach (var entry in entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -104,15 +228,14 @@ public static partial class PickleScanner
                 using var entryStream = entry.Open();
                 // torch.load unpickles data.pkl; other pickles in the archive are scanned but hold no tensors of the model.
                 bool holdsTensors = entry.Name.Equals("data.pkl", StringComparison.Ordinal);
-                var walker = new Walker(new BoundedReader(entryStream, entry.Length), entry.FullName, globals, holdsTensors ? tensors : null, cancellationToken);
-                streams.Add(walker.WalkStream());
+                var walker = new Walker(new BoundedReader(entryStream, entry.Length), entry.FullName, state.Globals, holdsTensors ? state.Tensors : null, cancellationToken);
+                state.Streams.Add(walker.WalkStream());
             }
         }
         catch (InvalidDataException ex)
         {
             throw new MalformedFileException($"the zip archive is corrupt: {ex.Message}", null, ex);
         }
-        return new PickleScanResult(source, PickleContainer.Zip, streams, globals.Items, tensors.Summarize(), torchScriptCode);
     }
 
     /// <summary>Keeps globals distinct per entry, module, name and opcode, in the order first seen.</summary>
@@ -162,26 +285,33 @@ public static partial class PickleScanner
         public PickleStreamResult WalkStream()
         {
             if (reader.Length == 0) throw new MalformedFileException("the pickle data is empty");
-            int complete = 0;
-            int protocol = 0;
+            int protocol;
+            try
+            {
+                protocol = WalkOne();
+            }
+            catch (MalformedFileException ex)
+            {
+                throw Failure("not a complete pickle", ex);
+            }
+            return WalkRest(1, protocol);
+        }
+
+        /// <summary>After <paramref name="complete"/> pickles: further pickles, up to where the bytes stop being one.</summary>
+        public PickleStreamResult WalkRest(int complete, int protocol)
+        {
             while (reader.Remaining > 0)
             {
                 long start = reader.Position;
                 try
                 {
-                    int p = WalkOne();
-                    if (complete == 0) protocol = p;
+                    WalkOne();
                     complete++;
-                }
-                catch (MalformedFileException ex) when (complete > 0)
-                {
-                    // After a complete pickle, bytes that are not a pickle are data (torch's legacy format puts raw
-                    // storages there); a loader never unpickles them. Globals met before the error stay reported.
-                    return new PickleStreamResult(entry, complete, protocol, reader.Length, start, ex.Message);
                 }
                 catch (MalformedFileException ex)
                 {
-                    throw Failure("not a complete pickle", ex);
+                    // Bytes no loader unpickles (the first pickle decided that); globals met before the error stay reported.
+                    return new PickleStreamResult(entry, complete, protocol, reader.Length, start, ex.Message);
                 }
             }
             return new PickleStreamResult(entry, complete, protocol, reader.Length, null, null);
@@ -200,6 +330,9 @@ public static partial class PickleScanner
 
         /// <summary>The value the last complete pickle built, as far as the stack machine follows it (null without one).</summary>
         public PickleValue? LastValue => _machine?.Result;
+
+        /// <summary>True when the last pickle's STOP would raise in CPython (see <see cref="PickleStackMachine.StoppedOnEmptyStack"/>).</summary>
+        public bool StoppedOnEmptyStack => _machine?.StoppedOnEmptyStack == true;
 
         /// <summary>Walks one pickle up to and including STOP; returns its protocol.</summary>
         public int WalkOne()
@@ -412,6 +545,12 @@ public static partial class PickleScanner
             if (!valid) throw new MalformedFileException($"{opcode} has an argument that is not a number", at);
             if (opcode != "FLOAT" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
                 PushInteger(value, opcode);
+            else if (opcode != "FLOAT" && text.Length <= 80
+                && System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+            {
+                Push(StackValue.Other($"<non-string {opcode} {text}>"));
+                _machine?.Push(new BigIntegerValue(big));
+            }
             else
                 PushOther($"<non-string {opcode} {text}>");
         }
@@ -432,16 +571,26 @@ public static partial class PickleScanner
             PushOther($"<non-string {opcode}>");
         }
 
-        /// <summary>LONG1 and LONG4: little-endian two's complement; up to 8 bytes is a long, anything longer is skipped.</summary>
+        /// <summary>
+        /// LONG1 and LONG4: little-endian two's complement; up to 8 bytes is a long, up to 32 a big integer (torch's
+        /// legacy magic number takes 10), anything longer is skipped.
+        /// </summary>
         private void PushLong(long length, string opcode)
         {
-            if (length is < 0 or > 8)
+            if (length is < 0 or > 32)
             {
                 SkipCounted(length, opcode);
                 return;
             }
-            reader.CheckLength(length, 8, opcode);
+            reader.CheckLength(length, 32, opcode);
             var bytes = reader.Take((int)length);
+            if (length > 8)
+            {
+                var big = new System.Numerics.BigInteger(bytes, isUnsigned: false, isBigEndian: false);
+                Push(StackValue.Other($"<non-string {opcode} {big}>"));
+                _machine?.Push(new BigIntegerValue(big));
+                return;
+            }
             long value = 0;
             for (int i = bytes.Length - 1; i >= 0; i--) value = (value << 8) | bytes[i];
             // Sign-extend from the highest byte written.

@@ -16,6 +16,9 @@ internal sealed record OpaqueValue : PickleValue;
 
 internal sealed record IntValue(long Value) : PickleValue;
 
+/// <summary>An integer too large for a long (LONG1/LONG4 of up to 32 bytes, or a long decimal line): torch's legacy magic number is one.</summary>
+internal sealed record BigIntegerValue(System.Numerics.BigInteger Value) : PickleValue;
+
 internal sealed record TextValue(string Value) : PickleValue;
 
 internal sealed record TupleValue(PickleValue[] Items) : PickleValue;
@@ -64,6 +67,9 @@ internal sealed class PickleStackMachine(TorchTensorTally tally, string? entry, 
     private long _units;
     private bool _stopped;
 
+    /// <summary>True when the last pickle's STOP found nothing to return, which CPython's unpickler refuses with an error.</summary>
+    public bool StoppedOnEmptyStack { get; private set; }
+
     /// <summary>The value the last complete pickle produced (STOP's operand), or null when it could not be followed.</summary>
     public PickleValue? Result { get; private set; }
 
@@ -76,6 +82,7 @@ internal sealed class PickleStackMachine(TorchTensorTally tally, string? entry, 
         _pending.Clear();
         _units = 0;
         _stopped = false;
+        StoppedOnEmptyStack = false;
         Result = null;
     }
 
@@ -214,7 +221,13 @@ internal sealed class PickleStackMachine(TorchTensorTally tally, string? entry, 
     public void Stop()
     {
         if (_stopped) return;
-        if (FrameCount() < 1) { GiveUp("STOP on an empty stack"); return; }
+        if (FrameCount() < 1)
+        {
+            // CPython raises "unpickling stack underflow" here: the load fails and nothing after it is read.
+            StoppedOnEmptyStack = true;
+            GiveUp("STOP on an empty stack");
+            return;
+        }
         Result = _stack[^1];
         foreach (var (identity, elements, dtype) in _pending) tally.Add(identity, elements, dtype);
         _pending.Clear();

@@ -41,7 +41,8 @@ public static class SafetensorsReader
     }
 
     /// <summary>
-    /// True when the first bytes look like a safetensors file: a header length that fits the file, then '{'.
+    /// True when the first bytes look like a safetensors file: a header length that fits the file, then '{' after any
+    /// JSON whitespace (also when the bytes seen are all whitespace: the reader then decides, whatever its length).
     /// </summary>
     public static bool LooksLikeSafetensors(ReadOnlySpan<byte> start, long fileSize)
     {
@@ -49,7 +50,7 @@ public static class SafetensorsReader
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(start);
         if (headerLength < 2 || headerLength > (ulong)(fileSize - 8)) return false;
         int first = FirstNonWhitespace(start[8..]);
-        return first >= 0 && start[8 + first] == (byte)'{';
+        return first < 0 || start[8 + first] == (byte)'{';
     }
 
     private static SafetensorsFile Parse(BoundedReader reader, string source, CancellationToken cancellationToken)
@@ -59,21 +60,25 @@ public static class SafetensorsReader
         if (fileSize < 8) throw new MalformedFileException($"the file is {fileSize} bytes, too small for a safetensors header");
 
         ulong declared = reader.ReadUInt64();
+        if (declared == 0) throw new MalformedFileException("the safetensors header length is 0 (a header is at least '{}')", 0);
         if (declared > (ulong)(fileSize - 8))
-            throw new MalformedFileException($"the header length {declared} is larger than the {fileSize - 8} bytes after it", 0);
+            throw new MalformedFileException(declared > (ulong)fileSize * 16 && declared > 1 << 20
+                ? $"the safetensors header length {declared} is far more than the whole {fileSize}-byte file: this is not a safetensors file, or only its first bytes are"
+                : $"the safetensors header is longer than the file: it claims {declared} bytes, but only {fileSize - 8} follow the length (the file is truncated)", 0);
         if (declared > MaxHeaderLength)
-            throw new MalformedFileException($"the header length {declared} is over the limit of {MaxHeaderLength} bytes", 0);
+            throw new MalformedFileException($"the safetensors header length {declared} is over the limit of {MaxHeaderLength} bytes", 0);
         long headerLength = (long)declared;
         byte[] header = reader.ReadBytes(headerLength, MaxHeaderLength, "the JSON header");
+        // JSON whitespace before '{' is accepted at any length, as the reference reader's JSON parser accepts it.
         int first = FirstNonWhitespace(header);
         if (first < 0 || header[first] != (byte)'{')
-            throw new MalformedFileException("the header does not start with '{'", 8);
+            throw new MalformedFileException("the safetensors header is not a JSON object: it does not start with '{'", 8);
         cancellationToken.ThrowIfCancellationRequested();
 
         long dataSize = fileSize - 8 - headerLength;
-        using var json = ParseJson(header, "the header");
+        using var json = ParseJson(header, "the safetensors header");
         var root = json.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw new MalformedFileException("the header is not a JSON object", 8);
+        if (root.ValueKind != JsonValueKind.Object) throw new MalformedFileException("the safetensors header is not a JSON object", 8);
 
         Dictionary<string, string>? metadata = null;
         var tensors = new List<SafetensorsTensorInfo>();
@@ -93,8 +98,7 @@ public static class SafetensorsReader
             parameters = Checked(() => checked(parameters + tensor.ElementCount), "the parameter count");
         }
 
-        CheckNoOverlap(tensors);
-        long dataEnd = 8 + headerLength + (tensors.Count == 0 ? 0 : tensors.Max(t => t.DataEnd));
+        long dataEnd = 8 + headerLength + CheckContiguous(tensors, dataSize);
         return new SafetensorsFile(source, fileSize, headerLength, metadata, tensors, parameters, dataEnd);
     }
 
@@ -157,15 +161,31 @@ public static class SafetensorsReader
         return values;
     }
 
-    private static void CheckNoOverlap(List<SafetensorsTensorInfo> tensors)
+    /// <summary>
+    /// As the reference reader's validate: taken in order of their offsets, each tensor starts where the previous one
+    /// ends, the first at 0, and the last ends where the file does. The format's buffer is "entirely indexed" with no
+    /// holes, no overlap (a zero-size tensor inside another included) and nothing after it.
+    /// </summary>
+    private static long CheckContiguous(List<SafetensorsTensorInfo> tensors, long dataSize)
     {
+        long start = 0;
         SafetensorsTensorInfo? previous = null;
-        foreach (var t in tensors.Where(t => t.ByteSize > 0).OrderBy(t => t.DataBegin))
+        foreach (var t in tensors.OrderBy(t => t.DataBegin).ThenBy(t => t.DataEnd))
         {
-            if (previous is not null && t.DataBegin < previous.DataEnd)
-                throw new MalformedFileException($"the data of tensors '{previous.Name}' and '{t.Name}' overlap");
+            if (t.DataBegin != start)
+            {
+                throw new MalformedFileException(previous is null
+                    ? $"the first tensor's data ('{t.Name}') starts at data byte {t.DataBegin}, not 0"
+                    : t.DataBegin < start
+                        ? $"the data of tensors '{previous.Name}' and '{t.Name}' overlap"
+                        : $"there is a hole of {t.DataBegin - start} bytes between the data of tensors '{previous.Name}' and '{t.Name}'");
+            }
+            start = t.DataEnd;
             previous = t;
         }
+        if (start != dataSize)
+            throw new MalformedFileException($"the file has {dataSize - start} bytes after the end of its last tensor's data");
+        return start;
     }
 
     /// <summary>

@@ -1,17 +1,21 @@
 using System.Text.RegularExpressions;
 using ModelLibrary.Catalog;
+using ModelLibrary.Formats;
 
 namespace ModelLibrary.Library;
 
 /// <summary>
 /// Finds model files in the provider folders: each model file directly in a provider folder, and each sub-folder
-/// holding model files (a downloaded model's folder, a sharded model), is one model.
+/// holding model files (a downloaded model's folder, a sharded model), is one model. Sizes follow symbolic links
+/// (<see cref="FileKinds"/>). A file named as a GGUF or safetensors file whose first bytes are not that format, or
+/// that is no regular file at all, is found with its <see cref="Found.Problem"/>, so it is listed as Error, not Local.
 /// </summary>
 public static partial class LocalModelScanner
 {
     static readonly string[] ModelExtensions = { ".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt" };
 
-    public sealed record Found(string Path, string SuggestedId, string Provider, string? Format, long Bytes, DateTimeOffset Modified);
+    /// <param name="Problem">Why the files cannot be the model they are named as (header check), or null.</param>
+    public sealed record Found(string Path, string SuggestedId, string Provider, string? Format, long Bytes, DateTimeOffset Modified, string? Problem = null);
 
     public static IEnumerable<Found> Scan(string directory, string provider)
     {
@@ -26,7 +30,7 @@ public static partial class LocalModelScanner
         {
             var first = group.OrderBy(f => f.Name, StringComparer.Ordinal).First();
             yield return new Found(first.FullName, IdFromName(group.Key), provider, CatalogJson.FormatFromFileName(first.Name),
-                group.Sum(f => f.Length), group.Max(f => f.LastWriteTimeUtc));
+                group.Sum(FileKinds.Length), group.Max(f => f.LastWriteTimeUtc), group.Select(f => HeaderProblem(f.FullName)).FirstOrDefault(p => p is not null));
         }
 
         foreach (var folder in new DirectoryInfo(directory).EnumerateDirectories())
@@ -52,14 +56,47 @@ public static partial class LocalModelScanner
 
         var path = files.Count == 1 ? files[0].FullName : folder.FullName;
         return new Found(path, IdFromName(folder.Name), provider, CatalogJson.FormatFromFileName(files[0].Name),
-            files.Sum(f => f.Length), files.Max(f => f.LastWriteTimeUtc));
+            files.Sum(FileKinds.Length), files.Max(f => f.LastWriteTimeUtc), files.Select(f => HeaderProblem(f.FullName)).FirstOrDefault(p => p is not null));
     }
 
-    /// <summary>Bytes a file or folder takes.</summary>
+    /// <summary>Bytes a file or folder takes, links followed.</summary>
     public static long DiskUsage(string path) =>
-        File.Exists(path) ? new FileInfo(path).Length
-        : Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
+        File.Exists(path) ? FileKinds.Length(path)
+        : Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(FileKinds.Length)
         : 0;
+
+    /// <summary>
+    /// Why a file named as a GGUF or safetensors file is not one (its first bytes say otherwise, it is empty, it is
+    /// no regular file); null when it is, or for other extensions (those are judged when they are read). Reads a
+    /// few bytes only: this runs for every unregistered file at every listing.
+    /// </summary>
+    public static string? HeaderProblem(string path)
+    {
+        if (FileKinds.SpecialKind(path) is { } kind)
+        {
+            return $"'{path}' is {kind}, not a model file.";
+        }
+
+        var extension = Path.GetExtension(path);
+        var expected = extension.Equals(".gguf", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.Gguf
+            : extension.Equals(".safetensors", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.Safetensors
+            : ModelFileFormat.Unknown;
+        if (expected == ModelFileFormat.Unknown)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ModelFileInspector.DetectFormat(path) == expected
+                ? null
+                : $"'{path}' is named {extension} but does not start with a {expected.ToString().ToUpperInvariant()} header; it is damaged or not a model file. Delete it, or replace it with the real file.";
+        }
+        catch (Exception e) when (e is ValidationException or IOException or UnauthorizedAccessException)
+        {
+            return $"'{path}' cannot be read as a model file: {e.Message}";
+        }
+    }
 
     static bool IsModelFile(FileInfo file) => ModelExtensions.Contains(file.Extension, StringComparer.OrdinalIgnoreCase);
 

@@ -144,8 +144,10 @@ public sealed class MetadataCache
     {
         public static Stamp Of(string path)
         {
+            // The link's own size and time say nothing of the file it leads to (the Hub cache is all links).
             var info = new FileInfo(path);
-            return info.Exists ? new Stamp(info.FullName, info.Length, info.LastWriteTimeUtc.Ticks) : new Stamp(path, -1, 0);
+            var target = FileKinds.Target(path);
+            return target is not null ? new Stamp(info.FullName, target.Length, target.LastWriteTimeUtc.Ticks) : new Stamp(path, -1, 0);
         }
     }
 }

@@ -93,6 +93,9 @@ public sealed partial class ModelImporter
             throw ValidationException.InvalidFile(full, "it does not exist");
         }
 
+        // Refused before anything opens it: a FIFO would hang the import, a device never ends.
+        FileKinds.EnsureNotSpecial(full);
+
         var isFolder = Directory.Exists(full);
         var entry = ModelFiles.EntryFile(full);
 
@@ -100,6 +103,11 @@ public sealed partial class ModelImporter
         if (!CatalogJson.IsValidId(id))
         {
             throw ValidationErrors.InvalidModelId(id);
+        }
+
+        if (request.Provider is { } requested && !CatalogJson.IsValidProviderName(requested))
+        {
+            throw ValidationErrors.InvalidProviderName(requested);
         }
 
         var catalog = await library.ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
@@ -133,6 +141,16 @@ public sealed partial class ModelImporter
 
         var sourceRoot = isFolder ? full : Path.GetDirectoryName(entry)!;
         var sourceFiles = isFolder ? FolderFiles(full) : ModelFiles.Parts(entry, header);
+        foreach (var file in sourceFiles)
+        {
+            FileKinds.EnsureNotSpecial(file);
+        }
+
+        if (isFolder && configuration.EnableSecurityScanning)
+        {
+            ScanFolderFiles(sourceFiles, entry, cancellationToken);
+        }
+
         var mode = request.Mode;
         string? targetDirectory = null;
         var localPath = entry;
@@ -184,6 +202,8 @@ public sealed partial class ModelImporter
     public async Task<ModelInfo> ImportAsync(ImportPlan plan, CancellationToken cancellationToken, Action<string>? note = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        // A library this session may only read: say so before a byte is copied.
+        library.Database.EnsureWritable();
         var checksums = plan.Mode switch
         {
             ImportMode.InPlace => await HashAllAsync(plan, cancellationToken).ConfigureAwait(false),
@@ -210,7 +230,8 @@ public sealed partial class ModelImporter
         model.LocalPath = plan.LocalPath;
         model.FileName = Path.GetFileName(plan.LocalPath);
         model.Format = plan.Header?.Format is { } f && f != ModelFileFormat.Unknown ? plan.Header.FormatName : CatalogJson.FormatFromFileName(plan.LocalPath) ?? model.Format;
-        model.DiskUsage = localFiles.Where(File.Exists).Sum(p => new FileInfo(p).Length);
+        // Links followed: a model imported in place from the Hub cache is a link into its blobs/.
+        model.DiskUsage = localFiles.Where(File.Exists).Sum(FileKinds.Length);
         model.Size ??= plan.Header?.TotalSize ?? model.DiskUsage;
         model.DownloadDate = DateTimeOffset.UtcNow;
         if (plan.Header is not null)
@@ -364,6 +385,27 @@ public sealed partial class ModelImporter
         {
             // Validation is turned off and the header cannot be read: registered without header metadata.
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A folder import copies every file, not only the ones the model uses: a <c>checkpoint-500/optimizer.pt</c> beside
+    /// <c>model.safetensors</c> is torch.load'ed by whoever resumes training. So every file a loader could unpickle is
+    /// scanned before anything is copied (the entry was checked with the model), and an unsafe one refuses the import.
+    /// </summary>
+    /// <exception cref="SecurityException">UnsafeModelContent.</exception>
+    /// <exception cref="ValidationException">InvalidModelFile: a file named as a pickle that cannot be scanned.</exception>
+    static void ScanFolderFiles(IEnumerable<string> files, string entry, CancellationToken cancellationToken)
+    {
+        foreach (var file in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (string.Equals(file, entry, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            PickleScanner.ScanCompanionFile(file, cancellationToken)?.ThrowIfUnsafe();
         }
     }
 

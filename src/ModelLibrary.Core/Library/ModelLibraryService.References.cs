@@ -56,7 +56,8 @@ public sealed partial class ModelLibraryService
         {
             // As the listing does: a catalog model whose file sits where a download puts it is that model, row or not.
             // Only this model's own folder is looked at, not the whole disk.
-            model.Status = ModelStatus.Local;
+            model.Status = onDisk.Problem is null ? ModelStatus.Local : ModelStatus.Error;
+            model.StatusMessage = onDisk.Problem;
             model.LocalPath = onDisk.Path;
             model.DiskUsage = onDisk.Bytes;
         }
@@ -251,7 +252,7 @@ public sealed partial class ModelLibraryService
             return new DownloadPlan(existing, null, AlreadyLocal: true, Array.Empty<string>());
         }
 
-        var stated = expected is null ? await UrlProbe.StatedAsync(reference.Url, HubAuthorization, cancellationToken).ConfigureAwait(false) : default;
+        var stated = expected is null ? await UrlProbe.StatedAsync(reference.Url, modelId, HubAuthorization, cancellationToken).ConfigureAwait(false) : default;
         var format = CatalogJson.FormatFromFileName(fileName);
         var model = new ModelInfo
         {

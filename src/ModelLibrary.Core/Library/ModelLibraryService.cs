@@ -18,6 +18,7 @@ public sealed partial class ModelLibraryService
 
     readonly object cacheLock = new();
     (DateTimeOffset At, CatalogListing Listing)? catalogCache;
+    IReadOnlyList<string>? warnedFor;
     readonly Lazy<ProviderRegistry> providerRegistry;
     readonly Lazy<CompatibilityService> compatibility;
 
@@ -148,7 +149,16 @@ public sealed partial class ModelLibraryService
     {
         var catalog = await ReadCatalogAsync(catalogBudget, cancellationToken).ConfigureAwait(false);
         var rows = Models.List().ToDictionary(m => m.Id, StringComparer.OrdinalIgnoreCase);
-        var activeTasks = Tasks.List().Where(t => !t.IsFinished).GroupBy(t => t.ModelId, StringComparer.OrdinalIgnoreCase)
+        IReadOnlyList<DownloadTask> unfinished = Tasks.List().Where(t => !t.IsFinished).ToList();
+        if (unfinished.Any(t => t.Status != DownloadStatus.Paused))
+        {
+            // A task whose process died is settled Paused here too, so this listing agrees with Get-ModelDownload.
+            unfinished = await Downloads.SettleOrphansAsync(unfinished, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Only a task that moves makes its model Downloading; a paused one leaves it as it was (Available, or Local
+        // during a -Force download), with a note of where it stopped.
+        var activeTasks = unfinished.GroupBy(t => t.ModelId, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.UpdatedAt).First(), StringComparer.OrdinalIgnoreCase);
 
         var models = new List<ModelInfo>();
@@ -175,7 +185,7 @@ public sealed partial class ModelLibraryService
             DeriveState(model, activeTasks.GetValueOrDefault(model.Id));
         }
 
-        return new ModelListing(models, catalog.Warnings) { Diagnostics = catalog.Diagnostics };
+        return new ModelListing(models, catalog.Warnings.Distinct(StringComparer.Ordinal).ToList()) { Diagnostics = catalog.Diagnostics, CatalogWarnings = catalog.Warnings };
     }
 
     /// <summary>
@@ -228,7 +238,8 @@ public sealed partial class ModelLibraryService
             .Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
         foreach (var path in existing)
         {
-            PathContainment.EnsureInside(path, Configuration.WritableRoots);
+            // A link in the library that leads out is removed as a link: the file it leads to stays untouched.
+            PathContainment.EnsureRemovable(path, Configuration.WritableRoots);
         }
 
         return existing;
@@ -249,6 +260,8 @@ public sealed partial class ModelLibraryService
     {
         // Check every path before deleting any, so a refused path leaves everything as it was.
         var paths = PathsToRemove(model);
+        // A library this session may only read: say so before anything is touched.
+        Database.EnsureWritable();
         // Told before the files go: for a model folder, which file is the entry is read from the folder.
         var cachedEntry = model.LocalPath is { } local ? ModelFiles.TryEntryFile(local) : null;
 
@@ -276,8 +289,7 @@ public sealed partial class ModelLibraryService
             MetadataCache.Remove(cachedEntry);
         }
 
-        var catalog = await ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
-        var entry = catalog.Models.FirstOrDefault(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
+        var entry = await FindCatalogEntryAsync(model.Id, cancellationToken).ConfigureAwait(false);
         if (entry is null)
         {
             Models.Delete(model.Id);
@@ -297,7 +309,27 @@ public sealed partial class ModelLibraryService
             });
         }
 
-        return (await ListAsync(cancellationToken).ConfigureAwait(false)).Models.First(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase));
+        // The model as it now stands, found by its id alone (no listing of every catalog and the disk).
+        return await TryFindAsync(model.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The warnings of a listing that the user has not been told yet: once per read of the sources. A listing served
+    /// from the cache of the same read has said them already (a bad entry warned at every Get-LibraryModel).
+    /// </summary>
+    public IReadOnlyList<string> WarningsOnce(ModelListing listing)
+    {
+        lock (cacheLock)
+        {
+            if (listing.CatalogWarnings is null || ReferenceEquals(warnedFor, listing.CatalogWarnings))
+            {
+                return listing.CatalogWarnings is null ? listing.Warnings : Array.Empty<string>();
+            }
+
+            warnedFor = listing.CatalogWarnings;
+        }
+
+        return listing.Warnings;
     }
 
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
@@ -349,7 +381,8 @@ public sealed partial class ModelLibraryService
                 if (byId.TryGetValue(found.SuggestedId, out var catalogModel) && catalogModel.LocalPath is null &&
                     IsAtOrInside(found.Path, ModelDirectory(catalogModel)))
                 {
-                    catalogModel.Status = ModelStatus.Local;
+                    catalogModel.Status = found.Problem is null ? ModelStatus.Local : ModelStatus.Error;
+                    catalogModel.StatusMessage = found.Problem;
                     catalogModel.LocalPath = found.Path;
                     catalogModel.DiskUsage = found.Bytes;
                     continue;
@@ -367,7 +400,9 @@ public sealed partial class ModelLibraryService
                     Name = Path.GetFileName(found.Path),
                     Provider = found.Provider,
                     Size = found.Bytes,
-                    Status = ModelStatus.Local,
+                    // A file that fails its header check is no model to use: listed, with the reason.
+                    Status = found.Problem is null ? ModelStatus.Local : ModelStatus.Error,
+                    StatusMessage = found.Problem,
                     LocalPath = found.Path,
                     DiskUsage = found.Bytes,
                     Format = found.Format,
@@ -384,16 +419,21 @@ public sealed partial class ModelLibraryService
     static bool IsAtOrInside(string path, string folder) =>
         string.Equals(Path.GetFullPath(path), Path.GetFullPath(folder), StringComparison.Ordinal) || PathContainment.IsInside(path, folder);
 
-    static void DeriveState(ModelInfo model, DownloadTask? activeTask)
+    static void DeriveState(ModelInfo model, DownloadTask? task)
     {
-        if (activeTask is not null)
+        if (task is { Status: DownloadStatus.Pending or DownloadStatus.Downloading or DownloadStatus.Verifying })
         {
             model.Status = ModelStatus.Downloading;
-            model.DownloadProgress = activeTask.Progress;
+            model.DownloadProgress = task.Progress;
             return;
         }
 
         model.DownloadProgress = null;
+        if (task is { Status: DownloadStatus.Paused })
+        {
+            model.StatusMessage ??= $"Download paused at {task.Progress:P0}; continue it with Resume-ModelDownload -TaskId {task.TaskId}.";
+        }
+
         if (model.Status == ModelStatus.Downloading)
         {
             // A row left 'downloading' with no task behind it would lie; nothing is being downloaded.
@@ -413,4 +453,10 @@ public sealed record ModelListing(IReadOnlyList<ModelInfo> Models, IReadOnlyList
 {
     /// <summary>Which sources were read, from where (URLs masked) and how long each took, for -Verbose.</summary>
     public IReadOnlyList<string> Diagnostics { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// The warnings list of the read of the sources this listing came from: the same object for every listing served
+    /// from that read's cache (see <see cref="ModelLibraryService.WarningsOnce"/>).
+    /// </summary>
+    public IReadOnlyList<string>? CatalogWarnings { get; init; }
 }

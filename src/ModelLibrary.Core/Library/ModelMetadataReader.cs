@@ -26,6 +26,8 @@ public sealed class ModelMetadataReader
     /// <exception cref="ValidationException">InvalidModelFile: missing, unreadable, or not a GGUF/safetensors/PyTorch file.</exception>
     public ModelFileMetadata ReadFile(string path, CancellationToken cancellationToken, Action<string>? note = null)
     {
+        // A FIFO would block the read until some other process writes to it; a device never ends.
+        FileKinds.EnsureNotSpecial(path);
         var entry = ModelFiles.EntryFile(path);
         // Looked up before the file's existence is checked, so that the entry of a file that is gone is found and dropped.
         if (Cache.TryRead(entry) is { } cached)

@@ -20,6 +20,12 @@ public sealed record HttpPolicy
     /// <summary>Redirects followed before giving up (curl and browsers stop near 20; the Hub needs 1 or 2).</summary>
     public int MaxRedirects { get; init; } = 10;
 
+    /// <summary>
+    /// False: a redirect is answered to the caller as it came, not followed (to read what the first host states on
+    /// it, as huggingface_hub reads X-Linked-Etag and X-Linked-Size on the Hub's redirect to its CDN).
+    /// </summary>
+    public bool FollowRedirects { get; init; } = true;
+
     /// <summary>What the request is for, as errors say it after "Refusing to" or "Cannot": "download 'x'", "read model source 'team'".</summary>
     public string Purpose { get; init; } = "follow the request";
 

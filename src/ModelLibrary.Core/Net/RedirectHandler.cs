@@ -33,7 +33,7 @@ internal sealed class RedirectHandler : DelegatingHandler
         while (true)
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!IsRedirect(response.StatusCode) || response.Headers.Location is not { } location)
+            if (!policy.FollowRedirects || !IsRedirect(response.StatusCode) || response.Headers.Location is not { } location)
             {
                 return response;
             }

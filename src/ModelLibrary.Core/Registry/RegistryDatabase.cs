@@ -11,6 +11,9 @@ namespace ModelLibrary.Registry;
 /// Two pwsh processes share one library: WAL lets readers run beside a writer, <c>BEGIN IMMEDIATE</c> takes the
 /// write lock up front (no deadlocking lock upgrades), and the busy timeout makes a second writer wait instead of
 /// failing with "database is locked".
+/// <para>A library the user may read but not write (another user's, a read-only mount) is opened read-only: every
+/// listing works, and a write fails with <c>RegistryUnavailable</c> saying so and what to do. A full disk during a
+/// write is <c>InsufficientDiskSpace</c> with the volume's free space. No raw <c>SqliteException</c> leaves this class.</para>
 /// </remarks>
 public sealed class RegistryDatabase
 {
@@ -19,7 +22,11 @@ public sealed class RegistryDatabase
 
     static readonly ConcurrentDictionary<string, bool> Migrated = new(StringComparer.Ordinal);
 
+    /// <summary>SQLite's result codes this class turns into the library's errors.</summary>
+    const int SqlitePerm = 3, SqliteReadOnly = 8, SqliteCantOpen = 14;
+
     readonly string connectionString;
+    string? readOnlyConnectionString;
 
     public RegistryDatabase(string path)
     {
@@ -39,9 +46,17 @@ public sealed class RegistryDatabase
     /// <summary>The schema version this build writes.</summary>
     public static int CurrentSchemaVersion => Migrations.All.Count;
 
-    /// <summary>Opens a connection, creating and migrating the file on first use.</summary>
+    /// <summary>True once the file proved read-only for this process (see the remarks).</summary>
+    public bool IsReadOnly => readOnlyConnectionString is not null;
+
+    /// <summary>Opens a connection, creating and migrating the file on first use; read-only when it cannot be written.</summary>
     public SqliteConnection Open()
     {
+        if (readOnlyConnectionString is { } readOnly)
+        {
+            return OpenReadOnly(readOnly);
+        }
+
         var connection = new SqliteConnection(connectionString);
         try
         {
@@ -49,27 +64,82 @@ public sealed class RegistryDatabase
             // Created user-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
             Configuration.PrivateFiles.CreateFile(Path);
             connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000};");
+            if (!Migrated.ContainsKey(Path))
+            {
+                Migrate(connection);
+                Migrated[Path] = true;
+            }
+
+            return connection;
+        }
+        catch (Exception e) when (File.Exists(Path) && IsNotWritable(e))
+        {
+            // Someone else's library, or a read-only mount: read it as it is.
+            connection.Dispose();
+            return OpenReadOnly(null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteException)
         {
             connection.Dispose();
             throw Unavailable(e);
         }
-
-        Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000};");
-        if (!Migrated.ContainsKey(Path))
+        catch
         {
-            Migrate(connection);
-            Migrated[Path] = true;
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A read-only connection. In WAL mode a reader needs the <c>-shm</c> file; where it cannot be created (a folder
+    /// the user may not write) the file is opened immutable, which reads it as it stands on disk.
+    /// </summary>
+    SqliteConnection OpenReadOnly(string? known)
+    {
+        var candidates = known is not null ? new[] { known } : new[]
+        {
+            new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadOnly, Cache = SqliteCacheMode.Private, Pooling = false }.ToString(),
+            new SqliteConnectionStringBuilder { DataSource = new Uri(Path).AbsoluteUri + "?immutable=1", Mode = SqliteOpenMode.ReadOnly, Cache = SqliteCacheMode.Private, Pooling = false }.ToString(),
+        };
+        Exception? last = null;
+        foreach (var candidate in candidates)
+        {
+            var connection = new SqliteConnection(candidate);
+            try
+            {
+                connection.Open();
+                var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+                if (version != Migrations.All.Count)
+                {
+                    connection.Dispose();
+                    throw ReadOnlyRegistry($"its schema (version {version}) must be {(version < Migrations.All.Count ? "upgraded" : "read by a newer module")}, which needs write access", null);
+                }
+
+                readOnlyConnectionString = candidate;
+                return connection;
+            }
+            catch (SqliteException e)
+            {
+                connection.Dispose();
+                last = e;
+            }
         }
 
-        return connection;
+        throw Unavailable(last!);
     }
 
     public T Read<T>(Func<SqliteConnection, T> read)
     {
         using var connection = Open();
-        return read(connection);
+        try
+        {
+            return read(connection);
+        }
+        catch (SqliteException e)
+        {
+            throw Unavailable(e);
+        }
     }
 
     public void Write(Action<SqliteConnection, SqliteTransaction> write) => Write<object?>((c, t) =>
@@ -78,9 +148,18 @@ public sealed class RegistryDatabase
         return null;
     });
 
+    /// <summary>
+    /// Runs <paramref name="write"/> in an immediate transaction. A library that cannot be written is
+    /// <c>RegistryUnavailable</c>; a full disk is <c>InsufficientDiskSpace</c>; nothing is half written either way.
+    /// </summary>
     public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> write)
     {
         using var connection = Open();
+        if (IsReadOnly)
+        {
+            throw ReadOnlyRegistry("can be read but not written", null);
+        }
+
         try
         {
             using var transaction = connection.BeginTransaction(deferred: false);
@@ -93,6 +172,33 @@ public sealed class RegistryDatabase
             // "database or disk is full": the user's problem is the disk, said with the figures, not SQLite's words.
             var directory = System.IO.Path.GetDirectoryName(Path)!;
             throw new DiskSpaceException(Path, Downloads.Volumes.AvailableFreeSpace(directory) ?? 0, e);
+        }
+        catch (SqliteException e) when (IsNotWritable(e))
+        {
+            throw ReadOnlyRegistry("cannot be written", e);
+        }
+        catch (SqliteException e)
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    static bool IsNotWritable(Exception e) => e switch
+    {
+        SqliteException s => s.SqliteErrorCode is SqliteReadOnly or SqliteCantOpen or SqlitePerm,
+        UnauthorizedAccessException => true,
+        _ => false,
+    };
+
+    ModelLibraryException ReadOnlyRegistry(string why, Exception? inner) => ModelLibraryException.LibraryReadOnly(Path, why, inner);
+
+    /// <summary>Fails with <c>RegistryUnavailable</c> when the library cannot be written; for a use case to check before it touches any file.</summary>
+    public void EnsureWritable()
+    {
+        using var connection = Open();
+        if (IsReadOnly)
+        {
+            throw ReadOnlyRegistry("can be read but not written", null);
         }
     }
 
@@ -118,6 +224,13 @@ public sealed class RegistryDatabase
 
     static void Migrate(SqliteConnection connection)
     {
+        // A file at the current version needs nothing written (a read-only library included).
+        if (Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture) == Migrations.All.Count
+            && string.Equals(Scalar(connection, "PRAGMA journal_mode;") as string, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
         // WAL is a property of the file; setting it needs no transaction and is a no-op when already set.
         Execute(connection, "PRAGMA journal_mode = WAL;");
         using var transaction = connection.BeginTransaction(deferred: false);

@@ -32,12 +32,11 @@ public sealed record ResolvedModel(ModelInfo Model, IReadOnlyList<RemoteModelFil
     public static ResolvedModel SingleFile(ModelInfo model, bool allowInsecureHttp)
     {
         var files = new List<RemoteModelFile>();
-        // FetchUrl: the URL as the catalog gave it, credentials included (DownloadUrl shows them masked).
         if (!string.IsNullOrWhiteSpace(model.FetchUrl) && Uri.TryCreate(model.FetchUrl, UriKind.Absolute, out var url))
         {
             files.Add(new RemoteModelFile
             {
-                RelativePath = string.IsNullOrWhiteSpace(model.FileName) ? Catalog.CatalogJson.FileNameFromUrl(model.FetchUrl) : model.FileName,
+                RelativePath = string.IsNullOrWhiteSpace(model.FileName) ? Catalog.CatalogJson.FileNameFromUrl(url.AbsoluteUri) : model.FileName,
                 Url = url,
                 Size = model.Size,
                 Checksum = Sha256Checksum.Normalize(model.Checksum),

@@ -1,4 +1,4 @@
-using System.Net;
+using ModelLibrary.Net;
 using System.Net.Http.Headers;
 
 namespace ModelLibrary.Sources;
@@ -10,18 +10,17 @@ namespace ModelLibrary.Sources;
 /// </summary>
 internal static class UrlProbe
 {
-    static readonly HttpClient NoRedirects = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = true, AutomaticDecompression = DecompressionMethods.None })
-    {
-        Timeout = TimeSpan.FromSeconds(30),
-    };
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<(string? Sha256, long? Size)> StatedAsync(Uri url, Func<Uri, AuthenticationHeaderValue?> authorize, CancellationToken cancellationToken)
+    public static async Task<(string? Sha256, long? Size)> StatedAsync(Uri url, string modelId, Func<Uri, AuthenticationHeaderValue?> authorize, CancellationToken cancellationToken)
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Head, url);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Timeout);
+            using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, allowInsecureHttp: false) with { FollowRedirects = false });
             request.Headers.Authorization = authorize(url);
-            using var response = await NoRedirects.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using var response = await Net.HttpClients.Shared.SendAsync(request, timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode && (int)response.StatusCode is not (>= 300 and < 400))
             {
                 // The download itself reports the failure, with the engine's retries and messages.
@@ -32,7 +31,7 @@ internal static class UrlProbe
             var size = long.TryParse(First(response, "X-Linked-Size"), out var s) ? s : response.Content.Headers.ContentLength;
             return (Sha256Checksum.Normalize(linked), size);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ModelLibraryException && !cancellationToken.IsCancellationRequested)
         {
             return (null, null);
         }

@@ -289,13 +289,13 @@ public static class ModelValidator
             return new ValidationCheck(name, ValidationOutcome.Skipped, "The file does not exist.");
         }
 
-        var actual = header?.TotalSize ?? parts.Where(File.Exists).Sum(p => new FileInfo(p).Length);
+        var actual = header?.TotalSize ?? parts.Where(File.Exists).Sum(FileKinds.Length);
         var notes = new List<string>();
         if (header?.ExpectedMinimumFileSize is { } minimum)
         {
             // The minimum is the first part's (for a split model, each part's reader checks its own).
             var first = header.Parts.Count > 0 ? header.Parts[0] : entry;
-            var firstSize = File.Exists(first) ? new FileInfo(first).Length : header.FileSize;
+            var firstSize = File.Exists(first) ? FileKinds.Length(first) : header.FileSize;
             if (firstSize < minimum)
             {
                 return new ValidationCheck(name, ValidationOutcome.Failed,
@@ -393,14 +393,14 @@ public static class ModelValidator
         PickleScanResult? scan = header?.Pickle;
         if (scan is null)
         {
-            if (header is not null && header.Format != ModelFileFormat.Unknown)
+            // A name that says pickle is what makes torch.load or pickle.load open the file, from its first byte, whatever
+            // else the file also is: such a file is scanned as a pickle even when it reads as GGUF or safetensors.
+            bool namedPickle = File.Exists(entry) && (ModelFiles.HasPickleExtension(entry) || (declaredName is not null && ModelFiles.HasPickleExtension(declaredName)));
+            bool otherFormat = header is not null && header.Format != ModelFileFormat.Unknown;
+            if (!namedPickle)
             {
-                return new ValidationCheck(name, ValidationOutcome.Skipped, $"Nothing to scan: {header.FormatName} files hold no pickled code.");
-            }
-
-            if (!File.Exists(entry) || !(ModelFiles.HasPickleExtension(entry) || (declaredName is not null && ModelFiles.HasPickleExtension(declaredName))))
-            {
-                return new ValidationCheck(name, ValidationOutcome.Skipped, "Nothing to scan: not a pickle-based file.");
+                return new ValidationCheck(name, ValidationOutcome.Skipped,
+                    otherFormat ? $"Nothing to scan: {header!.FormatName} files hold no pickled code." : "Nothing to scan: not a pickle-based file.");
             }
 
             try
@@ -409,8 +409,17 @@ public static class ModelValidator
             }
             catch (ValidationException e)
             {
+                return otherFormat
+                    ? new ValidationCheck(name, ValidationOutcome.Skipped, $"Nothing to scan: a {header!.FormatName} file, and not a pickle despite its name.")
+                    : new ValidationCheck(name, ValidationOutcome.Failed,
+                        $"'{entry}' has a pickle file's name but could not be scanned, so it cannot be shown safe: {e.Message}", ErrorIds.InvalidModelFile);
+            }
+
+            if (otherFormat)
+            {
                 return new ValidationCheck(name, ValidationOutcome.Failed,
-                    $"'{entry}' has a pickle file's name but could not be scanned, so it cannot be shown safe: {e.Message}", ErrorIds.InvalidModelFile);
+                    $"'{entry}' is both a {header!.FormatName} file and a pickle that torch.load would unpickle from its first byte, so it cannot be shown safe.",
+                    ErrorIds.UnsafeModelContent);
             }
         }
 

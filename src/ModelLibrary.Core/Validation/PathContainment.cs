@@ -29,10 +29,26 @@ public static class PathContainment
     {
         if (!IsInsideAny(path, roots))
         {
-            throw SecurityException.PathOutsideRoot(path, string.Join(Path.PathSeparator, roots));
+            throw SecurityException.PathOutsideRoot(path, roots);
         }
 
         return Path.GetFullPath(path);
+    }
+
+    /// <summary>
+    /// Like <see cref="EnsureInside"/>, for a path about to be deleted: a symbolic link whose own folder is inside a
+    /// root may lead anywhere, since deleting it removes the link and never what it leads to.
+    /// </summary>
+    public static string EnsureRemovable(string path, IReadOnlyList<string> roots)
+    {
+        var full = Path.GetFullPath(path);
+        if (new FileInfo(full).LinkTarget is not null && Path.GetDirectoryName(full) is { } folder
+            && roots.Any(r => IsInsideAsWritten(full, r) && (IsInside(folder, r) || string.Equals(RealPath(folder), RealPath(r), StringComparison.Ordinal))))
+        {
+            return full;
+        }
+
+        return EnsureInside(path, roots);
     }
 
     /// <summary>

@@ -19,10 +19,17 @@ public static class ValidationErrors
 
     public static ModelLibraryException InvalidModelId(string id) => new(
         ErrorIds.InvalidModelId, ErrorKind.InvalidArgument,
-        $"'{id}' is not a valid model id: use letters, digits, '.', '_' and '-' (at most 200 characters).",
+        $"'{Catalog.CatalogJson.Echo(id)}' is not a valid model id: use {Catalog.CatalogJson.NameRule} (at most 200 characters).",
         new Dictionary<string, object?> { ["model_id"] = id },
         new[] { "Pass a different -Id." },
         id);
+
+    public static ModelLibraryException InvalidProviderName(string name) => new(
+        ErrorIds.InvalidModelId, ErrorKind.InvalidArgument,
+        $"'{Catalog.CatalogJson.Echo(name)}' is not a valid provider name: use {Catalog.CatalogJson.NameRule} (at most 64 characters).",
+        new Dictionary<string, object?> { ["provider"] = name },
+        new[] { "Pass a different -Provider; Get-ModelProvider lists the known ones." },
+        name);
 
     public static ModelLibraryException DownloadInProgress(string id) => new(
         ErrorIds.DownloadInProgress, ErrorKind.InvalidOperation,

@@ -104,12 +104,14 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested && pauseOnStop)
         {
-            // Ctrl+C: keep the bytes, free the slots. Nothing may be written now; the pipeline is stopping.
+            // Ctrl+C: keep the bytes, free the slots. Nothing may go down the pipeline now (it is stopping), so what
+            // happened and how to go on is told on the host, as PowerShell tells of the stop itself.
             foreach (var id in taskIds.Where(id => !finished.Contains(id)))
             {
                 try
                 {
-                    Downloads.SuspendAsync(id).GetAwaiter().GetResult();
+                    var paused = Downloads.SuspendAsync(id).GetAwaiter().GetResult();
+                    TellHost(PausedNotice(paused));
                 }
                 catch (ModelLibraryException)
                 {
@@ -117,6 +119,23 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>What Ctrl+C did to a foreground download, and the command that continues it.</summary>
+    internal static string PausedNotice(DownloadTask task) => task.Status == DownloadStatus.Paused
+        ? $"The download of '{task.ModelId}' is paused at {task.Progress:P0} ({task.DownloadedSize} of {task.TotalSize} bytes); its bytes are kept. Resume it with: Resume-ModelDownload -TaskId {task.TaskId}"
+        : $"The download of '{task.ModelId}' is {task.Status} (task {task.TaskId}).";
+
+    void TellHost(string message)
+    {
+        try
+        {
+            Host.UI.WriteWarningLine(message);
+        }
+        catch (Exception e) when (e is PipelineStoppedException or InvalidOperationException or NotImplementedException)
+        {
+            Console.Error.WriteLine("WARNING: " + message);
         }
     }
 

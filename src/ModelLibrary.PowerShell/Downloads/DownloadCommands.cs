@@ -85,10 +85,10 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
             return;
         }
 
-        var allowInsecure = plan.Resolved?.AllowInsecureHttp ?? false;
-        WriteVerbose($"'{model.Id}' from source '{model.Source}': {model.DownloadUrl} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
-            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}). Up to {Configuration.DownloadConnections} connection(s), {Downloads.Options.MaxRetryAttempts} retries per request"
-            + $"{(allowInsecure ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");
+        IReadOnlyList<ModelLibrary.Sources.RemoteModelFile> files = plan.Resolved?.Files ?? Array.Empty<ModelLibrary.Sources.RemoteModelFile>();
+        WriteVerbose($"'{model.Id}' from source '{model.Source}': {(files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : model.DownloadUrl)} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
+            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}){(model.Revision is null ? "" : " at revision " + model.Revision)}. Up to {Configuration.DownloadConnections} connection(s), {Downloads.Options.MaxRetryAttempts} retries per request"
+            + $"{(plan.Resolved?.AllowInsecureHttp == true ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");
         // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
         var task = Run(ct => Service.StartDownloadAsync(plan, ct));
         if (AsJob)

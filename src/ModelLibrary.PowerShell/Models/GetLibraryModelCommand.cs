@@ -68,7 +68,7 @@ public sealed class GetLibraryModelCommand : ModelLibraryCmdlet
                     WriteVerbose(line);
                 }
 
-                WriteWarnings(listing.Warnings);
+                WriteWarnings(Service.WarningsOnce(listing));
             }
 
             WriteObject(listing.Models.Where(query.Matches), enumerateCollection: true);

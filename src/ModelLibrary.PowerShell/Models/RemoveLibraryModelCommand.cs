@@ -36,8 +36,11 @@ public sealed class RemoveLibraryModelCommand : ModelLibraryCmdlet
         var what = paths.Count == 0 ? "nothing on disk" : string.Join(", ", paths);
         // A model imported in place outside the library keeps its file: the library never deletes outside its folders.
         var external = Service.IsOutsideLibrary(model);
+        // A link in the library goes as a link; what it leads to stays (the Hub cache, a file the user keeps elsewhere).
+        var linkTarget = !external && model.LocalPath is { } local ? new FileInfo(local).LinkTarget : null;
         var action = external
             ? $"Unregister, keeping its file '{model.LocalPath}' (outside the library)" + (paths.Count == 0 ? "" : $", and delete {what}")
+            : linkTarget is not null ? $"Delete {what} (the link only; '{linkTarget}', where it leads, stays)"
             : $"Delete {what}";
         if (!Confirmed(model.Id, action))
         {
@@ -49,6 +52,10 @@ public sealed class RemoveLibraryModelCommand : ModelLibraryCmdlet
         if (external)
         {
             WriteWarning($"'{model.Id}' was unregistered; its file '{model.LocalPath}' lies outside the library and was left where it is.");
+        }
+        else if (linkTarget is not null)
+        {
+            WriteWarning($"'{model.Id}' was unregistered; its file '{model.LocalPath}' was a link, which was deleted; '{linkTarget}', where it led, was left where it is.");
         }
         if (PassThru && after is not null)
         {

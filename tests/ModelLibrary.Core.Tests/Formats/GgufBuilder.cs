@@ -24,6 +24,8 @@ internal sealed class GgufBuilder
         [12] = (256, 144), // Q4_K
         [14] = (256, 210), // Q6_K
         [30] = (1, 2),    // BF16
+        [40] = (64, 36),  // NVFP4
+        [41] = (128, 18), // Q1_0
     };
 
     private readonly List<Action<BinWriter>> _kvs = new();

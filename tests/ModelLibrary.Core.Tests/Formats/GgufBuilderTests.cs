@@ -118,6 +118,8 @@ public class GgufBuilderTests
     [InlineData(32u, "BF16")]
     [InlineData(36u, "TQ1_0")]
     [InlineData(37u, "TQ2_0")]
+    [InlineData(39u, "NVFP4")]
+    [InlineData(40u, "Q1_0")]
     [InlineData(1024u + 15u, "Q4_K_M")] // llama.cpp's "guessed" flag
     [InlineData(99u, null)]
     public void FileTypeMapsToQuantizationName(uint fileType, string? expected)
@@ -179,18 +181,18 @@ public class GgufBuilderTests
         Assert.Equal("Q4_K", gguf.DominantTensorType);
     }
 
-    [Fact]
-    public void UnknownGgmlTypeIsKeptWithoutASize()
+    [Theory]
+    [InlineData(200u)]
+    [InlineData(4u)]  // Q4_2, removed from ggml
+    [InlineData(99u)]
+    public void AnUnknownOrRemovedGgmlTypeIsInvalid(uint type)
     {
-        var w = new GgufBuilder().Tensor("x", 0, 8).Build();
-        // Patch the type field (just before the 8-byte offset that ends the header) to an unknown type 200.
-        int typeAt = (int)Read(w).HeaderEnd - 8 - 4;
-        BitConverter.GetBytes(200u).CopyTo(w, typeAt);
-        var gguf = Read(w);
-        Assert.Equal("type_200", gguf.Tensors[0].TypeName);
-        Assert.Null(gguf.Tensors[0].ByteSize);
-        Assert.Null(gguf.TensorDataEnd);
-        Assert.Equal(8, gguf.ParameterCount);
+        // ggml refuses such a tensor; before, one of them switched the truncation check off for the whole file.
+        var w = new GgufBuilder().Tensor("x", 0, 8).Tensor("y", 0, 8).Build()[..^1];
+        // Patch the first tensor's type field (after its name, ndim and one dimension) to the unknown type.
+        int typeAt = 4 + 4 + 8 + 8 + (8 + 1) + 4 + 8;
+        BitConverter.GetBytes(type).CopyTo(w, typeAt);
+        Assert.Contains($"ggml type {type}, which is not a ggml type", Assertions.InvalidFile(() => Read(w)).Message);
     }
 
     // ---- hostile and broken files: each must fail with InvalidModelFile, quickly ----

@@ -46,7 +46,7 @@ public class LegacyTarTests
     [InlineData(TarEntryFormat.Pax)]
     public void EveryTarHeaderFormatIsRecognised(TarEntryFormat format)
     {
-        var bytes = Tar(format, ("sys_info", LegacySysInfo), ("pickle", LegacyObjectPickle()));
+        var bytes = Tar(format, ("sys_info", LegacySysInfo), ("pickle", LegacyObjectPickle()), ("tensors", LegacyTensors()), ("storages", LegacyStorages()));
         Assert.True(PickleScanner.IsTar(bytes));
         Assert.Equal(PickleContainer.LegacyTar, Scan(bytes).Container);
     }

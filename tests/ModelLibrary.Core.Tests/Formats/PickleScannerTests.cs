@@ -42,6 +42,29 @@ public class PickleScannerTests
     }
 
     [Fact]
+    public void TwoStackGlobalsInARowLeaveTheSecondUnresolved()
+    {
+        // The second STACK_GLOBAL's operands are the first one's result and what lay below the strings: not strings.
+        var result = Scan(P("\u0080\u0004", ShortUnicode("collections"), ShortUnicode("OrderedDict"), "\u0093\u0093."));
+        Assert.Equal(2, result.Globals.Count);
+        Assert.True(result.Globals[0].IsResolved);
+        Assert.Equal("collections.OrderedDict", result.Globals[0].FullName);
+        Assert.False(result.Globals[1].IsResolved);
+        Assert.False(result.IsSafe);
+    }
+
+    [Fact]
+    public void AMemoizedStackGlobalResultFetchedAgainIsNotAString()
+    {
+        // MEMOIZE after STACK_GLOBAL stores the class, not the name string below it; used as a name, it resolves to nothing.
+        var result = Scan(P("\u0080\u0004", ShortUnicode("collections"), ShortUnicode("OrderedDict"), "\u0093\u00940",
+            ShortUnicode("collections"), "h\u0000\u0093."));
+        var second = Assert.Single(result.Globals, g => !g.IsResolved);
+        Assert.Equal("collections", second.Module);
+        Assert.False(result.IsSafe);
+    }
+
+    [Fact]
     public void StackGlobalThroughMemoizeAndBinget()
     {
         var result = Scan(P("\u0080\u0004", ShortUnicode("os"), "\u0094", ShortUnicode("system"), "\u0094", "0", "h\u0000h\u0001\u0093."));
@@ -251,7 +274,7 @@ public class PickleScannerTests
     {
         var body = new StringBuilder("\u0080\u0004");
         for (int i = 0; i < 100_000; i++) body.Append("N\u0094");
-        body.Append(new string('(', 100_000)).Append('.');
+        body.Append(new string('(', 100_000)).Append("N."); // STOP needs a value above the last mark, or CPython refuses it
         Assert.True(Scan(Encoding.Latin1.GetBytes(body.ToString())).IsSafe);
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ModelLibrary.Net;
 
 namespace ModelLibrary.Sources.Hub;
 
@@ -102,7 +103,8 @@ public sealed partial class HubClient
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(RequestTimeout);
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            // Redirects are followed hop by hop under the plain-http rule; the token never leaves the Hub's host (Net.RedirectHandler).
+            using var request = new HttpRequestMessage(HttpMethod.Get, url).With(Net.HttpPolicy.ForSource(Settings.SourceName, Settings.AllowInsecureHttp));
             request.Headers.Authorization = Settings.AuthorizationFor(url);
             request.Headers.Accept.ParseAdd("application/json");
             HttpResponseMessage response;
