@@ -5,18 +5,23 @@
 .DESCRIPTION
     Build   publishes the module into out/ModelLibrary (manifest, cmdlet DLL, dependencies, native SQLite for
             every runtime, format file, help).
-    Test    builds, runs every xunit project and every Pester suite (in a fresh pwsh), and ends with one line
-            'N passed, N failed' over both. Exits 1 when any test failed.
+    Test    builds, checks the layout of the C# code against .editorconfig (dotnet format --verify-no-changes; a
+            difference fails the run before any test), runs every xunit project and every Pester suite (in a fresh
+            pwsh), and ends with one line 'N passed, N failed' over both. Exits 1 when any test failed.
+    Format  applies .editorconfig's layout to the C# code (dotnet format), so the Test check passes.
     Demo    builds and walks through the module as a user would, against a temporary library.
     Bench   builds and runs the download benchmark (bench/), writing docs/benchmarks.md.
-    Package builds and zips out/ModelLibrary into out/ModelLibrary-<version>.zip.
+    Package builds and writes out/ModelLibrary.<version>.nupkg with PSResourceGet (Publish-PSResource to a local
+            repository), holding the module with native SQLite for linux-x64, linux-arm64 (and their musl builds),
+            osx-x64, osx-arm64, win-x64 and win-arm64, and no debug symbols; and zips the companion module
+            out/ModelLibrary.Inference (embedded llama.cpp for Measure-LibraryModel) on its own.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Format')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -32,6 +37,7 @@ Set-StrictMode -Version Latest
 $root = $PSScriptRoot
 $out = Join-Path $root 'out'
 $moduleOut = Join-Path $out 'ModelLibrary'
+$inferenceOut = Join-Path $out 'ModelLibrary.Inference'
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -39,18 +45,40 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "'$File $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
 }
 
+# The module's version is written once, as ModuleVersion in the manifest; the build stamps it everywhere else.
+function Get-ModuleVersion {
+    (Import-PowerShellDataFile (Join-Path $root 'module/ModelLibrary/ModelLibrary.psd1')).ModuleVersion
+}
+
 function Invoke-Build {
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
+    $version = Get-ModuleVersion
     Invoke-Native dotnet @('publish', (Join-Path $root 'src/ModelLibrary.PowerShell/ModelLibrary.PowerShell.csproj'),
-        '-c', $Configuration, '-o', $moduleOut, '--nologo', '-v', 'quiet')
+        '-c', $Configuration, '-o', $moduleOut, '--nologo', '-v', 'quiet', "-p:Version=$version")
     Copy-Item (Join-Path $root 'module/ModelLibrary/*') $moduleOut -Recurse -Force
+    $dscManifest = Join-Path $moduleOut 'ModelLibrary.dsc.resource.json'
+    $text = [regex]::new('(?m)^  "version": "[^"]*"').Replace((Get-Content $dscManifest -Raw), "  `"version`": `"$version`"", 1)
+    Set-Content $dscManifest -Value $text -NoNewline
     # Compile-time only: pwsh brings its own System.Management.Automation.
     Get-ChildItem $moduleOut -Filter 'System.Management.Automation.dll' | Remove-Item -Force
     $helpScript = Join-Path $root 'docs/build-help.ps1'
     if (Test-Path $helpScript) {
         Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', $helpScript, '-ModulePath', $moduleOut, '-DocsPath', (Join-Path $root 'docs'))
     }
+    Build-Inference
     Write-Host "Built $moduleOut"
+}
+
+function Build-Inference {
+    # The companion module with the embedded llama.cpp, beside ModelLibrary (not inside it): Measure-LibraryModel
+    # loads it on first use, so importing ModelLibrary never pays for it. LLamaSharp.Backend.Cpu puts the native
+    # libraries in runtimes/<rid>/native/<avx level>/, where ModelLibrary.Inference's resolver looks for them.
+    if (Test-Path $inferenceOut) { Remove-Item $inferenceOut -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ModelLibrary.Inference/ModelLibrary.Inference.csproj'),
+        '-c', $Configuration, '-o', $inferenceOut, '--nologo', '-v', 'quiet')
+    Copy-Item (Join-Path $root 'module/ModelLibrary.Inference/*') $inferenceOut -Recurse -Force
+    # Core is ModelLibrary's: the engine must bind to the copy the module loaded.
+    Get-ChildItem $inferenceOut -Filter 'ModelLibrary.Core.*' | Remove-Item -Force
 }
 
 function Build-TestServer {
@@ -70,8 +98,26 @@ function Get-PesterPath {
     $pester
 }
 
+# Layout only (whitespace, braces, indentation: .editorconfig): it needs no compilation, so it takes seconds, where
+# dotnet format's style and analyzer passes compile the solution again and take minutes on a loaded machine.
+$formatArgs = @('format', 'whitespace', (Join-Path $root 'ModelLibrary.PowerShell.sln'), '-v', 'quiet')
+
+function Test-Format {
+    & dotnet @formatArgs --verify-no-changes
+    if ($LASTEXITCODE -ne 0) {
+        throw "The C# code is not formatted as .editorconfig says (the files are listed above). Run 'dotnet pwsh ./build.ps1 Format' (or 'dotnet $($formatArgs[0..1] -join ' ') ModelLibrary.PowerShell.sln'), review and commit the changes, then test again."
+    }
+    Write-Host 'Formatting: the C# code follows .editorconfig.'
+}
+
+function Invoke-Format {
+    Invoke-Native dotnet $formatArgs
+    Write-Host 'Formatted the C# code as .editorconfig says; review the changes with git diff.'
+}
+
 function Invoke-Test {
     Invoke-Build
+    Test-Format
     $results = Join-Path $out 'test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory $results | Out-Null
@@ -93,6 +139,10 @@ function Invoke-Test {
 
     # Pester: in a fresh pwsh so the module is loaded the way users load it, against the built module.
     Build-TestServer
+    # The package test installs what ./build.ps1 Package writes; packing takes a few seconds, so only when it runs.
+    if (-not $PesterTag -or $PesterTag -contains 'Package') {
+        $env:MODELLIBRARY_TEST_PACKAGE = New-ModulePackage
+    }
     $pester = Get-PesterPath
     $summary = Join-Path $results 'pester-summary.json'
     $runner = Join-Path $root 'tests/Pester/Run-Pester.ps1'
@@ -124,13 +174,58 @@ function Invoke-Bench {
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-File', (Join-Path $root 'bench/Invoke-DownloadBenchmark.ps1'), '-ModulePath', (Join-Path $moduleOut 'ModelLibrary.psd1'))
 }
 
+# What the package holds of the built module: native SQLite for these runtimes only (pwsh 7.4+ runs on them; musl
+# for Alpine containers), and no debug symbols.
+$PackageRuntimes = 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64', 'win-x64', 'win-arm64'
+
 function Invoke-Package {
     Invoke-Build
-    $version = (Import-PowerShellDataFile (Join-Path $moduleOut 'ModelLibrary.psd1')).ModuleVersion
-    $zip = Join-Path $out "ModelLibrary-$version.zip"
-    if (Test-Path $zip) { Remove-Item $zip }
-    Compress-Archive -Path $moduleOut -DestinationPath $zip
-    Write-Host "Packaged $zip"
+    New-ModulePackage | Out-Null
+    # The companion module with the embedded llama.cpp ships on its own (about 100 MB of native libraries).
+    $inferenceVersion = (Import-PowerShellDataFile (Join-Path $inferenceOut 'ModelLibrary.Inference.psd1')).ModuleVersion
+    $inferenceZip = Join-Path $out "ModelLibrary.Inference-$inferenceVersion.zip"
+    if (Test-Path $inferenceZip) { Remove-Item $inferenceZip }
+    Compress-Archive -Path $inferenceOut -DestinationPath $inferenceZip
+    Write-Host "Packaged $inferenceZip"
+}
+
+function New-ModulePackage {
+    <# Packs the built out/ModelLibrary into out/ModelLibrary.<version>.nupkg and returns its path. #>
+    $version = Get-ModuleVersion
+    $staging = Join-Path $out 'package'
+    if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
+    # Publish-PSResource takes the module from a folder named as the module.
+    $stagedModule = Join-Path $staging 'ModelLibrary'
+    Copy-Item $moduleOut $stagedModule -Recurse
+    Get-ChildItem $stagedModule -Recurse -Filter '*.pdb' | Remove-Item -Force
+    Get-ChildItem (Join-Path $stagedModule 'runtimes') -Directory | Where-Object Name -notin $PackageRuntimes | Remove-Item -Recurse -Force
+    $manifest = Test-ModuleManifest (Join-Path $stagedModule 'ModelLibrary.psd1') -ErrorAction Stop
+    if ($manifest.Version -ne [version]$version) { throw "The staged manifest says $($manifest.Version), the source $version." }
+
+    # A repository of this run only, removed again: the user's own repository list keeps nothing of it. (Where the
+    # user's data folder does not exist yet, .NET names none and PSResourceGet would keep its list in the working folder.)
+    if (-not [Environment]::GetFolderPath('LocalApplicationData')) {
+        $dataHome = if ($env:XDG_DATA_HOME) { $env:XDG_DATA_HOME } else { Join-Path $HOME '.local/share' }
+        New-Item -ItemType Directory $dataHome -Force | Out-Null
+    }
+    $repositoryPath = Join-Path $staging 'repository'
+    New-Item -ItemType Directory $repositoryPath | Out-Null
+    $repositoryName = 'ModelLibraryBuild' + [guid]::NewGuid().ToString('n').Substring(0, 8)
+    Register-PSResourceRepository -Name $repositoryName -Uri $repositoryPath -Trusted
+    try {
+        Publish-PSResource -Path $stagedModule -Repository $repositoryName -ErrorAction Stop
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repositoryName -ErrorAction SilentlyContinue
+    }
+
+    $published = Get-ChildItem $repositoryPath -Filter '*.nupkg' | Select-Object -First 1
+    if (-not $published) { throw "Publish-PSResource wrote no package to $repositoryPath." }
+    $nupkg = Join-Path $out "ModelLibrary.$version.nupkg"
+    Move-Item $published.FullName $nupkg -Force
+    Remove-Item $staging -Recurse -Force
+    Write-Host "Packaged $nupkg"
+    $nupkg
 }
 
 switch ($Task) {
@@ -139,4 +234,5 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }
+    'Format' { Invoke-Format }
 }

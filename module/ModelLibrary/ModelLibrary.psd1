@@ -1,9 +1,10 @@
 @{
     RootModule           = 'ModelLibrary.PowerShell.dll'
+    # The one place the version is written: build.ps1 stamps it into the assemblies and the DSC v3 resource manifest.
     ModuleVersion        = '0.1.0'
     GUID                 = '5f0c7a52-8d0e-4b8f-9a55-2f1c3b7e9d41'
     Author               = 'ModelLibrary contributors'
-    CompanyName          = 'ModelLibrary'
+    CompanyName          = 'ModelLibrary contributors'
     Copyright            = '(c) ModelLibrary contributors. MIT License.'
     Description          = 'Discover, download (resumable, verified, parallel), inspect, validate and remove AI model files (GGUF, safetensors), and tell which model fits which inference provider and machine.'
     PowerShellVersion    = '7.4'
@@ -39,12 +40,16 @@
         'Get-ModelMetadata'
         'Test-LibraryModel'
         'Import-LibraryModel'
+        'Measure-LibraryModel'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('AI', 'LLM', 'GGUF', 'safetensors', 'llama.cpp', 'download', 'models')
+            Tags         = @('PSEdition_Core', 'Windows', 'Linux', 'MacOS', 'AI', 'LLM', 'GGUF', 'HuggingFace', 'Ollama', 'safetensors', 'DSC')
+            ProjectUri   = 'https://github.com/ModelLibrary/ModelLibrary'
+            LicenseUri   = 'https://github.com/ModelLibrary/ModelLibrary/blob/main/LICENSE'
+            ReleaseNotes = 'Version 2: models from anywhere (Hugging Face Hub, OCI registries), other tools'' stores, a DSC v3 resource (ModelLibrary/LibraryModel), Azure Pipelines and GitHub Actions log commands, and a PSResourceGet package. See https://github.com/ModelLibrary/ModelLibrary/blob/main/README.md.'
         }
     }
 }

@@ -25,7 +25,7 @@ public class MemoryEstimateTests
     }
 
     [Fact]
-    public void Stated_memory_requirement_wins()
+    public void Stated_memory_requirement_wins_over_a_guess_from_parameters()
     {
         var estimate = MemoryEstimator.Estimate(Gguf("m", memory: "~1GB"), BuiltInProviders.LlamaCppProvider);
         Assert.Equal(MemoryEstimateMethod.Metadata, estimate.Method);
@@ -80,12 +80,14 @@ public class MemoryEstimateTests
     }
 
     [Fact]
-    public void Without_parameters_the_file_size_times_1_2()
+    public void The_file_size_is_the_weights_when_the_file_was_not_read()
     {
+        // A GGUF file is its tensors and a small header: 1 MB of file, 1 MB of weights, plus cache and runtime.
         var model = Gguf("phi-3-mini-4k-instruct-q4", parameters: null, quantization: null, size: 1_000_000);
         var estimate = MemoryEstimator.Estimate(model, BuiltInProviders.LlamaCppProvider);
         Assert.Equal(MemoryEstimateMethod.FileSize, estimate.Method);
-        Assert.Equal(1_200_000, estimate.Total);
+        Assert.Equal(1_000_000, estimate.Weights);
+        Assert.Equal(1_000_000 + estimate.ContextCache + estimate.RuntimeOverhead, estimate.Total);
     }
 
     [Fact]

@@ -12,28 +12,27 @@ public class SuggestionTests
         return registry;
     }
 
-    // Machine: 10 GiB total, 5 GiB available, 8 cores, 1 TiB free.
-    //   a  local, 1 GB, chat            → 1.0    Excellent
-    //   b  1 GB, chat                   → 1.0    Excellent (after a: local first)
-    //   c  4.5 GB (≤ available, > 80%)  → 1 - 0.35×0.3            = 0.895 Excellent
-    //   e  8 GB, chat + vision          → 1 - 0.15×0.5 - 0.35×0.7 = 0.68  Good
-    //   d  8 GB, vision                 → 1 - 0.15     - 0.35×0.7 = 0.605 Good
-    //   f  8 GB, vision, 2 TiB download → 0.605 - 0.05            = 0.555 Acceptable
-    //   g  12 GB                        → over total memory: not compatible
-    //   h  safetensors                  → wrong format: not compatible
+    // Machine: 10 GiB total, 5 GiB available, 8 cores, RAM read at 20 GB/s, 1 TiB free. Every model has 3B
+    // parameters at Q4_K_M (quality 0.481); the file size is the weights. Scores (see CompatibilityScorer):
+    //   a  local, 1.5 GiB, chat        memory 1, ~12 tokens/s (speed 1)            → 0.818  Excellent
+    //   b  1.5 GiB, chat               the same, not local (after a: local first)  → 0.818  Excellent
+    //   c  4.5 GiB, chat               > 80% of available (0.7), ~4 tokens/s       → ~0.66  Good
+    //   e  8 GiB, chat + vision        fits total only (0.3), ~2.3 tokens/s, vision unused → Acceptable
+    //   d  8 GiB, vision               as e, and no capability the provider uses   → Acceptable, below e
+    //   g  12 GiB                      over total memory: not compatible
+    //   h  safetensors                 wrong format: not compatible
     static List<ModelInfo> Models() => new()
     {
-        Gguf("d", memory: "8GB", size: 5 * GiB, capabilities: new[] { "vision" }),
-        Gguf("b", memory: "1GB", size: GiB / 2, capabilities: new[] { "chat" }),
-        Gguf("f", memory: "8GB", size: 2048 * GiB, capabilities: new[] { "vision" }),
-        Gguf("c", memory: "4.5GB", size: 3 * GiB, capabilities: new[] { "chat" }),
-        Gguf("a", memory: "1GB", size: GiB / 2, capabilities: new[] { "chat" }, status: ModelStatus.Local),
-        Gguf("e", memory: "8GB", size: 5 * GiB, capabilities: new[] { "chat", "vision" }),
-        Gguf("g", memory: "12GB", size: 8 * GiB, capabilities: new[] { "chat" }),
+        Gguf("d", parameters: "3B", size: 8 * GiB, capabilities: new[] { "vision" }),
+        Gguf("b", parameters: "3B", size: 3 * GiB / 2, capabilities: new[] { "chat" }),
+        Gguf("c", parameters: "3B", size: 9 * GiB / 2, capabilities: new[] { "chat" }),
+        Gguf("a", parameters: "3B", size: 3 * GiB / 2, capabilities: new[] { "chat" }, status: ModelStatus.Local),
+        Gguf("e", parameters: "3B", size: 8 * GiB, capabilities: new[] { "chat", "vision" }),
+        Gguf("g", parameters: "3B", size: 12 * GiB, capabilities: new[] { "chat" }),
         Safetensors("h", size: GiB),
     };
 
-    static CompatibilityService Service() => TestData.Service(Machine(10 * GiB, 5 * GiB, cores: 8, disk: 1024 * GiB), Registry());
+    static CompatibilityService Service() => TestData.Service(Machine(10 * GiB, 5 * GiB, cores: 8, disk: 1024 * GiB, bandwidth: 20e9), Registry());
 
     [Fact]
     public void Buckets_follow_the_thresholds_and_order_is_best_first()
@@ -41,16 +40,19 @@ public class SuggestionTests
         var suggestions = Service().GetSuggestions("test-gguf", Models());
 
         Assert.Equal("test-gguf", suggestions.Provider);
-        Assert.Equal(new[] { "a", "b", "c" }, suggestions.Recommendations.Excellent);
-        Assert.Equal(new[] { "e", "d" }, suggestions.Recommendations.Good);
-        Assert.Equal(new[] { "f" }, suggestions.Recommendations.Acceptable);
-        Assert.Equal(6, suggestions.TotalCompatibleModels);
-        Assert.Equal(new[] { "a", "b", "c", "e", "d", "f" }, suggestions.Models.Select(m => m.ModelId));
-        Assert.Equal(new[] { 1.0, 1.0, 0.895, 0.68, 0.605, 0.555 }, suggestions.Models.Select(m => m.CompatibilityScore));
+        Assert.Equal(new[] { "a", "b" }, suggestions.Recommendations.Excellent);
+        Assert.Equal(new[] { "c" }, suggestions.Recommendations.Good);
+        Assert.Equal(new[] { "e", "d" }, suggestions.Recommendations.Acceptable);
+        Assert.Equal(5, suggestions.TotalCompatibleModels);
+        Assert.Equal(new[] { "a", "b", "c", "e", "d" }, suggestions.Models.Select(m => m.ModelId));
+        Assert.Equal(suggestions.Models.Select(m => m.CompatibilityScore).OrderByDescending(x => x), suggestions.Models.Select(m => m.CompatibilityScore));
+        Assert.All(suggestions.Models, m => Assert.Equal(SuggestionThresholds.Rate(m.CompatibilityScore), m.Rating));
         Assert.True(suggestions.Models[0].IsLocal);
         Assert.False(suggestions.Models[1].IsLocal);
+        Assert.Equal(suggestions.Models[0].CompatibilityScore, suggestions.Models[1].CompatibilityScore);
         Assert.Equal(SuggestionRating.Acceptable, suggestions.Models[^1].Rating);
         Assert.Equal(10 * GiB, suggestions.MemoryBytes);
+        Assert.Equal(20e9, suggestions.Machine.MemoryBandwidth);
     }
 
     [Fact]
@@ -65,7 +67,7 @@ public class SuggestionTests
     [Fact]
     public void MaxMemory_sizes_another_machine()
     {
-        // 2 GiB, all of it available: only the 1 GB models fit (comfortably: 1 ≤ 0.8 × 2).
+        // 2 GiB, all of it available: only the 1.5 GiB models fit.
         var suggestions = Service().GetSuggestions("test-gguf", Models(), new SuggestionOptions { MaxMemory = 2 * GiB });
         Assert.Equal(new[] { "a", "b" }, suggestions.Models.Select(m => m.ModelId));
         Assert.Equal(2 * GiB, suggestions.MemoryBytes);
@@ -76,13 +78,14 @@ public class SuggestionTests
     public void MaxMemory_can_also_be_larger_than_this_machine()
     {
         var suggestions = Service().GetSuggestions("test-gguf", Models(), new SuggestionOptions { MaxMemory = 64 * GiB });
-        Assert.Contains("g", suggestions.Recommendations.Excellent);
+        Assert.Contains("g", suggestions.Models.Select(m => m.ModelId));
+        Assert.DoesNotContain("g", Service().GetSuggestions("test-gguf", Models()).Models.Select(m => m.ModelId));
     }
 
     [Fact]
     public void MaxSize_leaves_out_bigger_downloads()
     {
-        var suggestions = Service().GetSuggestions("test-gguf", Models(), new SuggestionOptions { MaxSize = GiB });
+        var suggestions = Service().GetSuggestions("test-gguf", Models(), new SuggestionOptions { MaxSize = 2 * GiB });
         Assert.Equal(new[] { "a", "b" }, suggestions.Models.Select(m => m.ModelId));
     }
 

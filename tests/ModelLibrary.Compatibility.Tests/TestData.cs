@@ -11,23 +11,23 @@ static class TestData
     public static ModelInfo Gguf(string id, string? parameters = "1.1B", string? quantization = "Q4_K_M", long? size = null,
         long? contextLength = 2048, string[]? capabilities = null, string architecture = "llama", string? memory = null,
         ModelStatus status = ModelStatus.Available, string? name = null) => new()
-    {
-        Id = id,
-        Name = name ?? id,
-        Provider = "llama-cpp",
-        Format = "gguf",
-        Size = size,
-        Status = status,
-        Capabilities = capabilities ?? new[] { "text-generation", "chat", "instruction-following" },
-        Metadata = new ModelMetadata
         {
-            Parameters = parameters,
-            Quantization = quantization,
-            ContextLength = contextLength,
-            Architecture = architecture,
-            MemoryRequirement = memory,
-        },
-    };
+            Id = id,
+            Name = name ?? id,
+            Provider = "llama-cpp",
+            Format = "gguf",
+            Size = size,
+            Status = status,
+            Capabilities = capabilities ?? new[] { "text-generation", "chat", "instruction-following" },
+            Metadata = new ModelMetadata
+            {
+                Parameters = parameters,
+                Quantization = quantization,
+                ContextLength = contextLength,
+                Architecture = architecture,
+                MemoryRequirement = memory,
+            },
+        };
 
     public static ModelInfo Safetensors(string id, string parameters = "1.1B", long? size = null, string architecture = "llama") => new()
     {
@@ -51,7 +51,9 @@ static class TestData
         Safetensors("tinyllama-1.1b-chat-safetensors", size: 2200119864),
     };
 
-    public static FixedMachineResources Machine(long total, long available, int cores = 8, long? disk = 100 * GiB) => new(total, available, cores, disk);
+    /// <param name="bandwidth">RAM bandwidth in bytes per second; null: not measured (speed scores 0.5, unknown).</param>
+    public static FixedMachineResources Machine(long total, long available, int cores = 8, long? disk = 100 * GiB, double? bandwidth = null, params GpuDevice[] gpus) =>
+        new(total, available, cores, disk) { MemoryBandwidth = bandwidth, Gpus = gpus };
 
     public static LibraryConfiguration LibraryConfig(string root) => LibraryConfiguration.FromEnvironment(new Hashtable { ["MODELS_DIR"] = root });
 

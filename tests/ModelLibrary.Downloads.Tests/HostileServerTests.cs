@@ -75,7 +75,7 @@ public sealed class HostileServerTests
         var model = lib.GenModel("redirected", MiB, seed: "elsewhere");
         model.DownloadUrl = lib.Server.Url("redirect?getOnly=1&to=" + Uri.EscapeDataString(elsewhere)).ToString();
 
-        var error = await Assert.ThrowsAsync<SecurityException>(() => lib.NewManager(Bounded).DownloadAsync(model));
+        var error = await Assert.ThrowsAsync<ModelSecurityException>(() => lib.NewManager(Bounded).DownloadAsync(model));
 
         Assert.Equal(ErrorIds.InsecureSource, error.ErrorId);
         Assert.Contains("redirected to plain http at 'files.invalid'", error.Message);
@@ -183,7 +183,7 @@ public sealed class HostileServerTests
         var model = lib.GenModel("leaky", MiB);
         model.DownloadUrl = "http://alice:Sup3rS3cret@models.invalid/x.gguf";
 
-        var error = await Assert.ThrowsAsync<SecurityException>(() => lib.NewManager(Bounded).StartAsync(model, allowInsecureHttp: true));
+        var error = await Assert.ThrowsAsync<ModelSecurityException>(() => lib.NewManager(Bounded).StartAsync(model, allowInsecureHttp: true));
 
         Assert.Equal(ErrorIds.InsecureSource, error.ErrorId);
         Assert.Contains("user name and password", error.Message);

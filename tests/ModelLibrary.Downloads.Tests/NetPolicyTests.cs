@@ -61,7 +61,7 @@ public sealed class NetPolicyTests
         using var client = new HttpClient(new RedirectHandler(network));
         using var request = new HttpRequestMessage(HttpMethod.Get, "https://models.invalid/model.gguf").With(HttpPolicy.ForDownload("m", allowInsecureHttp: true));
 
-        var error = await Assert.ThrowsAsync<SecurityException>(() => client.SendAsync(request));
+        var error = await Assert.ThrowsAsync<ModelSecurityException>(() => client.SendAsync(request));
 
         Assert.Equal(ErrorIds.InsecureSource, error.ErrorId);
         Assert.Contains("https URL https://models.invalid/model.gguf redirected to plain http", error.Message);
@@ -122,7 +122,7 @@ public sealed class NetPolicyTests
         var elsewhere = $"http://catalogs.invalid:{server.BaseUri.Port}/catalog.json";
         var source = new RegisteredCatalogSource(Source("hop", server.Url("redirect?to=" + Uri.EscapeDataString(elsewhere))), HttpClients.Shared);
 
-        var error = await Assert.ThrowsAsync<SecurityException>(() => source.ReadAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ModelSecurityException>(() => source.ReadAsync(CancellationToken.None));
 
         Assert.Equal(ErrorIds.InsecureSource, error.ErrorId);
         Assert.Contains("model source 'hop'", error.Message);

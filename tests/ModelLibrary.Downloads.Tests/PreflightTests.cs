@@ -1,5 +1,5 @@
 using ModelLibrary.Configuration;
-using ModelLibrary.Validation;
+using ModelLibrary.Files;
 using static ModelLibrary.Downloads.Tests.TestLibrary;
 
 namespace ModelLibrary.Downloads.Tests;
@@ -52,7 +52,7 @@ public sealed class PreflightTests
         var model = lib.GenModel("insecure", MiB);
         model.DownloadUrl = url;
 
-        var error = await Assert.ThrowsAsync<SecurityException>(() => lib.NewManager().StartAsync(model));
+        var error = await Assert.ThrowsAsync<ModelSecurityException>(() => lib.NewManager().StartAsync(model));
 
         Assert.Equal(ErrorIds.InsecureSource, error.ErrorId);
         Assert.NotEmpty(error.ErrorInfo.ResolutionSteps);
@@ -82,7 +82,7 @@ public sealed class PreflightTests
         model.Id = modelId;
         model.FileName = fileName;
 
-        var error = await Assert.ThrowsAsync<SecurityException>(() => lib.NewManager().StartAsync(model));
+        var error = await Assert.ThrowsAsync<ModelSecurityException>(() => lib.NewManager().StartAsync(model));
 
         Assert.Equal(ErrorIds.UnsafeModelContent, error.ErrorId);
         Assert.Equal(0, lib.Server.Stats.Requests);
@@ -115,7 +115,7 @@ public sealed class PreflightTests
         try
         {
             var request = new DownloadRequest { ModelId = "evil", Url = new Uri("http://127.0.0.1/x.gguf"), Provider = "llama-cpp", FileName = "x.gguf" };
-            var error = Assert.Throws<SecurityException>(() => DownloadPaths.For(configuration, request));
+            var error = Assert.Throws<ModelSecurityException>(() => DownloadPaths.For(configuration, request));
             Assert.Equal(ErrorIds.UnsafeModelContent, error.ErrorId);
         }
         finally

@@ -35,8 +35,17 @@ public class ErrorRecordFactoryTests
     [Fact]
     public void An_explicit_target_wins()
     {
-        var record = ErrorRecordFactory.Create(ModelLibraryException.ModelNotFound("x"), "pipeline-object");
+        var record = ErrorRecordFactory.Create(Errors.ModelNotFound("x"), "pipeline-object");
         Assert.Equal("pipeline-object", record.TargetObject);
         Assert.Equal(ErrorCategory.ObjectNotFound, record.CategoryInfo.Category);
+    }
+
+    [Fact]
+    public void Every_error_id_reaches_PowerShell_with_one_fitting_category()
+    {
+        Assert.All(ErrorCatalogue.Ids, id => Assert.NotEqual(ErrorCategory.NotSpecified, ErrorRecordFactory.Category(ErrorCatalogue.KindOf(id))));
+        // Raised by the download manager and by the importer alike (it was ResourceUnavailable in one, InvalidOperation in the other).
+        Assert.Equal(ErrorCategory.ResourceBusy, ErrorRecordFactory.Create(Errors.DownloadInProgress("m", "another process is downloading it")).CategoryInfo.Category);
+        Assert.Equal(ErrorCategory.AuthenticationError, ErrorRecordFactory.Category(ErrorCatalogue.KindOf(ErrorIds.AuthenticationRequired)));
     }
 }

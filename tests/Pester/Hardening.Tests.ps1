@@ -110,7 +110,7 @@ $m = Get-LibraryModel orphan
 
 Describe 'Ctrl+C during a foreground download' -Tag State {
     It 'says the download is paused and how to resume it' -Skip:(-not ($IsLinux -or $IsMacOS)) {
-        $lib = Use-Catalog @(Slow 'interrupted')
+        $lib = Use-Catalog @(Slow 'interrupted' -Size '64m')
         $victim = Start-Victim $lib 'Start-ModelDownload interrupted'
         Wait-Bytes 'interrupted' 256KB | Out-Null
         # SIGINT is what the terminal sends on Ctrl+C; pwsh turns it into StopProcessing of the running cmdlet.

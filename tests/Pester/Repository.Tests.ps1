@@ -32,3 +32,20 @@ Describe 'A clone of the repository stands alone' -Tag 'Repository' {
             Should -Be '270CBA1BD5109F42D03350F60406024560464DB173C0E387D91F0426D3BD256D'
     }
 }
+
+Describe 'The repository explains its layout' -Tag 'Repository' {
+    It 'names every Core folder in the README''s layout table' {
+        $readme = Get-Content (Join-Path $repoRoot 'README.md') -Raw
+        $row = ($readme -split "`n" | Where-Object { $_.StartsWith('| `src/ModelLibrary.Core`') } | Select-Object -First 1)
+        $row | Should -Not -BeNullOrEmpty
+        $folders = $tracked | Where-Object { $_ -match '^src/ModelLibrary\.Core/[^/]+/' } | ForEach-Object { ($_ -split '/')[2] } | Sort-Object -Unique
+        $folders.Count | Should -BeGreaterThan 5
+        $missing = $folders | Where-Object { $row -notmatch [regex]::Escape("``$_/``") }
+        $missing | Should -BeNullOrEmpty
+    }
+
+    It 'has an .editorconfig that build.ps1 Test checks the C# code against' {
+        Join-Path $repoRoot '.editorconfig' | Should -Exist
+        Get-Content (Join-Path $repoRoot 'build.ps1') -Raw | Should -Match 'verify-no-changes'
+    }
+}

@@ -40,7 +40,7 @@ public sealed class BuiltInCatalogSource : IModelSource
                 Provider = JsonValues.GetString(entry, "provider")!,
                 Format = JsonValues.GetString(entry, "format"),
                 DownloadUrl = url,
-                FileName = filename ?? CatalogJson.FileNameFromUrl(url),
+                FileName = filename ?? ModelFileNames.FromUrl(url),
                 Size = JsonValues.GetInt64(entry, "size"),
                 Checksum = CatalogJson.NormalizeChecksum(JsonValues.GetString(entry, "sha256"), SourceName, id, null),
                 Description = JsonValues.GetString(entry, "description"),

@@ -24,7 +24,7 @@ public static partial class CatalogJson
         }
         catch (JsonException e)
         {
-            throw Malformed(sourceName, $"it is not valid JSON ({e.Message})", e);
+            throw Errors.MalformedCatalog(sourceName, $"it is not valid JSON ({e.Message})", e);
         }
 
         using (document)
@@ -41,7 +41,7 @@ public static partial class CatalogJson
             }
             else
             {
-                throw Malformed(sourceName, "expected {\"models\": [...]} or a JSON array of models");
+                throw Errors.MalformedCatalog(sourceName, "expected {\"models\": [...]} or a JSON array of models");
             }
 
             var list = new List<ModelInfo>();
@@ -106,8 +106,8 @@ public static partial class CatalogJson
             Source = sourceName,
         };
 
-        model.FileName ??= FileNameFromUrl(url!);
-        model.Format ??= FormatFromFileName(model.FileName);
+        model.FileName ??= ModelFileNames.FromUrl(url!);
+        model.Format ??= ModelFileNames.FormatOf(model.FileName);
         foreach (var property in entry.EnumerateObject().Where(p => !KnownFields.Contains(p.Name)))
         {
             model.AdditionalProperties[property.Name] = JsonValues.ToPlain(property.Value);
@@ -176,28 +176,6 @@ public static partial class CatalogJson
 
         return checksum;
     }
-
-    public static string FileNameFromUrl(string url)
-    {
-        var path = Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.AbsolutePath : url;
-        var name = Uri.UnescapeDataString(path.TrimEnd('/').Split('/').LastOrDefault() ?? "");
-        return string.IsNullOrWhiteSpace(name) ? "model.bin" : name;
-    }
-
-    public static string? FormatFromFileName(string? fileName) => Path.GetExtension(fileName ?? "").ToLowerInvariant() switch
-    {
-        ".gguf" => "gguf",
-        ".safetensors" => "safetensors",
-        ".bin" or ".pt" or ".pth" or ".ckpt" or ".pkl" => "pytorch",
-        ".onnx" => "onnx",
-        _ => null,
-    };
-
-    static ModelLibraryException Malformed(string sourceName, string why, Exception? inner = null) => new(
-        ErrorIds.InvalidModelSource, ErrorKind.InvalidData, $"The catalog of model source '{sourceName}' is malformed: {why}.",
-        new Dictionary<string, object?> { ["source"] = sourceName },
-        new[] { "Check the catalog the source serves against the catalog format in about_ModelLibrary.", $"Remove the source with Unregister-ModelSource -Name {sourceName}." },
-        sourceName, inner);
 
     // \z, not $: '$' also matches before a final newline.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\z")]

@@ -23,14 +23,14 @@ public interface IModelSource
     /// <c>:&lt;quant&gt;</c>, else one. Throws ModelNotFound (or AuthenticationRequired, ...) when there is none.
     /// </summary>
     Task<IReadOnlyList<ModelInfo>> DescribeAsync(ModelReference reference, CancellationToken cancellationToken) =>
-        throw ModelLibraryException.ModelNotFound(reference.Text);
+        throw Errors.ModelNotFound(reference.Text);
 
     /// <summary>
     /// One reference to one model and the files to fetch for it; a reference that names several models (a GGUF repository
     /// with many quantizations and no default) is AmbiguousModelReference naming the choices.
     /// </summary>
     Task<ResolvedModel> ResolveAsync(ModelReference reference, CancellationToken cancellationToken) =>
-        throw ModelLibraryException.ModelNotFound(reference.Text);
+        throw Errors.ModelNotFound(reference.Text);
 
     /// <summary>
     /// The catalog entry with exactly this id (case-insensitive), or null. Catalogs override this when they can answer

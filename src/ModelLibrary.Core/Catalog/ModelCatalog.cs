@@ -62,18 +62,18 @@ public sealed class ModelCatalog
     {
         if (string.IsNullOrWhiteSpace(name) || !CatalogJson.IsValidId(name))
         {
-            throw Invalid(name, $"the name '{name}' is not valid (letters, digits, '.', '_', '-')");
+            throw Errors.InvalidModelSource(name, $"the name '{name}' is not valid (letters, digits, '.', '_', '-')");
         }
 
         if (string.Equals(name, BuiltInCatalogSource.SourceName, StringComparison.OrdinalIgnoreCase))
         {
-            throw Invalid(name, $"the name '{name}' is reserved for the built-in catalog");
+            throw Errors.InvalidModelSource(name, $"the name '{name}' is reserved for the built-in catalog");
         }
 
         var (normalizedUri, resolvedType) = Classify(name, uri, type);
         if (credential is not null && !ServiceTypes.Contains(resolvedType, StringComparer.OrdinalIgnoreCase))
         {
-            throw Invalid(name, $"-Credential applies to sources of type {string.Join(" or ", ServiceTypes)}, not {resolvedType}");
+            throw Errors.InvalidModelSource(name, $"-Credential applies to sources of type {string.Join(" or ", ServiceTypes)}, not {resolvedType}");
         }
 
         if (resolvedType != FileType)
@@ -89,10 +89,7 @@ public sealed class ModelCatalog
         }
         else if (!store.Add(record))
         {
-            throw new ModelLibraryException(ErrorIds.ModelSourceExists, ErrorKind.ResourceExists,
-                $"A model source named '{name}' is already registered.",
-                new Dictionary<string, object?> { ["source"] = name },
-                new[] { "Choose another name, or replace it with -Force.", "Run Get-ModelSource to list the sources." }, name);
+            throw Errors.ModelSourceExists(name);
         }
 
         return ListSources().First(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -102,23 +99,14 @@ public sealed class ModelCatalog
     {
         if (string.Equals(name, BuiltInCatalogSource.SourceName, StringComparison.OrdinalIgnoreCase))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidOperation,
-                $"The built-in catalog '{BuiltInCatalogSource.SourceName}' is part of the module and cannot be unregistered.",
-                new Dictionary<string, object?> { ["source"] = name },
-                new[] { "Run Get-ModelSource to see the sources you registered; only those can be unregistered.", "To list models of one source only, use Get-LibraryModel -Source <name>." },
-                name);
+            throw Errors.BuiltInCatalogFixed(name, BuiltInCatalogSource.SourceName);
         }
 
         if (!store.Remove(name))
         {
-            throw SourceNotFound(name);
+            throw Errors.ModelSourceNotFound(name);
         }
     }
-
-    public static ModelLibraryException SourceNotFound(string name) => new(
-        ErrorIds.ModelSourceNotFound, ErrorKind.NotFound, $"No model source is named '{name}'.",
-        new Dictionary<string, object?> { ["source"] = name },
-        new[] { "Run Get-ModelSource to list the sources." }, name);
 
     /// <summary>Reads every source; each failure becomes a warning naming the source.</summary>
     public Task<CatalogListing> ReadAllAsync(CancellationToken cancellationToken) => ReadAllAsync(null, cancellationToken);
@@ -241,8 +229,7 @@ public sealed class ModelCatalog
             if (read.IsCompleted)
             {
                 var error = read.Exception?.InnerException as ModelLibraryException
-                    ?? new ModelLibraryException(ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable,
-                        $"Model source '{info.Name}' is unavailable: {read.Exception?.InnerException?.Message}.", target: info.Name);
+                    ?? Errors.ModelSourceUnavailable(info.Name, Net.SafeUrl.MaskText(info.Uri), $"{read.Exception?.InnerException?.Message}");
                 var timedOut = error.InnerException is OperationCanceledException;
                 state.Slow |= timedOut;
                 // Said once per session for a source that does not answer; other failures are said each time.
@@ -256,10 +243,8 @@ public sealed class ModelCatalog
             if (budget is null && !state.Warned)
             {
                 state.Warned = true;
-                var note = new ModelLibraryException(ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable,
-                    $"Model source '{info.Name}' is slow to answer; {(state.LastGood is { } last ? $"its listing of {last.At:HH:mm:ss} is used" : "its models are left out")} until it does.",
-                    new Dictionary<string, object?> { ["source"] = info.Name, ["uri"] = Net.SafeUrl.MaskText(info.Uri) },
-                    new[] { "Check the source's URI and the network.", $"Remove the source with Unregister-ModelSource -Name {info.Name}." }, info.Name);
+                var note = Errors.ModelSourceUnavailable(info.Name, Net.SafeUrl.MaskText(info.Uri),
+                    $"it is slow to answer; {(state.LastGood is { } last ? $"its listing of {last.At:HH:mm:ss} is used" : "its models are left out")} until it does");
                 return (info, state.LastGood?.Result, note, "not answering yet", clock.Elapsed);
             }
 
@@ -317,7 +302,7 @@ public sealed class ModelCatalog
     {
         if (string.IsNullOrWhiteSpace(uri))
         {
-            throw Invalid(name, "no URI was given");
+            throw Errors.InvalidModelSource(name, "no URI was given");
         }
 
         if (Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps))
@@ -326,7 +311,7 @@ public sealed class ModelCatalog
             {
                 if (parsed.AbsolutePath.Trim('/').Length > 0 || parsed.Query.Length > 0)
                 {
-                    throw Invalid(name, $"an Oci source's -Uri is https://<registry> (or http://127.0.0.1:<port>) without a path, not '{uri}'");
+                    throw Errors.InvalidModelSource(name, $"an Oci source's -Uri is https://<registry> (or http://127.0.0.1:<port>) without a path, not '{uri}'");
                 }
 
                 return (parsed.GetLeftPart(UriPartial.Authority), OciType);
@@ -339,7 +324,7 @@ public sealed class ModelCatalog
 
             if (type is not null && !string.Equals(type, HttpType, StringComparison.OrdinalIgnoreCase))
             {
-                throw Invalid(name, $"the URI '{uri}' is an HTTP(S) URI but -Type is '{type}'");
+                throw Errors.InvalidModelSource(name, $"the URI '{uri}' is an HTTP(S) URI but -Type is '{type}'");
             }
 
             return (parsed.AbsoluteUri, HttpType);
@@ -347,32 +332,28 @@ public sealed class ModelCatalog
 
         if (type is not null && ServiceTypes.Any(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)))
         {
-            throw Invalid(name, $"a {type} source needs an http(s) -Uri (its endpoint), not '{uri}'");
+            throw Errors.InvalidModelSource(name, $"a {type} source needs an http(s) -Uri (its endpoint), not '{uri}'");
         }
 
         if (parsed is not null && !parsed.IsFile)
         {
-            throw Invalid(name, $"the URI scheme '{parsed.Scheme}' is not supported (use http, https, file, or a path)");
+            throw Errors.InvalidModelSource(name, $"the URI scheme '{parsed.Scheme}' is not supported (use http, https, file, or a path)");
         }
 
         if (type is not null && !string.Equals(type, FileType, StringComparison.OrdinalIgnoreCase))
         {
-            throw Invalid(name, $"'{uri}' is a file but -Type is '{type}'");
+            throw Errors.InvalidModelSource(name, $"'{uri}' is a file but -Type is '{type}'");
         }
 
         var path = Path.GetFullPath(FilePath(uri));
         if (!File.Exists(path))
         {
-            throw Invalid(name, $"the catalog file '{path}' does not exist");
+            throw Errors.InvalidModelSource(name, $"the catalog file '{path}' does not exist");
         }
 
         return (path, FileType);
     }
 
-    static ModelLibraryException Invalid(string name, string why) => new(
-        ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument, $"Cannot register model source '{name}': {why}.",
-        new Dictionary<string, object?> { ["source"] = name },
-        new[] { "Give -Uri as an https:// URL or the path of a catalog JSON file." }, name);
 }
 
 /// <summary>Every source's models, first lister wins, with the warnings and the sources that failed.</summary>

@@ -96,9 +96,5 @@ public sealed class RegisteredCatalogSource : IModelSource
         }
     }
 
-    ModelLibraryException Unavailable(string why, Exception? inner = null) => new(
-        ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable, $"Model source '{Name}' is unavailable: {why}.",
-        new Dictionary<string, object?> { ["source"] = Name, ["uri"] = SafeUrl.MaskText(Info.Uri) },
-        new[] { "Check the source's URI and the network.", $"Remove the source with Unregister-ModelSource -Name {Name}." },
-        Name, inner);
+    ModelLibraryException Unavailable(string why, Exception? inner = null) => Errors.ModelSourceUnavailable(Name, SafeUrl.MaskText(Info.Uri), why, inner);
 }

@@ -9,6 +9,8 @@ public sealed class SuggestionOptions
     public long? MaxMemory { get; init; }
     /// <summary>Leave out models whose download (or, when unknown, weights) is larger than this many bytes.</summary>
     public long? MaxSize { get; init; }
+    /// <summary>Tokens of context to size the key/value cache for; null: each model's, at most the default window.</summary>
+    public long? ContextLength { get; init; }
 }
 
 /// <summary>
@@ -38,21 +40,84 @@ public sealed class CompatibilityService
 
     /// <summary>Checks the model with this exact id.</summary>
     /// <exception cref="ModelLibraryException">ModelNotFound, ProviderNotFound.</exception>
-    public ModelCompatibility CheckCompatibility(string modelId, string provider, IReadOnlyList<ModelInfo> models, long? maxMemory = null)
+    public ModelCompatibility CheckCompatibility(string modelId, string provider, IReadOnlyList<ModelInfo> models, long? maxMemory = null, long? contextLength = null)
     {
         var model = models.FirstOrDefault(m => string.Equals(m.Id, modelId, StringComparison.Ordinal))
-            ?? throw ModelLibraryException.ModelNotFound(modelId);
-        return CheckCompatibility(model, provider, models, maxMemory);
+            ?? throw Errors.ModelNotFound(modelId);
+        return CheckCompatibility(model, provider, models, maxMemory, contextLength);
     }
 
     /// <summary>Scores <paramref name="model"/> on <paramref name="provider"/>; <paramref name="models"/> supplies alternatives for the recommendations.</summary>
     /// <exception cref="ModelLibraryException">ProviderNotFound.</exception>
-    public ModelCompatibility CheckCompatibility(ModelInfo model, string provider, IReadOnlyList<ModelInfo> models, long? maxMemory = null)
+    public ModelCompatibility CheckCompatibility(ModelInfo model, string provider, IReadOnlyList<ModelInfo> models, long? maxMemory = null, long? contextLength = null)
     {
         var capabilities = providers.Get(provider);
         var snapshot = MachineSnapshot.Take(machine, maxMemory);
-        return Check(model, capabilities, new Context(snapshot, models, providers.List(), providerDirectory));
+        return Check(model, capabilities, new Context(snapshot, models, providers.List(), providerDirectory, contextLength));
     }
+
+    /// <summary>
+    /// Of one model's variants (quantizations and formats of one family, e.g. a Hub repository's GGUF files), the one
+    /// that suits <paramref name="provider"/> here best: the highest-scoring compatible variant, ties to the more
+    /// bits per weight. Null when none is compatible.
+    /// </summary>
+    /// <exception cref="ModelLibraryException">ProviderNotFound.</exception>
+    public ModelSuggestion? BestVariant(string provider, IReadOnlyList<ModelInfo> variants, SuggestionOptions? options = null)
+    {
+        options ??= new SuggestionOptions();
+        var capabilities = providers.Get(provider);
+        var snapshot = MachineSnapshot.Take(machine, options.MaxMemory);
+        var context = new Context(snapshot, variants, providers.List(), providerDirectory, options.ContextLength);
+        return Best(variants.Select(m => ToSuggestion(m, CompatibilityScorer.Score(m, capabilities, snapshot, context.Directory(capabilities.Name), options.ContextLength))));
+    }
+
+    /// <summary>The best of each family among <paramref name="suggestions"/> (families as <see cref="ModelFamily"/> groups them), best first.</summary>
+    public static ModelSuggestion[] BestOfEachFamily(IReadOnlyList<ModelSuggestion> suggestions, IReadOnlyList<ModelInfo> models)
+    {
+        var byId = models.GroupBy(m => m.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var families = new List<List<ModelSuggestion>>();
+        foreach (var suggestion in suggestions.Where(s => byId.ContainsKey(s.ModelId)))
+        {
+            var model = byId[suggestion.ModelId];
+            var family = families.FirstOrDefault(f => ModelFamily.SameFamily(byId[f[0].ModelId], model));
+            if (family is null)
+            {
+                families.Add(new List<ModelSuggestion> { suggestion });
+            }
+            else
+            {
+                family.Add(suggestion);
+            }
+        }
+
+        return families.Select(f => Best(f)!).Where(b => b is not null)
+            .OrderByDescending(s => s.CompatibilityScore).ThenBy(s => s.ModelId, StringComparer.Ordinal).ToArray();
+    }
+
+    static ModelSuggestion? Best(IEnumerable<ModelSuggestion> variants) => variants
+        .Where(s => s.Compatibility.Compatible)
+        .OrderByDescending(s => s.CompatibilityScore)
+        .ThenByDescending(s => s.Compatibility.Requirements.MemoryEstimate.BitsPerWeight ?? 0)
+        .ThenByDescending(s => s.IsLocal)
+        .FirstOrDefault();
+
+    static ModelSuggestion ToSuggestion(ModelInfo model, ModelCompatibility result) => new()
+    {
+        ModelId = model.Id,
+        Name = model.Name,
+        Rating = SuggestionThresholds.Rate(result.CompatibilityScore),
+        CompatibilityScore = result.CompatibilityScore,
+        IsLocal = model.Status == ModelStatus.Local,
+        Status = model.Status,
+        Format = result.Requirements.Format,
+        Quantization = result.Requirements.MemoryEstimate.Quantization,
+        Parameters = model.Metadata?.Parameters,
+        Size = model.Size,
+        MemoryBytes = result.Requirements.MemoryBytes,
+        TokensPerSecond = result.Requirements.TokensPerSecond,
+        Placement = result.Requirements.Placement,
+        Compatibility = result,
+    };
 
     /// <summary>The compatible models for a provider, rated and sorted best first.</summary>
     /// <exception cref="ModelLibraryException">ProviderNotFound.</exception>
@@ -61,27 +126,13 @@ public sealed class CompatibilityService
         options ??= new SuggestionOptions();
         var capabilities = providers.Get(provider);
         var snapshot = MachineSnapshot.Take(machine, options.MaxMemory);
-        var context = new Context(snapshot, models, providers.List(), providerDirectory);
+        var context = new Context(snapshot, models, providers.List(), providerDirectory, options.ContextLength);
 
         var suggestions = models
             .Where(m => options.MaxSize is not { } max || DownloadSize(m, capabilities) is not { } size || size <= max)
             .Select(m => (Model: m, Result: Check(m, capabilities, context)))
             .Where(x => x.Result.Compatible)
-            .Select(x => new ModelSuggestion
-            {
-                ModelId = x.Model.Id,
-                Name = x.Model.Name,
-                Rating = SuggestionThresholds.Rate(x.Result.CompatibilityScore),
-                CompatibilityScore = x.Result.CompatibilityScore,
-                IsLocal = x.Model.Status == ModelStatus.Local,
-                Status = x.Model.Status,
-                Format = x.Result.Requirements.Format,
-                Quantization = x.Result.Requirements.MemoryEstimate.Quantization,
-                Parameters = x.Model.Metadata?.Parameters,
-                Size = x.Model.Size,
-                MemoryBytes = x.Result.Requirements.MemoryBytes,
-                Compatibility = x.Result,
-            })
+            .Select(x => ToSuggestion(x.Model, x.Result))
             // Best first; among equals a model already here beats one to download, and a lighter one beats a heavier.
             .OrderByDescending(s => s.CompatibilityScore)
             .ThenByDescending(s => s.IsLocal)
@@ -105,6 +156,9 @@ public sealed class CompatibilityService
             MemoryBytes = snapshot.TotalMemory,
             MaxMemory = options.MaxMemory,
             MaxSize = options.MaxSize,
+            ContextLength = options.ContextLength,
+            BestOfFamily = BestOfEachFamily(suggestions, models),
+            Machine = snapshot.Describe(),
         };
     }
 
@@ -160,6 +214,7 @@ public sealed class CompatibilityService
             ProvidersWithModels = statuses.Count(s => s.HasLocalModels),
             TotalCompatibleModels = compatibleIds.Count,
             CheckedAt = DateTimeOffset.UtcNow,
+            Machine = snapshot.Describe(),
         };
     }
 
@@ -172,14 +227,14 @@ public sealed class CompatibilityService
     public Task<ProviderHealth> CheckHealthAsync(string provider, bool refresh = false, CancellationToken cancellationToken = default) =>
         health.CheckAsync(providers.Get(provider), refresh, cancellationToken);
 
-    sealed record Context(MachineSnapshot Machine, IReadOnlyList<ModelInfo> Models, IReadOnlyList<ProviderCapabilities> Providers, Func<string, string?> Directory);
+    sealed record Context(MachineSnapshot Machine, IReadOnlyList<ModelInfo> Models, IReadOnlyList<ProviderCapabilities> Providers, Func<string, string?> Directory, long? ContextLength);
 
     static long? DownloadSize(ModelInfo model, ProviderCapabilities provider) =>
         model.Size ?? MemoryEstimator.Estimate(model, provider).Weights;
 
     static ModelCompatibility Check(ModelInfo model, ProviderCapabilities provider, Context context)
     {
-        var result = CompatibilityScorer.Score(model, provider, context.Machine, context.Directory(provider.Name));
+        var result = CompatibilityScorer.Score(model, provider, context.Machine, context.Directory(provider.Name), context.ContextLength);
         return new ModelCompatibility
         {
             ModelId = result.ModelId,
@@ -274,9 +329,29 @@ public sealed class CompatibilityService
             yield return $"Free at least {ByteSize.Format((long)(disk * CompatibilityScorer.DiskHeadroom) - free)} on the volume of {requirements.DiskPath}, or move the library with Set-ModelLibraryConfiguration -ModelsDirectory.";
         }
 
-        if (factor["Cpu"].Score < 1)
+        var speed = factor["Speed"];
+        if (result.Compatible && speed.Score < 0.5 && requirements.TokensPerSecond is { } tps)
         {
-            yield return $"Expect slow generation on {requirements.CpuCores} cores; a smaller model or quantization will be faster.";
+            // A lower quantization of the same model reads fewer bytes per token.
+            var faster = BestVariant(model, provider, context,
+                m => m.Id != model.Id && provider.SupportsFormat(ModelFormats.Resolve(m)),
+                r => r.Requirements.TokensPerSecond is { } t && t > tps * 1.2);
+            yield return faster is not null
+                ? $"Expect about {tps:0.#} tokens/s; '{faster.Model.Id}' ({faster.Result.Requirements.MemoryEstimate.Quantization}) would give about {faster.Result.Requirements.TokensPerSecond:0.#}."
+                : $"Expect about {tps:0.#} tokens/s here; a smaller model or quantization reads fewer bytes per token and is faster.";
+        }
+
+        if (result.Compatible && model.Status == ModelStatus.Local && !requirements.Speed.Measured && ModelFormats.Resolve(model) == "gguf")
+        {
+            yield return $"Measure its real speed here with Measure-LibraryModel -Id {model.Id}; later scores use the measurement.";
+        }
+
+        // Among the same model's quantizations, name the one that suits this machine best when it is another.
+        var best = BestVariant(model, provider, context, m => provider.SupportsFormat(ModelFormats.Resolve(m)));
+        if (best is not null && best.Result.CompatibilityScore > result.CompatibilityScore)
+        {
+            var quant = best.Result.Requirements.MemoryEstimate.Quantization ?? ModelFormats.Resolve(best.Model);
+            yield return $"The best of this model's variants here is '{best.Model.Id}' ({quant}, score {best.Result.CompatibilityScore:0.00}{NeedsText(best.Result, parenthesized: false)}).";
         }
 
         if (result.Compatible && model.Status != ModelStatus.Local)
@@ -295,7 +370,7 @@ public sealed class CompatibilityService
     static Variant? BestVariant(ModelInfo model, ProviderCapabilities provider, Context context, Func<ModelInfo, bool> filter, Func<ModelCompatibility, bool>? accept = null) =>
         context.Models
             .Where(m => m.Id != model.Id && filter(m) && ModelFamily.SameFamily(model, m))
-            .Select(m => new Variant(m, CompatibilityScorer.Score(m, provider, context.Machine, context.Directory(provider.Name))))
+            .Select(m => new Variant(m, CompatibilityScorer.Score(m, provider, context.Machine, context.Directory(provider.Name), context.ContextLength)))
             .Where(v => v.Result.Compatible && (accept is null || accept(v.Result)))
             .OrderByDescending(v => v.Result.CompatibilityScore)
             .ThenByDescending(v => v.Result.Requirements.MemoryBytes ?? 0)

@@ -26,6 +26,8 @@ public sealed class IntegrationStatus
     /// <summary>Distinct models compatible with at least one provider.</summary>
     public int TotalCompatibleModels { get; init; }
     public DateTimeOffset CheckedAt { get; init; }
+    /// <summary>What this machine has, as scoring uses it: RAM, cores, measured memory bandwidth and the GPUs found.</summary>
+    public MachineDescription Machine { get; init; } = new();
 }
 
 /// <summary>One provider's readiness: runtime health, and which compatible models are here or downloadable.</summary>

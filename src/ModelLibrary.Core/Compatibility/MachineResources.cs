@@ -12,6 +12,12 @@ public interface IMachineResources
     int ProcessorCount { get; }
     /// <summary>Free bytes on the volume that holds <paramref name="path"/> (or its nearest existing parent); null when unknown.</summary>
     long? GetAvailableDiskSpace(string path);
+    /// <summary>GPUs with their memory; none when there are none or none could be probed.</summary>
+    IReadOnlyList<GpuDevice> Gpus => Array.Empty<GpuDevice>();
+    /// <summary>RAM bandwidth in bytes per second (measured); null when unknown.</summary>
+    double? MemoryBandwidth => null;
+    /// <summary>Names this machine for measurements stored with a model (so another machine's are not used); null: none apply.</summary>
+    string? Fingerprint => null;
 }
 
 /// <summary>Fixed numbers, for tests and for sizing a machine other than this one.</summary>
@@ -30,12 +36,27 @@ public sealed class FixedMachineResources : IMachineResources
     public int ProcessorCount { get; }
     public long? AvailableDiskSpace { get; }
     public long? GetAvailableDiskSpace(string path) => AvailableDiskSpace;
+    public IReadOnlyList<GpuDevice> Gpus { get; init; } = Array.Empty<GpuDevice>();
+    public double? MemoryBandwidth { get; init; }
+    public string? Fingerprint { get; init; }
 }
 
 /// <summary>Reads the operating system: /proc/meminfo on Linux, the GC's view elsewhere, DriveInfo for disks.</summary>
 public sealed class SystemMachineResources : IMachineResources
 {
     public static SystemMachineResources Instance { get; } = new();
+
+    // Probed on first use only: scoring needs them, importing the module does not.
+    readonly Lazy<IReadOnlyList<GpuDevice>> gpus = new(GpuProbe.Probe, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Probed once per process (nvidia-smi, rocm-smi or sysfs, Apple unified memory), each with a short timeout.</summary>
+    public IReadOnlyList<GpuDevice> Gpus => gpus.Value;
+
+    /// <summary>Measured once per process by a short memory copy test (<see cref="MemoryBandwidthTest"/>).</summary>
+    public double? MemoryBandwidth => MemoryBandwidthTest.Measured;
+
+    /// <summary>Host name, cores and RAM: a measurement taken here applies while these stay the same.</summary>
+    public string Fingerprint => $"{Environment.MachineName}/{Environment.ProcessorCount} cores/{Math.Round(TotalMemory / (1024.0 * 1024 * 1024))} GiB";
 
     public long TotalMemory
     {

@@ -7,7 +7,7 @@ public sealed class ModelCompatibility
     public string Provider { get; init; } = "";
     /// <summary>False when any blocking factor failed (format, required capability, size limits, memory).</summary>
     public bool Compatible { get; init; }
-    /// <summary>0..1: the weighted sum of <see cref="Factors"/>. Ranks how well the model suits the provider here.</summary>
+    /// <summary>0..1: the weighted sum of <see cref="Factors"/> (scaled below every bucket when not compatible). Ranks how well the model suits the provider here.</summary>
     public double CompatibilityScore { get; init; }
     /// <summary>One sentence per factor, in plain words.</summary>
     public string[] Reasons { get; init; } = Array.Empty<string>();
@@ -23,7 +23,7 @@ public sealed class ModelCompatibility
 /// <summary>One part of a compatibility score.</summary>
 public sealed class CompatibilityFactor
 {
-    /// <summary>Format, RequiredCapabilities, OptionalCapabilities, SizeLimits, Memory, Disk or Cpu.</summary>
+    /// <summary>Format, RequiredCapabilities, OptionalCapabilities, SizeLimits, Disk, Memory, Speed, Quality or Usefulness.</summary>
     public string Name { get; init; } = "";
     /// <summary>Share of the total score (the weights add up to 1).</summary>
     public double Weight { get; init; }
@@ -51,6 +51,16 @@ public sealed class CompatibilityRequirements
     /// <summary>Estimated memory need in bytes; null when unknown.</summary>
     public long? MemoryBytes { get; init; }
     public MemoryEstimate MemoryEstimate { get; init; } = new();
+    /// <summary>Tokens of context the cache was sized for.</summary>
+    public long? ContextLength { get; init; }
+    /// <summary>Expected tokens per second while generating (measured when Measure-LibraryModel ran here); null when unknown.</summary>
+    public double? TokensPerSecond { get; init; }
+    public SpeedEstimate Speed { get; init; } = new();
+    /// <summary>Where it would run: on the GPU, partly offloaded, or on the CPU.</summary>
+    public ModelPlacement Placement { get; init; }
+    public QualityEstimate Quality { get; init; } = new();
+    /// <summary>Bytes the need exceeds RAM plus GPU memory by; null when it fits.</summary>
+    public long? MemoryShortfallBytes { get; init; }
     /// <summary>Bytes the download takes on disk; 0 when the model is already local; null when unknown.</summary>
     public long? DiskBytes { get; init; }
     public int RecommendedCpuCores { get; init; }
@@ -58,6 +68,8 @@ public sealed class CompatibilityRequirements
     // What the machine has.
     public long TotalMemoryBytes { get; init; }
     public long AvailableMemoryBytes { get; init; }
+    /// <summary>GPU memory that adds to RAM (0 without a discrete GPU).</summary>
+    public long GpuMemoryBytes { get; init; }
     /// <summary>True when a MaxMemory given by the caller stands in for this machine's RAM.</summary>
     public bool MemoryOverridden { get; init; }
     public long? FreeDiskBytes { get; init; }

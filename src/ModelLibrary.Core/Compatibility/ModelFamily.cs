@@ -17,9 +17,19 @@ public static partial class ModelFamily
     [GeneratedRegex(@"\([^)]*\)")]
     private static partial Regex Parenthesized();
 
-    /// <summary>The id without its variant suffix: "llama-3.2-1b-instruct-q4_k_m-bartowski" → "llama-3.2-1b-instruct".</summary>
+    /// <summary>
+    /// The id without its variant suffix: "llama-3.2-1b-instruct-q4_k_m-bartowski" → "llama-3.2-1b-instruct";
+    /// "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M" → "hf.co/bartowski/llama-3.2-1b-instruct".
+    /// </summary>
     public static string IdKey(string id)
     {
+        // A model reference names its quantization after a colon ("hf.co/<owner>/<repo>:Q4_K_M"): the repository is the family.
+        var colon = id.LastIndexOf(':');
+        if (colon > 0 && VariantToken().IsMatch(id[(colon + 1)..]))
+        {
+            id = id[..colon];
+        }
+
         var tokens = id.ToLowerInvariant().Split('-');
         var cut = Array.FindIndex(tokens, t => VariantToken().IsMatch(t));
         return string.Join("-", cut <= 0 ? tokens : tokens[..cut]);

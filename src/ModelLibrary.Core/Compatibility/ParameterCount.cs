@@ -37,4 +37,16 @@ public static partial class ParameterCount
         var experts = match.Groups["experts"].Success ? int.Parse(match.Groups["experts"].Value, CultureInfo.InvariantCulture) : 1;
         return (long)Math.Round(number * multiplier * experts);
     }
+
+    /// <summary>The expert count of a MoE label ("8x7B" → 8); null for a dense label.</summary>
+    public static int? TryParseExperts(string? label)
+    {
+        if (string.IsNullOrWhiteSpace(label))
+        {
+            return null;
+        }
+
+        var match = LabelPattern().Match(label);
+        return match.Success && match.Groups["experts"].Success ? int.Parse(match.Groups["experts"].Value, CultureInfo.InvariantCulture) : null;
+    }
 }

@@ -511,16 +511,14 @@ public static partial class ProviderDefinition
         _ => null,
     };
 
-    internal static ModelLibraryException Invalid(string? name, IReadOnlyList<string> problems, Exception? inner = null) => new(
-        ErrorIds.InvalidProviderDefinition, ErrorKind.InvalidArgument,
-        $"The provider definition{(name is null ? "" : $" '{name}'")} is not valid: {string.Join("; ", problems)}.",
-        new Dictionary<string, object?> { ["name"] = name, ["problems"] = problems.ToArray() },
-        new[]
-        {
-            "Give at least a name and the supported formats, e.g. @{ Name = 'my-provider'; SupportedFormats = 'gguf' }.",
-            $"Use only these keys: {string.Join(", ", AllowedKeys)}.",
-        },
-        name, inner);
+    internal static ModelLibraryException Invalid(string? name, IReadOnlyList<string> problems, Exception? inner = null) =>
+        Errors.InvalidProviderDefinition(name, problems,
+            new[]
+            {
+                "Give at least a name and the supported formats, e.g. @{ Name = 'my-provider'; SupportedFormats = 'gguf' }.",
+                $"Use only these keys: {string.Join(", ", AllowedKeys)}.",
+            },
+            inner);
 
     static void WriteArray(Utf8JsonWriter w, string name, IEnumerable<string> values)
     {

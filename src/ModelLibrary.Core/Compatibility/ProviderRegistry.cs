@@ -99,9 +99,7 @@ public sealed class ProviderRegistry
 
             if (BuiltInProviders.IsBuiltIn(name))
             {
-                throw new ModelLibraryException(ErrorIds.InvalidProviderDefinition, ErrorKind.InvalidOperation,
-                    $"'{name}' is a built-in provider and cannot be unregistered.", new Dictionary<string, object?> { ["name"] = name },
-                    new[] { "Register a definition with the same name and -Force to change it instead." }, name);
+                throw Errors.BuiltInProviderFixed(name);
             }
 
             throw NotFound(name, List());
@@ -122,12 +120,7 @@ public sealed class ProviderRegistry
             var existing = store.Get(provider.Name);
             if (!force && (builtIn || existing is not null))
             {
-                var what = builtIn ? "a built-in provider" : "an already registered provider";
-                throw new ModelLibraryException(ErrorIds.ProviderExists, ErrorKind.ResourceExists,
-                    $"'{provider.Name}' is {what}; refusing to replace it without Force.",
-                    new Dictionary<string, object?> { ["name"] = provider.Name, ["built_in"] = builtIn },
-                    new[] { "Choose another name.", "Use -Force to replace the existing definition." },
-                    provider.Name);
+                throw Errors.ProviderExists(provider.Name, builtIn);
             }
 
             // Keep the stored name exactly as a built-in spells it, so the override lines up with it.
@@ -159,10 +152,6 @@ public sealed class ProviderRegistry
     /// <summary>The ProviderNotFound error for <paramref name="name"/>, listing the known providers.</summary>
     public ModelLibraryException NotFound(string name) => NotFound(name, List());
 
-    static ModelLibraryException NotFound(string name, IReadOnlyList<ProviderCapabilities> known) => new(
-        ErrorIds.ProviderNotFound, ErrorKind.NotFound,
-        $"No provider is named '{name}'. Known providers: {string.Join(", ", known.Select(p => p.Name))}.",
-        new Dictionary<string, object?> { ["provider"] = name, ["known_providers"] = known.Select(p => p.Name).ToArray() },
-        new[] { "Run Get-ModelProvider to list the providers.", "Register a new one with Register-ModelProvider." },
-        name);
+    static ModelLibraryException NotFound(string name, IReadOnlyList<ProviderCapabilities> known) =>
+        Errors.ProviderNotFound(name, known.Select(p => p.Name));
 }

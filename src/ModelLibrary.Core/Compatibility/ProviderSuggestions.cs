@@ -14,6 +14,11 @@ public sealed class ProviderSuggestions
     public long MemoryBytes { get; init; }
     public long? MaxMemory { get; init; }
     public long? MaxSize { get; init; }
+    public long? ContextLength { get; init; }
+    /// <summary>One suggestion per model family (its quantizations and formats): the variant that suits this machine best.</summary>
+    public ModelSuggestion[] BestOfFamily { get; init; } = Array.Empty<ModelSuggestion>();
+    /// <summary>The machine scored against: RAM, cores, measured bandwidth, GPUs.</summary>
+    public MachineDescription Machine { get; init; } = new();
 }
 
 /// <summary>
@@ -69,6 +74,9 @@ public sealed class ModelSuggestion
     public string? Parameters { get; init; }
     public long? Size { get; init; }
     public long? MemoryBytes { get; init; }
+    /// <summary>Expected tokens per second (measured when available).</summary>
+    public double? TokensPerSecond { get; init; }
+    public ModelPlacement Placement { get; init; }
     public ModelCompatibility Compatibility { get; init; } = new();
 
     public override string ToString() => ModelId;

@@ -50,15 +50,15 @@ public sealed record LibraryConfiguration
     public string ModelsDirectory { get; init; } = "";
     public string LlamaCppModelsDirectory { get; init; } = "";
     public string TransformersModelsDirectory { get; init; } = "";
-    public int MaxConcurrentDownloads { get; init; } = 3;
+    public int MaxConcurrentDownloads { get; init; } = SettingRanges.MaxConcurrentDownloads.Default;
     /// <summary>Seconds a whole download may take.</summary>
-    public int DownloadTimeout { get; init; } = 3600;
+    public int DownloadTimeout { get; init; } = SettingRanges.DownloadTimeout.Default;
     public bool EnableModelValidation { get; init; } = true;
     public bool EnableSecurityScanning { get; init; } = true;
     /// <summary>Parallel ranged connections for one large file.</summary>
-    public int DownloadConnections { get; init; } = 4;
+    public int DownloadConnections { get; init; } = SettingRanges.DownloadConnections.Default;
     /// <summary>Seconds without a byte before a segment is restarted.</summary>
-    public int DownloadStallTimeout { get; init; } = 30;
+    public int DownloadStallTimeout { get; init; } = SettingRanges.DownloadStallTimeout.Default;
 
     /// <summary>Which setting (by variable name) came from where.</summary>
     public IReadOnlyDictionary<string, SettingSource> Sources { get; init; } = new Dictionary<string, SettingSource>();
@@ -74,8 +74,8 @@ public sealed record LibraryConfiguration
     /// <summary>The folder a provider's models land in; providers without one of their own use the root.</summary>
     public string ProviderDirectory(string provider) => provider.ToLowerInvariant() switch
     {
-        "llama-cpp" or "ollama" => LlamaCppModelsDirectory,
-        "transformers" or "vllm" => TransformersModelsDirectory,
+        ModelFileNames.LlamaCpp or "ollama" => LlamaCppModelsDirectory,
+        ModelFileNames.Transformers or "vllm" => TransformersModelsDirectory,
         var other => Path.Combine(ModelsDirectory, SanitizeFolderName(other)),
     };
 
@@ -100,20 +100,20 @@ public sealed record LibraryConfiguration
         }
 
         var root = Get(ModelsDirVariable) is { } r ? CheckDirectory(ModelsDirVariable, r) : DefaultRoot(variables);
-        var llama = Get(LlamaCppDirVariable) is { } l ? CheckDirectory(LlamaCppDirVariable, l) : Path.Combine(root, "llama-cpp");
-        var transformers = Get(TransformersDirVariable) is { } t ? CheckDirectory(TransformersDirVariable, t) : Path.Combine(root, "transformers");
+        var llama = Get(LlamaCppDirVariable) is { } l ? CheckDirectory(LlamaCppDirVariable, l) : Path.Combine(root, ModelFileNames.LlamaCpp);
+        var transformers = Get(TransformersDirVariable) is { } t ? CheckDirectory(TransformersDirVariable, t) : Path.Combine(root, ModelFileNames.Transformers);
 
         return new LibraryConfiguration
         {
             ModelsDirectory = root,
             LlamaCppModelsDirectory = llama,
             TransformersModelsDirectory = transformers,
-            MaxConcurrentDownloads = ParseInt(MaxConcurrentVariable, Get(MaxConcurrentVariable), 3, 1, 64),
-            DownloadTimeout = ParseInt(TimeoutVariable, Get(TimeoutVariable), 3600, 1, int.MaxValue),
+            MaxConcurrentDownloads = SettingRanges.MaxConcurrentDownloads.Parse(Get(MaxConcurrentVariable)),
+            DownloadTimeout = SettingRanges.DownloadTimeout.Parse(Get(TimeoutVariable)),
             EnableModelValidation = ParseBool(ValidationVariable, Get(ValidationVariable), true),
             EnableSecurityScanning = ParseBool(ScanningVariable, Get(ScanningVariable), true),
-            DownloadConnections = ParseInt(ConnectionsVariable, Get(ConnectionsVariable), 4, 1, 16),
-            DownloadStallTimeout = ParseInt(StallTimeoutVariable, Get(StallTimeoutVariable), 30, 1, 86400),
+            DownloadConnections = SettingRanges.DownloadConnections.Parse(Get(ConnectionsVariable)),
+            DownloadStallTimeout = SettingRanges.DownloadStallTimeout.Parse(Get(StallTimeoutVariable)),
             Sources = sources,
         };
     }
@@ -136,8 +136,8 @@ public sealed record LibraryConfiguration
             next = next with
             {
                 ModelsDirectory = root,
-                LlamaCppModelsDirectory = Source(LlamaCppDirVariable) == SettingSource.Default ? Path.Combine(root, "llama-cpp") : LlamaCppModelsDirectory,
-                TransformersModelsDirectory = Source(TransformersDirVariable) == SettingSource.Default ? Path.Combine(root, "transformers") : TransformersModelsDirectory,
+                LlamaCppModelsDirectory = Source(LlamaCppDirVariable) == SettingSource.Default ? Path.Combine(root, ModelFileNames.LlamaCpp) : LlamaCppModelsDirectory,
+                TransformersModelsDirectory = Source(TransformersDirVariable) == SettingSource.Default ? Path.Combine(root, ModelFileNames.Transformers) : TransformersModelsDirectory,
             };
         }
 
@@ -155,13 +155,13 @@ public sealed record LibraryConfiguration
 
         if (maxConcurrentDownloads is { } max)
         {
-            next = next with { MaxConcurrentDownloads = CheckRange(MaxConcurrentVariable, max, 1, 64) };
+            next = next with { MaxConcurrentDownloads = SettingRanges.MaxConcurrentDownloads.Check(max) };
             sources[MaxConcurrentVariable] = SettingSource.Session;
         }
 
         if (downloadTimeout is { } timeout)
         {
-            next = next with { DownloadTimeout = CheckRange(TimeoutVariable, timeout, 1, int.MaxValue) };
+            next = next with { DownloadTimeout = SettingRanges.DownloadTimeout.Check(timeout) };
             sources[TimeoutVariable] = SettingSource.Session;
         }
 
@@ -179,13 +179,13 @@ public sealed record LibraryConfiguration
 
         if (downloadConnections is { } connections)
         {
-            next = next with { DownloadConnections = CheckRange(ConnectionsVariable, connections, 1, 16) };
+            next = next with { DownloadConnections = SettingRanges.DownloadConnections.Check(connections) };
             sources[ConnectionsVariable] = SettingSource.Session;
         }
 
         if (downloadStallTimeout is { } stall)
         {
-            next = next with { DownloadStallTimeout = CheckRange(StallTimeoutVariable, stall, 1, 86400) };
+            next = next with { DownloadStallTimeout = SettingRanges.DownloadStallTimeout.Check(stall) };
             sources[StallTimeoutVariable] = SettingSource.Session;
         }
 
@@ -253,24 +253,6 @@ public sealed record LibraryConfiguration
             ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + value[1..]
             : value;
 
-    static int ParseInt(string variable, string? value, int fallback, int min, int max)
-    {
-        if (value is null)
-        {
-            return fallback;
-        }
-
-        if (!int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
-        {
-            throw Invalid(variable, value, $"it must be a whole number from {min} to {max}");
-        }
-
-        return CheckRange(variable, parsed, min, max);
-    }
-
-    static int CheckRange(string variable, int value, int min, int max) =>
-        value < min || value > max ? throw Invalid(variable, value.ToString(System.Globalization.CultureInfo.InvariantCulture), $"it must be a whole number from {min} to {max}") : value;
-
     static bool ParseBool(string variable, string? value, bool fallback) => value?.ToLowerInvariant() switch
     {
         null => fallback,
@@ -279,12 +261,7 @@ public sealed record LibraryConfiguration
         _ => throw Invalid(variable, value, "it must be true or false (also 1/0, yes/no, on/off)"),
     };
 
-    static ModelLibraryException Invalid(string variable, string value, string why) => new(
-        ErrorIds.InvalidConfiguration, ErrorKind.InvalidArgument,
-        $"The configuration value {variable}='{value}' is not valid: {why}.",
-        new Dictionary<string, object?> { ["variable"] = variable, ["value"] = value },
-        new[] { $"Correct or unset the environment variable {variable}, or override it with Set-ModelLibraryConfiguration." },
-        variable);
+    static ModelLibraryException Invalid(string variable, string value, string why) => Errors.InvalidConfiguration(variable, value, why);
 
     static string SanitizeFolderName(string name)
     {

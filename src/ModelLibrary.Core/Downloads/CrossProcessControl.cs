@@ -172,5 +172,5 @@ internal sealed class CrossProcessControl
     }
 
     async Task<DownloadTask> GetStoredAsync(string taskId, CancellationToken cancellationToken) =>
-        await tasks.GetAsync(taskId, cancellationToken) ?? throw ModelLibraryException.TaskNotFound(taskId);
+        await tasks.GetAsync(taskId, cancellationToken) ?? throw Errors.DownloadTaskNotFound(taskId);
 }

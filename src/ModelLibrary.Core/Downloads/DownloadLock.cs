@@ -40,7 +40,7 @@ internal sealed class DownloadLock : IDisposable
         }
         catch (UnauthorizedAccessException e)
         {
-            throw ModelLibraryException.LibraryReadOnly(path, "cannot be written", e);
+            throw Errors.LibraryReadOnly(path, "cannot be written", e);
         }
     }
 

@@ -99,7 +99,7 @@ public sealed class DownloadManager : IAsyncDisposable
     /// An unfinished task of the model (paused, or left behind by a process that died) is continued under its
     /// own task id, from the bytes on disk.
     /// </summary>
-    /// <exception cref="SecurityException">InsecureSource, or UnsafeModelContent for a file name leaving its folder.</exception>
+    /// <exception cref="ModelSecurityException">InsecureSource, or UnsafeModelContent for a file name leaving its folder.</exception>
     /// <exception cref="DiskSpaceException">The declared size does not fit.</exception>
     /// <exception cref="ModelLibraryException">DownloadInProgress: another process is downloading this model.</exception>
     public Task<DownloadTask> StartAsync(DownloadRequest request, CancellationToken cancellationToken = default) =>
@@ -212,10 +212,7 @@ public sealed class DownloadManager : IAsyncDisposable
         if (model is null && saved is not null && Net.SafeUrl.IsMasked(saved.Url))
         {
             // The state file never holds a password; only the source that lists the model has it.
-            throw new ModelLibraryException(ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
-                $"Task '{taskId}' of '{row.ModelId}' downloads from a URL with credentials, which are not saved, and no model source lists '{row.ModelId}' now.",
-                new Dictionary<string, object?> { ["task_id"] = taskId, ["model_id"] = row.ModelId, ["url"] = Net.SafeUrl.Masked(saved.Url) },
-                new[] { "Register the source that lists the model again (Register-ModelSource), then run Resume-ModelDownload." }, row);
+            throw Errors.CredentialsNotSaved(row, Net.SafeUrl.Masked(saved.Url));
         }
 
         // A folder model's files (and a reference's pinned URL) are in the saved request; a catalog model is rebuilt
@@ -223,10 +220,7 @@ public sealed class DownloadManager : IAsyncDisposable
         var request = saved is { IsFolder: true } || (saved is not null && model?.Revision is not null && !Net.SafeUrl.IsMasked(saved.Url)) ? saved
             : model is not null
             ? DownloadRequest.FromModel(model, saved?.AllowInsecureHttp ?? false)
-            : saved ?? throw new ModelLibraryException(ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
-                $"Task '{taskId}' of '{row.ModelId}' has no saved download state to resume from.",
-                new Dictionary<string, object?> { ["task_id"] = taskId, ["model_id"] = row.ModelId },
-                new[] { $"Start the download again with Start-ModelDownload -Id {row.ModelId}." }, row);
+            : saved ?? throw Errors.NoSavedDownloadState(row);
         return await StartCoreAsync(request, model, row, cancellationToken);
     }
 
@@ -399,7 +393,7 @@ public sealed class DownloadManager : IAsyncDisposable
                 }
                 catch (Exception e) when (timeout.IsCancellationRequested && active.StopReason == StopReason.None && e is OperationCanceledException or IOException)
                 {
-                    throw new NetworkException($"Downloading '{active.ModelId}' timed out after {limit.TotalSeconds:0} seconds (DownloadTimeout).",
+                    throw Errors.NetworkFailure($"Downloading '{active.ModelId}' timed out after {limit.TotalSeconds:0} seconds (DownloadTimeout).",
                         target: active.ModelId, inner: e,
                         details: new Dictionary<string, object?> { ["model_id"] = active.ModelId, ["timeout_seconds"] = limit.TotalSeconds });
                 }
@@ -421,17 +415,14 @@ public sealed class DownloadManager : IAsyncDisposable
         }
         catch (Exception e)
         {
-            var failure = e as ModelLibraryException ?? new ModelLibraryException(ErrorIds.DownloadFailed, ErrorKind.InvalidOperation,
-                $"Downloading '{active.ModelId}' failed: {Net.SafeUrl.MaskText(e.Message)}",
-                new Dictionary<string, object?> { ["model_id"] = active.ModelId },
-                new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, active.ModelId, e);
+            var failure = e as ModelLibraryException ?? Errors.DownloadFailed(active.ModelId, e, Net.SafeUrl.MaskText(e.Message));
             await Lifecycle.ToFailedAsync(active, failure);
         }
         finally
         {
             if (active.StopReason != StopReason.Abandon)
             {
-                await Lifecycle.PersistAsync(active, modelProgress: false);
+                await Lifecycle.PersistAsync(active);
             }
 
             lock (sync)
@@ -509,7 +500,7 @@ public sealed class DownloadManager : IAsyncDisposable
     }
 
     async Task<DownloadTask> GetStoredAsync(string taskId, CancellationToken cancellationToken) =>
-        await Tasks.GetAsync(taskId, cancellationToken) ?? throw ModelLibraryException.TaskNotFound(taskId);
+        await Tasks.GetAsync(taskId, cancellationToken) ?? throw Errors.DownloadTaskNotFound(taskId);
 
     async Task<DownloadTask?> FindUnfinishedAsync(string modelId, CancellationToken cancellationToken) =>
         (await Tasks.ListAsync(modelId, cancellationToken))
@@ -538,35 +529,12 @@ public sealed class DownloadManager : IAsyncDisposable
         return await enter;
     }
 
-    internal static ModelLibraryException InProgress(string modelId, string why) => new(
-        ErrorIds.DownloadInProgress, ErrorKind.ResourceUnavailable,
-        $"'{modelId}' is already being downloaded: {why}.",
-        new Dictionary<string, object?> { ["model_id"] = modelId },
-        new[] { "Wait for that download with Get-ModelDownload -ModelId <id> | Wait-ModelDownload.", "Or try again when it has finished." },
-        modelId);
+    internal static ModelLibraryException InProgress(string modelId, string why) => Errors.DownloadInProgress(modelId, why);
 
-    static ModelLibraryException InvalidState(DownloadTask row, string action) => new(
-        ErrorIds.InvalidDownloadState, ErrorKind.InvalidOperation,
-        $"Task '{row.TaskId}' of '{row.ModelId}' is {row.Status} and cannot be {action}.",
-        new Dictionary<string, object?> { ["task_id"] = row.TaskId, ["model_id"] = row.ModelId, ["status"] = row.Status.ToString() },
-        new[] { "Run Get-ModelDownload to see the task's status." },
-        row);
+    static ModelLibraryException InvalidState(DownloadTask row, string action) => Errors.InvalidDownloadState(row, action);
 
     /// <summary>The failure of a task that ran elsewhere, rebuilt from its row (the original exception is in the other process).</summary>
-    static ModelLibraryException FailureFromRow(DownloadTask row)
-    {
-        var kind = row.ErrorId switch
-        {
-            ErrorIds.InsufficientDiskSpace => ErrorKind.ResourceUnavailable,
-            ErrorIds.NetworkFailure => ErrorKind.ConnectionError,
-            ErrorIds.ChecksumMismatch or ErrorIds.InvalidModelFile => ErrorKind.InvalidData,
-            ErrorIds.InsecureSource or ErrorIds.UnsafeModelContent => ErrorKind.SecurityError,
-            _ => ErrorKind.InvalidOperation,
-        };
-        return new ModelLibraryException(row.ErrorId ?? ErrorIds.DownloadFailed, kind, row.ErrorMessage ?? $"Downloading '{row.ModelId}' failed.",
-            new Dictionary<string, object?> { ["task_id"] = row.TaskId, ["model_id"] = row.ModelId },
-            new[] { "Run Resume-ModelDownload to try again from the bytes on disk." }, row);
-    }
+    static ModelLibraryException FailureFromRow(DownloadTask row) => Errors.FromTaskRow(row);
 }
 
 /// <summary>One line of what the engine did for a task, as -Verbose shows it.</summary>

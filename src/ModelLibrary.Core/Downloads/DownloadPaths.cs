@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using ModelLibrary.Configuration;
-using ModelLibrary.Validation;
+using ModelLibrary.Files;
 
 namespace ModelLibrary.Downloads;
 
@@ -31,14 +31,14 @@ public sealed partial class DownloadPaths
 
     /// <summary>
     /// Resolves the paths, refusing a model id or file name that would leave the provider folder
-    /// (<c>../../etc/x</c>, an absolute path, a drive-relative path): <see cref="SecurityException"/> UnsafeModelContent.
+    /// (<c>../../etc/x</c>, an absolute path, a drive-relative path): <see cref="ModelSecurityException"/> UnsafeModelContent.
     /// </summary>
     public static DownloadPaths For(LibraryConfiguration configuration, DownloadRequest request)
     {
         var providerDirectory = Path.GetFullPath(configuration.ProviderDirectory(request.Provider));
         if ((string.IsNullOrWhiteSpace(request.FileName) && !request.IsFolder) || request.FileName.IndexOf('\0') >= 0)
         {
-            throw SecurityException.PathOutsideRoot(request.FileName ?? "", providerDirectory);
+            throw Errors.PathOutsideRoot(request.FileName ?? "", providerDirectory);
         }
 
         var modelDirectory = Contained(providerDirectory, FolderName(request.ModelId), providerDirectory);
@@ -64,14 +64,14 @@ public sealed partial class DownloadPaths
     {
         if (Path.IsPathRooted(relative) || relative.Contains(':'))
         {
-            throw SecurityException.PathOutsideRoot(relative, reportedRoot);
+            throw Errors.PathOutsideRoot(relative, reportedRoot);
         }
 
         var full = Path.GetFullPath(Path.Combine(root, relative));
         // Real containment: a link inside the provider folder that leads out of it is refused too.
         if (!PathContainment.IsInside(full, root))
         {
-            throw SecurityException.PathOutsideRoot(relative, reportedRoot);
+            throw Errors.PathOutsideRoot(relative, reportedRoot);
         }
 
         return full;

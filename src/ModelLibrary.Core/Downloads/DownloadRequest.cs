@@ -93,11 +93,7 @@ public sealed record DownloadRequest
         ArgumentNullException.ThrowIfNull(model);
         if (string.IsNullOrWhiteSpace(model.FetchUrl) || !Uri.TryCreate(model.FetchUrl, UriKind.Absolute, out var url))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
-                $"Model '{model.Id}' has no valid download URL ('{model.DownloadUrl}').",
-                new Dictionary<string, object?> { ["model_id"] = model.Id, ["download_url"] = model.DownloadUrl },
-                new[] { "Check the catalog entry's download_url.", "Refresh the model source with Get-ModelSource." },
-                model.Id);
+            throw Errors.NoDownloadUrl(model);
         }
 
         return new DownloadRequest
@@ -105,7 +101,8 @@ public sealed record DownloadRequest
             ModelId = model.Id,
             Url = url,
             Provider = model.Provider,
-            FileName = !string.IsNullOrWhiteSpace(model.FileName) ? model.FileName : FileNameFromUrl(url, model),
+            FileName = !string.IsNullOrWhiteSpace(model.FileName) ? model.FileName
+                : ModelFileNames.FromUrl(url.ToString(), model.Id + (string.IsNullOrEmpty(model.Format) ? "" : "." + model.Format)),
             DeclaredSize = model.Size,
             Checksum = string.IsNullOrWhiteSpace(model.Checksum) ? null : model.Checksum,
             Format = model.Format,
@@ -128,12 +125,6 @@ public sealed record DownloadRequest
         Revision = Revision,
         Status = ModelStatus.Downloading,
     };
-
-    static string FileNameFromUrl(Uri url, ModelInfo model)
-    {
-        var last = Uri.UnescapeDataString(url.Segments.LastOrDefault() ?? "").Trim('/');
-        return last.Length > 0 ? last : model.Id + (string.IsNullOrEmpty(model.Format) ? "" : "." + model.Format);
-    }
 }
 
 /// <summary>One file of a folder model: where it goes inside the folder, where it comes from, and what it must hash to.</summary>

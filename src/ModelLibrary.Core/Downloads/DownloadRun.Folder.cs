@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using ModelLibrary.Validation;
+using ModelLibrary.Files;
 
 namespace ModelLibrary.Downloads;
 
@@ -69,7 +69,7 @@ internal sealed partial class DownloadRun
         var full = Path.GetFullPath(Path.Combine(folder, relativePath));
         if (!PathContainment.IsInsideAsWritten(full, folder) || relativePath.Split('/')[0] == PartsFolder)
         {
-            throw SecurityException.PathOutsideRoot(relativePath, folder);
+            throw Errors.PathOutsideRoot(relativePath, folder);
         }
 
         return full;
@@ -156,7 +156,7 @@ internal sealed partial class DownloadRun
                     throw;
                 }
 
-                throw ValidationException.InvalidFile(paths.ModelDirectory, e.Message, e);
+                throw Errors.InvalidModelFile(paths.ModelDirectory, e.Message, e);
             }
         }
 

@@ -130,13 +130,13 @@ internal sealed partial class DownloadRun
             }
             catch (RestartDownloadException e)
             {
-                throw new NetworkException($"Downloading '{request.ModelId}' failed: {e.Message} (started over {restarts} times).", target: request.ModelId, inner: e,
+                throw Errors.NetworkFailure($"Downloading '{request.ModelId}' failed: {e.Message} (started over {restarts} times).", target: request.ModelId, inner: e,
                     details: new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = Net.SafeUrl.Masked(request.Url) },
                     resolutionSteps: new[] { "The server keeps changing the file or its answers; try again later.", "If it persists, report it to the source's owner." });
             }
             catch (TransientDownloadException e) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new NetworkException(
+                throw Errors.NetworkFailure(
                     $"Downloading '{request.ModelId}' failed after {options.MaxRetryAttempts + 1} attempts: {Net.SafeUrl.MaskText(e.Message)}",
                     e.HttpStatus, request.ModelId, e,
                     new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["url"] = Net.SafeUrl.Masked(request.Url), ["http_status"] = e.HttpStatus });
@@ -301,7 +301,7 @@ internal sealed partial class DownloadRun
         }
         catch (IOException e) when (DiskErrors.IsDiskFull(e))
         {
-            throw new DiskSpaceException(request.ModelId, state.TotalSize ?? 0, Volumes.AvailableFreeSpace(paths.DownloadsDirectory) ?? 0, paths.DownloadsDirectory);
+            throw Errors.InsufficientDiskSpace(request.ModelId, state.TotalSize ?? 0, Volumes.AvailableFreeSpace(paths.DownloadsDirectory) ?? 0, paths.DownloadsDirectory);
         }
     }
 
@@ -422,11 +422,7 @@ internal sealed partial class DownloadRun
             if (Sha256Checksum.Hex(request.Checksum) is { } expected && !string.Equals(expected, actual[7..], StringComparison.OrdinalIgnoreCase))
             {
                 paths.Staging.DeletePartial();
-                throw new ValidationException(ErrorIds.ChecksumMismatch,
-                    $"The downloaded file for '{request.ModelId}' does not match its checksum: expected sha256:{expected}, got {actual}. The file was deleted.",
-                    request.ModelId,
-                    new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["expected"] = "sha256:" + expected, ["actual"] = actual, ["size"] = length },
-                    new[] { "Download the model again (Start-ModelDownload).", "If it fails again, the source serves a different file than its catalog describes; report it to the source." });
+                throw Errors.ChecksumMismatch(request.Url.ToString(), "sha256:" + expected, actual, request.ModelId, $"The downloaded file ({length} bytes) was deleted.");
             }
         }
 
@@ -446,7 +442,7 @@ internal sealed partial class DownloadRun
                     throw;
                 }
 
-                throw ValidationException.InvalidFile(paths.Target, e.Message, e);
+                throw Errors.InvalidModelFile(paths.Target, e.Message, e);
             }
         }
 

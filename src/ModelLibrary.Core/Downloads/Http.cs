@@ -37,7 +37,7 @@ internal static class DownloadHttp
             return new TransientDownloadException(text, status, RetryAfter(response));
         }
 
-        return new NetworkException($"Downloading '{modelId}' failed: {text}.", status, modelId,
+        return Errors.NetworkFailure($"Downloading '{modelId}' failed: {text}.", status, modelId,
             details: new Dictionary<string, object?> { ["model_id"] = modelId, ["url"] = Net.SafeUrl.Masked(url), ["http_status"] = status });
     }
 
@@ -48,7 +48,7 @@ internal static class DownloadHttp
     public static NetworkException WebPage(HttpResponseMessage response, Uri url, string modelId)
     {
         var finalUrl = response.RequestMessage?.RequestUri ?? url;
-        return new NetworkException(
+        return Errors.NetworkFailure(
             $"Downloading '{modelId}' failed: {Net.SafeUrl.Masked(finalUrl)} answered HTTP {(int)response.StatusCode} with a web page (text/html) instead of the model file; nothing of it was kept.",
             (int)response.StatusCode, modelId,
             details: new Dictionary<string, object?> { ["model_id"] = modelId, ["url"] = Net.SafeUrl.Masked(url), ["final_url"] = Net.SafeUrl.Masked(finalUrl), ["http_status"] = (int)response.StatusCode, ["content_type"] = response.Content.Headers.ContentType?.MediaType },

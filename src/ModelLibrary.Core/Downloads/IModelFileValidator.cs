@@ -3,7 +3,7 @@ namespace ModelLibrary.Downloads;
 /// <summary>
 /// Checks a downloaded file (format, security) after its checksum matched and before it moves into the
 /// provider folder. Throwing fails the download and deletes the file: throw <see cref="ValidationException"/>
-/// or <see cref="SecurityException"/> with the contract's ErrorId; anything else is reported as InvalidModelFile.
+/// or <see cref="ModelSecurityException"/> with the contract's ErrorId; anything else is reported as InvalidModelFile.
 /// </summary>
 public interface IModelFileValidator
 {

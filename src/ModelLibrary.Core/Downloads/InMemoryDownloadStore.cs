@@ -53,30 +53,30 @@ public sealed class InMemoryDownloadStore : IDownloadTaskStore, IModelStateSink
     /// <summary>The last state the engine reported for a model, or null.</summary>
     public ModelState? GetModel(string modelId) => models.TryGetValue(modelId, out var state) ? state : null;
 
-    public Task MarkDownloadingAsync(ModelInfo model, double? progress, CancellationToken cancellationToken)
+    public Task MarkDownloadingAsync(ModelInfo model, CancellationToken cancellationToken)
     {
-        models[model.Id] = new ModelState(ModelStatus.Downloading, progress, null, null);
+        models[model.Id] = new ModelState(ModelStatus.Downloading, null, null);
         return Task.CompletedTask;
     }
 
     public Task MarkLocalAsync(ModelInfo model, LocalModelFile file, CancellationToken cancellationToken)
     {
-        models[model.Id] = new ModelState(ModelStatus.Local, null, file, null);
+        models[model.Id] = new ModelState(ModelStatus.Local, file, null);
         return Task.CompletedTask;
     }
 
     public Task MarkAvailableAsync(string modelId, CancellationToken cancellationToken)
     {
-        models[modelId] = new ModelState(ModelStatus.Available, null, null, null);
+        models[modelId] = new ModelState(ModelStatus.Available, null, null);
         return Task.CompletedTask;
     }
 
     public Task MarkErrorAsync(ModelInfo model, string message, CancellationToken cancellationToken)
     {
-        models[model.Id] = new ModelState(ModelStatus.Error, null, null, message);
+        models[model.Id] = new ModelState(ModelStatus.Error, null, message);
         return Task.CompletedTask;
     }
 
     /// <summary>A model's state as the engine last reported it.</summary>
-    public sealed record ModelState(ModelStatus Status, double? Progress, LocalModelFile? File, string? Message);
+    public sealed record ModelState(ModelStatus Status, LocalModelFile? File, string? Message);
 }

@@ -152,7 +152,7 @@ internal sealed class PartFetcher
 
         if (response.IsSuccessStatusCode)
         {
-            throw new NetworkException($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Net.SafeUrl.Masked(Url)}.", (int)status, ModelId);
+            throw Errors.NetworkFailure($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Net.SafeUrl.Masked(Url)}.", (int)status, ModelId);
         }
 
         throw DownloadHttp.ForStatus(response, Url, ModelId);
@@ -237,7 +237,7 @@ internal sealed class PartFetcher
             // True figures: what is still to come (at least this write) against what the volume has left now.
             var required = Math.Max(bytes.Length, (state.TotalSize ?? offset + bytes.Length) - offset);
             var directory = Path.GetDirectoryName(partialPath) ?? partialPath;
-            throw new DiskSpaceException(ModelId, required, Volumes.AvailableFreeSpace(directory) ?? 0, directory);
+            throw Errors.InsufficientDiskSpace(ModelId, required, Volumes.AvailableFreeSpace(directory) ?? 0, directory);
         }
     }
 }

@@ -30,8 +30,8 @@ public interface IDownloadTaskStore
 /// </summary>
 public interface IModelStateSink
 {
-    /// <summary>Status Downloading with DownloadProgress (0..1, or null while the size is unknown).</summary>
-    Task MarkDownloadingAsync(ModelInfo model, double? progress, CancellationToken cancellationToken);
+    /// <summary>Status Downloading (the progress is the task's; the library derives the model's from it).</summary>
+    Task MarkDownloadingAsync(ModelInfo model, CancellationToken cancellationToken);
 
     /// <summary>Status Local: the verified file is in place.</summary>
     Task MarkLocalAsync(ModelInfo model, LocalModelFile file, CancellationToken cancellationToken);

@@ -26,7 +26,7 @@ internal static class Preflight
             var available = Volumes.AvailableFreeSpace(directory);
             if (available is { } free && free < required)
             {
-                throw new DiskSpaceException(modelId, required, free, directory);
+                throw Errors.InsufficientDiskSpace(modelId, required, free, directory);
             }
         }
     }
@@ -77,7 +77,7 @@ internal static class Volumes
         foreach (var drive in DriveInfo.GetDrives())
         {
             var root = drive.RootDirectory.FullName;
-            if (root.Length > best.Length && (full == Path.TrimEndingDirectorySeparator(root) || Validation.PathContainment.IsInsideAsWritten(full, root)))
+            if (root.Length > best.Length && (full == Path.TrimEndingDirectorySeparator(root) || Files.PathContainment.IsInsideAsWritten(full, root)))
             {
                 best = root;
             }

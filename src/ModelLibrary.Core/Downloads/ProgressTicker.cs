@@ -53,7 +53,7 @@ internal sealed class ProgressTicker : IDisposable
                 {
                     lastPersist = Environment.TickCount64;
                     SaveState();
-                    await lifecycle.PersistAsync(active, modelProgress: true);
+                    await lifecycle.PersistAsync(active);
                     // Another process (Suspend-/Stop-ModelDownload in another session) may ask this one to stop.
                     active.TakeStopRequest();
                 }
@@ -102,7 +102,7 @@ internal sealed class ProgressTicker : IDisposable
         {
             Refresh();
             SaveState();
-            await lifecycle.PersistAsync(active, modelProgress: true);
+            await lifecycle.PersistAsync(active);
         }
     }
 

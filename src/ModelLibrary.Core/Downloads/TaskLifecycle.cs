@@ -40,20 +40,20 @@ internal sealed class TaskLifecycle
             await tasks.UpdateAsync(row, cancellationToken);
         }
 
-        await models.MarkDownloadingAsync(model, row.TotalSize > 0 ? row.Progress : null, cancellationToken);
+        await models.MarkDownloadingAsync(model, cancellationToken);
     }
 
     public async Task ToDownloadingAsync(ActiveDownload active)
     {
         active.Update(t => TaskTransitions.ToDownloading(t, active.Paths.Partial));
-        await PersistAsync(active, modelProgress: false);
+        await PersistAsync(active);
         Publish(active);
     }
 
     public async Task ToVerifyingAsync(ActiveDownload active, long length)
     {
         active.Update(t => TaskTransitions.ToVerifying(t, length, active.Paths.Partial));
-        await PersistAsync(active, modelProgress: true);
+        await PersistAsync(active);
         Publish(active);
     }
 
@@ -111,18 +111,17 @@ internal sealed class TaskLifecycle
 
     // ---- recording ------------------------------------------------------------------------------------------
 
-    /// <summary>Writes the task row, and with <paramref name="modelProgress"/> the model's progress. Failures to record never fail the download.</summary>
-    public async Task PersistAsync(ActiveDownload active, bool modelProgress)
+    /// <summary>
+    /// Writes the task row; failures to record never fail the download. The model's progress is not written: the
+    /// library derives it from the task.
+    /// </summary>
+    public async Task PersistAsync(ActiveDownload active)
     {
         var snapshot = active.Snapshot();
         await active.PersistLock.WaitAsync();
         try
         {
             await Quietly(() => tasks.UpdateAsync(snapshot, CancellationToken.None));
-            if (modelProgress && snapshot.Status is DownloadStatus.Downloading or DownloadStatus.Verifying)
-            {
-                await Quietly(() => models.MarkDownloadingAsync(active.Model, snapshot.TotalSize > 0 ? snapshot.Progress : null, CancellationToken.None));
-            }
         }
         finally
         {

@@ -12,12 +12,6 @@ public static class ErrorIds
     public const string InsecureSource = nameof(InsecureSource);
     public const string UnsafeModelContent = nameof(UnsafeModelContent);
 
-    // Contract Version 2.
-    /// <summary>401/403 from a Hub or registry (gated repositories included): a token, a licence or -Credential is missing.</summary>
-    public const string AuthenticationRequired = nameof(AuthenticationRequired);
-    /// <summary>A reference names several models (a GGUF repository with many quantizations and no default).</summary>
-    public const string AmbiguousModelReference = nameof(AmbiguousModelReference);
-
     // Beyond the contract's table: the contract is silent on these cases.
     public const string InvalidConfiguration = nameof(InvalidConfiguration);
     /// <summary>registry.db cannot be created or opened (a library directory that cannot be written, a broken file).</summary>
@@ -43,6 +37,27 @@ public static class ErrorIds
     public const string ModelExists = nameof(ModelExists);
     /// <summary>A model id outside the safe alphabet (letters, digits, '.', '_', '-').</summary>
     public const string InvalidModelId = nameof(InvalidModelId);
+
+    // Automation.
+    /// <summary>A cmdlet would ask for confirmation in a run that has no console to answer (a CI step, redirected input).</summary>
+    public const string ConfirmationRequired = nameof(ConfirmationRequired);
+    /// <summary>A desired state (DSC) that the library cannot bring about, e.g. a checksum or provider the source does not offer.</summary>
+    public const string DesiredStateUnreachable = nameof(DesiredStateUnreachable);
+    /// <summary>The DSC v3 resource got an instance that is not a JSON object with a string id.</summary>
+    public const string InvalidDscInstance = nameof(InvalidDscInstance);
+    /// <summary>Measure-LibraryModel: the companion module ModelLibrary.Inference (embedded llama.cpp) is not installed or does not load.</summary>
+    public const string InferenceEngineNotFound = nameof(InferenceEngineNotFound);
+
+    // The contract's "Version 2" ids.
+    /// <summary>401/403 from a Hub or registry, gated repositories included.</summary>
+    public const string AuthenticationRequired = nameof(AuthenticationRequired);
+    /// <summary>A reference that names several models (e.g. a Hub repository with several quantizations and no Q4_K_M).</summary>
+    public const string AmbiguousModelReference = nameof(AmbiguousModelReference);
+    /// <summary>A change refused because the model lives in another tool's store.</summary>
+    public const string ExternalStore = nameof(ExternalStore);
+
+    /// <summary>A cmdlet met an exception the library did not raise on purpose (a defect); reported for that input only.</summary>
+    public const string UnexpectedError = nameof(UnexpectedError);
 }
 
 /// <summary>
@@ -60,4 +75,8 @@ public enum ErrorKind
     ResourceExists,
     OperationStopped,
     Timeout,
+    /// <summary>The resource is in use by someone else (another process downloading the same model).</summary>
+    ResourceBusy,
+    /// <summary>Credentials are missing or refused.</summary>
+    AuthenticationError,
 }

@@ -18,7 +18,7 @@ internal static class FormatIO
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw ValidationException.InvalidFile(path, "the file does not exist", ex);
+            throw Errors.InvalidModelFile(path, "the file does not exist", ex);
         }
     }
 
@@ -31,7 +31,7 @@ internal static class FormatIO
         }
         catch (MalformedFileException ex)
         {
-            throw ValidationException.InvalidFile(source, ex.Message, ex);
+            throw Errors.InvalidModelFile(source, ex.Message, ex);
         }
     }
 

@@ -121,6 +121,20 @@ public sealed class GgufFile
     public long? HeadCount => GetArchInt64("attention.head_count");
     public long? HeadCountKv => GetArchInt64("attention.head_count_kv");
     public long? ExpertCount => GetArchInt64("expert_count");
+    public long? ExpertUsedCount => GetArchInt64("expert_used_count");
+    public long? KeyLength => GetArchInt64("attention.key_length");
+    public long? ValueLength => GetArchInt64("attention.value_length");
+
+    /// <summary>Bytes of all tensors' data; null when a tensor's type size is unknown.</summary>
+    public long? TensorDataBytes => Tensors.All(t => t.ByteSize is not null) ? Tensors.Sum(t => t.ByteSize!.Value) : null;
+
+    /// <summary>
+    /// Bytes of MoE expert tensors: llama.cpp stacks each layer's experts into one tensor named <c>*_exps</c>
+    /// (ffn_gate_exps, ffn_up_exps, ffn_down_exps); only the used experts' share of them is read per token.
+    /// </summary>
+    public long? ExpertTensorDataBytes => Tensors.Where(t => t.Name.Contains("_exps", StringComparison.Ordinal)).All(t => t.ByteSize is not null)
+        ? Tensors.Where(t => t.Name.Contains("_exps", StringComparison.Ordinal)).Sum(t => t.ByteSize!.Value)
+        : null;
     public string? TokenizerModel => GetString("tokenizer.ggml.model");
     public bool HasChatTemplate => Metadata.ContainsKey("tokenizer.chat_template");
     /// <summary>Length of <c>tokenizer.ggml.tokens</c>, counted without reading the strings.</summary>

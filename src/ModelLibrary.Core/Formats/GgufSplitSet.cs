@@ -1,13 +1,10 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
-
 namespace ModelLibrary.Formats;
 
 /// <summary>
 /// The parts of a GGUF model split by llama.cpp's gguf-split, named <c>{prefix}-00001-of-0000N.gguf</c>
 /// (llama_split_path's "%s-%05d-of-%05d.gguf"). Together the parts are one model.
 /// </summary>
-public sealed partial class GgufSplitSet
+public sealed class GgufSplitSet
 {
     // gguf-split numbers parts with exactly five digits.
     internal const int MaxParts = 99999;
@@ -33,30 +30,22 @@ public sealed partial class GgufSplitSet
     /// <summary>Sum of the sizes of the parts that exist.</summary>
     public long TotalSize { get; }
 
-    [GeneratedRegex(@"^(?<prefix>.+)-(?<index>\d{5})-of-(?<count>\d{5})\.gguf$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
-    private static partial Regex SplitName();
-
     /// <summary>Parses a split part's file name into its prefix (with directory), 1-based part number and part count.</summary>
     public static bool TryParseName(string path, out string prefix, out int partNumber, out int partCount)
     {
         ArgumentNullException.ThrowIfNull(path);
-        (prefix, partNumber, partCount) = ("", 0, 0);
-        var match = SplitName().Match(Path.GetFileName(path));
-        if (!match.Success
-            || !int.TryParse(match.Groups["index"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out partNumber)
-            || !int.TryParse(match.Groups["count"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out partCount)
-            || partCount < 1 || partCount > MaxParts || partNumber < 1 || partNumber > partCount)
+        if (!string.Equals(Path.GetExtension(path), ".gguf", StringComparison.OrdinalIgnoreCase)
+            || !ModelFileNames.TryParsePart(path, out prefix, out partNumber, out partCount) || partCount > MaxParts)
         {
-            (partNumber, partCount) = (0, 0);
+            (prefix, partNumber, partCount) = ("", 0, 0);
             return false;
         }
-        prefix = Path.Combine(Path.GetDirectoryName(path) ?? "", match.Groups["prefix"].Value);
+
         return true;
     }
 
     /// <summary>The path of part <paramref name="partNumber"/> (1-based) of <paramref name="partCount"/>.</summary>
-    public static string PartPath(string prefix, int partNumber, int partCount) =>
-        string.Create(CultureInfo.InvariantCulture, $"{prefix}-{partNumber:D5}-of-{partCount:D5}.gguf");
+    public static string PartPath(string prefix, int partNumber, int partCount) => ModelFileNames.PartName(prefix, partNumber, partCount, ".gguf");
 
     /// <summary>
     /// Given any one part, finds every part of the set; null when the name is not a split part's name.

@@ -41,6 +41,15 @@ public sealed class ModelFileInfo
     public long? HeadCount { get; init; }
     public long? HeadCountKv { get; init; }
     public long? ExpertCount { get; init; }
+    public long? ExpertUsedCount { get; init; }
+    public long? KeyLength { get; init; }
+    public long? ValueLength { get; init; }
+    /// <summary>Bytes of tensor data across all parts or shards (what the weights take in memory).</summary>
+    public long? WeightBytes { get; init; }
+    /// <summary>Of <see cref="WeightBytes"/>, the MoE expert tensors' bytes.</summary>
+    public long? ExpertWeightBytes { get; init; }
+    /// <summary>config.json's <c>torch_dtype</c> for safetensors models (the KV cache's element type); null for GGUF.</summary>
+    public string? CacheType { get; init; }
     public string? TokenizerModel { get; init; }
     public bool? HasChatTemplate { get; init; }
     public uint? Alignment { get; init; }

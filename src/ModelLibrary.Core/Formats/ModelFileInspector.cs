@@ -65,19 +65,40 @@ public static class ModelFileInspector
         };
     }
 
-    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) when the file is a pickle importing unsafe globals.</summary>
+    /// <summary>Throws <see cref="ModelSecurityException"/> (UnsafeModelContent) when the file is a pickle importing unsafe globals.</summary>
     public static void ThrowIfUnsafe(ModelFileInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
         info.Pickle?.ThrowIfUnsafe();
     }
 
-    /// <summary>A new <see cref="ModelMetadata"/> holding what the file says.</summary>
+    /// <summary>A new <see cref="ModelMetadata"/> holding what the file says: the one mapping of header to metadata.</summary>
     public static ModelMetadata ToMetadata(ModelFileInfo info)
     {
-        var metadata = new ModelMetadata();
-        ApplyTo(info, metadata);
-        return metadata;
+        ArgumentNullException.ThrowIfNull(info);
+        return new ModelMetadata
+        {
+            ParameterCount = info.ParameterCount,
+            Parameters = info.ParameterCount is long parameters ? FormatParameterCount(parameters) : null,
+            Architecture = info.Architecture,
+            Quantization = info.Quantization,
+            ContextLength = info.ContextLength,
+            EmbeddingLength = info.EmbeddingLength,
+            BlockCount = info.BlockCount,
+            HeadCount = info.HeadCount,
+            HeadCountKv = info.HeadCountKv,
+            ExpertCount = info.ExpertCount,
+            ExpertUsedCount = info.ExpertUsedCount,
+            KeyLength = info.KeyLength,
+            ValueLength = info.ValueLength,
+            WeightBytes = info.WeightBytes,
+            ExpertWeightBytes = info.ExpertWeightBytes,
+            CacheType = info.CacheType,
+            TokenizerModel = info.TokenizerModel,
+            HasChatTemplate = info.HasChatTemplate,
+            TensorCount = info.TensorCount,
+            FileFormatVersion = info.FormatVersion,
+        };
     }
 
     /// <summary>
@@ -86,25 +107,8 @@ public static class ModelFileInspector
     /// </summary>
     public static void ApplyTo(ModelFileInfo info, ModelMetadata metadata)
     {
-        ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(metadata);
-        if (info.ParameterCount is long parameters)
-        {
-            metadata.ParameterCount = parameters;
-            metadata.Parameters = FormatParameterCount(parameters);
-        }
-        metadata.Architecture = info.Architecture ?? metadata.Architecture;
-        metadata.Quantization = info.Quantization ?? metadata.Quantization;
-        metadata.ContextLength = info.ContextLength ?? metadata.ContextLength;
-        metadata.EmbeddingLength = info.EmbeddingLength ?? metadata.EmbeddingLength;
-        metadata.BlockCount = info.BlockCount ?? metadata.BlockCount;
-        metadata.HeadCount = info.HeadCount ?? metadata.HeadCount;
-        metadata.HeadCountKv = info.HeadCountKv ?? metadata.HeadCountKv;
-        metadata.ExpertCount = info.ExpertCount ?? metadata.ExpertCount;
-        metadata.TokenizerModel = info.TokenizerModel ?? metadata.TokenizerModel;
-        metadata.HasChatTemplate = info.HasChatTemplate ?? metadata.HasChatTemplate;
-        metadata.TensorCount = info.TensorCount ?? metadata.TensorCount;
-        metadata.FileFormatVersion = info.FormatVersion ?? metadata.FileFormatVersion;
+        metadata.OverlayHeaderValues(ToMetadata(info));
     }
 
     /// <summary>A parameter count as catalogs write it: 292800 → "292.8K", 1100048384 → "1.1B", 7000000000 → "7B".</summary>
@@ -133,7 +137,7 @@ public static class ModelFileInspector
     {
         using var stream = FormatIO.OpenRead(path);
         long size = stream.Length;
-        if (size == 0) throw ValidationException.InvalidFile(path, "the file is empty");
+        if (size == 0) throw Errors.InvalidModelFile(path, "the file is empty");
         Span<byte> block = stackalloc byte[SniffLength];
         block = block[..stream.ReadAtLeast(block, SniffLength, throwOnEndOfStream: false)];
         var start = block[..Math.Min(block.Length, MagicLength)];
@@ -170,7 +174,7 @@ public static class ModelFileInspector
         }
         catch (InvalidDataException ex)
         {
-            throw ValidationException.InvalidFile(path, $"the zip archive is corrupt: {ex.Message}", ex);
+            throw Errors.InvalidModelFile(path, $"the zip archive is corrupt: {ex.Message}", ex);
         }
     }
 
@@ -193,7 +197,7 @@ public static class ModelFileInspector
         if (GgufSplitSet.Find(path) is GgufSplitSet split)
         {
             if (!split.IsComplete)
-                throw ValidationException.InvalidFile(path,
+                throw Errors.InvalidModelFile(path,
                     $"the split GGUF model is missing part(s) {string.Join(", ", split.MissingPartNumbers)} of {split.PartCount}");
             partPaths = split.Parts.ToList();
             totalSize = split.TotalSize;
@@ -206,7 +210,7 @@ public static class ModelFileInspector
             // gguf-split records each part's number and the total; a part from another split set must not slip in.
             if (partPaths.Count > 1
                 && ((file.SplitCount is long count && count != partPaths.Count) || (file.SplitIndex is long index && index != parts.Count)))
-                throw ValidationException.InvalidFile(part,
+                throw Errors.InvalidModelFile(part,
                     $"its split.no/split.count ({file.SplitIndex}/{file.SplitCount}) do not match part {parts.Count + 1} of {partPaths.Count}");
             parts.Add(file);
         }
@@ -230,6 +234,12 @@ public static class ModelFileInspector
             HeadCount = first.HeadCount,
             HeadCountKv = first.HeadCountKv,
             ExpertCount = first.ExpertCount,
+            ExpertUsedCount = first.ExpertUsedCount,
+            KeyLength = first.KeyLength,
+            ValueLength = first.ValueLength,
+            // Null when a tensor's type has no known size: then the file size stands in (see MemoryEstimator).
+            WeightBytes = parts.All(p => p.TensorDataBytes is not null) ? parts.Sum(p => p.TensorDataBytes!.Value) : null,
+            ExpertWeightBytes = parts.All(p => p.ExpertTensorDataBytes is not null) ? parts.Sum(p => p.ExpertTensorDataBytes!.Value) : null,
             TokenizerModel = first.TokenizerModel,
             HasChatTemplate = first.HasChatTemplate,
             Alignment = first.Alignment,
@@ -256,15 +266,33 @@ public static class ModelFileInspector
             foreach (var tensor in parts[i].Tensors)
             {
                 if (!owner.TryAdd(tensor.Name, i))
-                    throw ValidationException.InvalidFile(partPaths[i], $"tensor '{tensor.Name}' is in both part {owner[tensor.Name] + 1} and part {i + 1} of the split model");
+                    throw Errors.InvalidModelFile(partPaths[i], $"tensor '{tensor.Name}' is in both part {owner[tensor.Name] + 1} and part {i + 1} of the split model");
             }
         }
         if (parts[0].GetInt64("split.tensors.count") is long declared && declared != owner.Count)
-            throw ValidationException.InvalidFile(path, $"split.tensors.count says the split model has {declared} tensors, but its {parts.Count} parts hold {owner.Count}");
+            throw Errors.InvalidModelFile(path, $"split.tensors.count says the split model has {declared} tensors, but its {parts.Count} parts hold {owner.Count}");
     }
 
-    private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model) => new()
+    private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model)
     {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(model.Shards.Count > 0 ? model.Shards[0].Source : path)) ?? ".";
+        var config = TransformersConfig.TryRead(folder);
+        return FromSafetensors(path, size, model, config);
+    }
+
+    private static ModelFileInfo FromSafetensors(string path, long size, SafetensorsModel model, TransformersConfig? config) => new()
+    {
+        ContextLength = config?.ContextLength,
+        EmbeddingLength = config?.HiddenSize,
+        BlockCount = config?.Layers,
+        HeadCount = config?.Heads,
+        HeadCountKv = config?.KvHeads,
+        KeyLength = config?.HeadDim,
+        ValueLength = config?.HeadDim,
+        ExpertCount = config?.Experts,
+        ExpertUsedCount = config?.ExpertsPerToken,
+        CacheType = config?.DType,
+        WeightBytes = model.DeclaredTotalSize ?? model.TotalFileSize,
         Path = path,
         Format = ModelFileFormat.Safetensors,
         FileSize = size,

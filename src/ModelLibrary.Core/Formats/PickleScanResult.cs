@@ -190,12 +190,11 @@ public sealed class PickleScanResult
         return findings.Count == 0 ? null : string.Join("; and ", findings);
     }
 
-    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) naming the TorchScript code and the unsafe globals, if any.</summary>
+    /// <summary>Throws <see cref="ModelSecurityException"/> (UnsafeModelContent) naming the TorchScript code and the unsafe globals, if any.</summary>
     public void ThrowIfUnsafe()
     {
         if (DescribeUnsafeContent() is not { } unsafeContent) return;
-        throw new SecurityException(
-            ErrorIds.UnsafeModelContent,
+        throw Errors.UnsafeModelContent(
             $"'{Source}' holds {unsafeContent}.",
             Source,
             new Dictionary<string, object?>
@@ -204,11 +203,6 @@ public sealed class PickleScanResult
                 ["globals"] = UnsafeGlobalNames,
                 ["torchscript_code"] = TorchScript?.Entries.ToArray(),
                 ["ambiguities"] = Ambiguities.ToArray(),
-            },
-            new[]
-            {
-                "Do not load this file with torch.load, torch.jit.load or pickle.",
-                "Use a safetensors or GGUF version of the model instead.",
             });
     }
 }

@@ -1,4 +1,3 @@
-using ModelLibrary.Validation;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
@@ -87,7 +86,7 @@ public static partial class PickleScanner
     /// </summary>
     public static PickleScanResult? ScanCompanionFile(string path, CancellationToken cancellationToken = default)
     {
-        bool named = ModelFiles.HasPickleExtension(path);
+        bool named = ModelFileNames.IsPickle(path);
         if (!named && !StartsLikePickleOrArchive(path)) return null;
         PickleScanResult scan;
         try
@@ -111,7 +110,7 @@ public static partial class PickleScanner
         return (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5) || IsZip(start) || IsTar(start);
     }
 
-    /// <summary>Scans the file and throws <see cref="SecurityException"/> (UnsafeModelContent) if any global is unsafe.</summary>
+    /// <summary>Scans the file and throws <see cref="ModelSecurityException"/> (UnsafeModelContent) if any global is unsafe.</summary>
     public static PickleScanResult EnsureSafe(string path, CancellationToken cancellationToken = default)
     {
         var result = Scan(path, cancellationToken);

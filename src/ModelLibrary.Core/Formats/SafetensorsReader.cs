@@ -205,12 +205,12 @@ public static class SafetensorsReader
             cancellationToken.ThrowIfCancellationRequested();
             string shardPath = Path.Combine(directory, shardName);
             if (!File.Exists(shardPath))
-                throw ValidationException.InvalidFile(indexPath, $"shard '{shardName}' listed in the index does not exist");
+                throw Errors.InvalidModelFile(indexPath, $"shard '{shardName}' listed in the index does not exist");
             var shard = Read(shardPath, cancellationToken);
             foreach (var tensor in shard.Tensors)
             {
                 if (!owner.TryAdd(tensor.Name, shardName))
-                    throw ValidationException.InvalidFile(indexPath, $"tensor '{tensor.Name}' is in both '{owner[tensor.Name]}' and '{shardName}'");
+                    throw Errors.InvalidModelFile(indexPath, $"tensor '{tensor.Name}' is in both '{owner[tensor.Name]}' and '{shardName}'");
             }
             shards.Add(shard);
         }
@@ -218,7 +218,7 @@ public static class SafetensorsReader
         foreach (var (tensorName, shardName) in weightMap)
         {
             if (!owner.TryGetValue(tensorName, out var actual) || actual != shardName)
-                throw ValidationException.InvalidFile(indexPath, $"the index maps tensor '{tensorName}' to '{shardName}', which does not hold it");
+                throw Errors.InvalidModelFile(indexPath, $"the index maps tensor '{tensorName}' to '{shardName}', which does not hold it");
         }
         return new SafetensorsModel(Path.GetFullPath(indexPath), shards, declaredTotal, weightMap.Count);
     }

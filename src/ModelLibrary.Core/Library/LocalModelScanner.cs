@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-using ModelLibrary.Catalog;
 using ModelLibrary.Formats;
 
 namespace ModelLibrary.Library;
@@ -10,10 +8,8 @@ namespace ModelLibrary.Library;
 /// (<see cref="FileKinds"/>). A file named as a GGUF or safetensors file whose first bytes are not that format, or
 /// that is no regular file at all, is found with its <see cref="Found.Problem"/>, so it is listed as Error, not Local.
 /// </summary>
-public static partial class LocalModelScanner
+public static class LocalModelScanner
 {
-    static readonly string[] ModelExtensions = { ".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt" };
-
     /// <param name="Problem">Why the files cannot be the model they are named as (header check), or null.</param>
     public sealed record Found(string Path, string SuggestedId, string Provider, string? Format, long Bytes, DateTimeOffset Modified, string? Problem = null);
 
@@ -26,10 +22,10 @@ public static partial class LocalModelScanner
 
         var loose = new DirectoryInfo(directory).EnumerateFiles().Where(IsModelFile).ToList();
         // Split GGUF parts (x-00001-of-00003.gguf) in one folder are one model.
-        foreach (var group in loose.GroupBy(f => SplitPart().Replace(Path.GetFileNameWithoutExtension(f.Name), ""), StringComparer.OrdinalIgnoreCase))
+        foreach (var group in loose.GroupBy(f => ModelFileNames.Stem(f.Name), StringComparer.OrdinalIgnoreCase))
         {
             var first = group.OrderBy(f => f.Name, StringComparer.Ordinal).First();
-            yield return new Found(first.FullName, IdFromName(group.Key), provider, CatalogJson.FormatFromFileName(first.Name),
+            yield return new Found(first.FullName, IdFromName(group.Key), provider, ModelFileNames.FormatOf(first.Name),
                 group.Sum(FileKinds.Length), group.Max(f => f.LastWriteTimeUtc), group.Select(f => HeaderProblem(f.FullName)).FirstOrDefault(p => p is not null));
         }
 
@@ -55,15 +51,9 @@ public static partial class LocalModelScanner
         }
 
         var path = files.Count == 1 ? files[0].FullName : folder.FullName;
-        return new Found(path, IdFromName(folder.Name), provider, CatalogJson.FormatFromFileName(files[0].Name),
+        return new Found(path, IdFromName(folder.Name), provider, ModelFileNames.FormatOf(files[0].Name),
             files.Sum(FileKinds.Length), files.Max(f => f.LastWriteTimeUtc), files.Select(f => HeaderProblem(f.FullName)).FirstOrDefault(p => p is not null));
     }
-
-    /// <summary>Bytes a file or folder takes, links followed.</summary>
-    public static long DiskUsage(string path) =>
-        File.Exists(path) ? FileKinds.Length(path)
-        : Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(FileKinds.Length)
-        : 0;
 
     /// <summary>
     /// Why a file named as a GGUF or safetensors file is not one (its first bytes say otherwise, it is empty, it is
@@ -98,17 +88,7 @@ public static partial class LocalModelScanner
         }
     }
 
-    static bool IsModelFile(FileInfo file) => ModelExtensions.Contains(file.Extension, StringComparer.OrdinalIgnoreCase);
+    static bool IsModelFile(FileInfo file) => ModelFileNames.HasWeightExtension(file.Name);
 
-    static string IdFromName(string name)
-    {
-        var id = InvalidIdChars().Replace(name.ToLowerInvariant(), "-").Trim('-', '.', '_');
-        return string.IsNullOrEmpty(id) ? "local-model" : id;
-    }
-
-    [GeneratedRegex("-\\d{5}-of-\\d{5}$", RegexOptions.IgnoreCase)]
-    private static partial Regex SplitPart();
-
-    [GeneratedRegex("[^a-z0-9._-]+")]
-    private static partial Regex InvalidIdChars();
+    static string IdFromName(string name) => ModelFileNames.IdFromName(name, "local-model");
 }

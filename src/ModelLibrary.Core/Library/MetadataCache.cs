@@ -14,7 +14,7 @@ namespace ModelLibrary.Library;
 public sealed class MetadataCache
 {
     /// <summary>Bumped when <see cref="ModelFileMetadata"/> or the readers change what they report, so old entries are re-read.</summary>
-    public const int EntryVersion = 2;
+    public const int EntryVersion = 3;
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

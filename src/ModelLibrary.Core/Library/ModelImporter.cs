@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using System.Text.RegularExpressions;
 using ModelLibrary.Catalog;
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 using ModelLibrary.Validation;
 
@@ -72,7 +72,7 @@ public sealed class ImportPlan
 /// moves the files (each to a temporary name in the destination folder, renamed once all are complete, so no
 /// half-written model ever appears) and writes the registry row.
 /// </summary>
-public sealed partial class ModelImporter
+public sealed class ModelImporter
 {
     const int CopyBufferSize = 1 << 20;
 
@@ -81,7 +81,7 @@ public sealed partial class ModelImporter
     public ModelImporter(ModelLibraryService library) => this.library = library;
 
     /// <exception cref="ValidationException">InvalidModelFile, ChecksumMismatch.</exception>
-    /// <exception cref="SecurityException">UnsafeModelContent.</exception>
+    /// <exception cref="ModelSecurityException">UnsafeModelContent.</exception>
     /// <exception cref="ModelLibraryException">ModelExists, InvalidModelId, DownloadInProgress.</exception>
     public async Task<ImportPlan> PlanAsync(ImportRequest request, CancellationToken cancellationToken)
     {
@@ -90,7 +90,7 @@ public sealed partial class ModelImporter
         var full = Path.GetFullPath(request.Path);
         if (!File.Exists(full) && !Directory.Exists(full))
         {
-            throw ValidationException.InvalidFile(full, "it does not exist");
+            throw Errors.InvalidModelFile(full, "it does not exist");
         }
 
         // Refused before anything opens it: a FIFO would hang the import, a device never ends.
@@ -102,12 +102,12 @@ public sealed partial class ModelImporter
         var id = request.Id ?? SuggestId(full);
         if (!CatalogJson.IsValidId(id))
         {
-            throw ValidationErrors.InvalidModelId(id);
+            throw Errors.InvalidModelId(id);
         }
 
         if (request.Provider is { } requested && !CatalogJson.IsValidProviderName(requested))
         {
-            throw ValidationErrors.InvalidProviderName(requested);
+            throw Errors.InvalidProviderName(requested);
         }
 
         var catalog = await library.ReadCatalogAsync(cancellationToken).ConfigureAwait(false);
@@ -119,12 +119,12 @@ public sealed partial class ModelImporter
             id = existing.Id;
             if (existing.Status == ModelStatus.Downloading)
             {
-                throw ValidationErrors.DownloadInProgress(id);
+                throw Errors.DownloadInProgress(id, "it cannot be imported or replaced until that download ends");
             }
 
             if (existing.LocalPath is not null && !request.Force)
             {
-                throw ValidationErrors.ModelExists(id, existing.LocalPath);
+                throw Errors.ModelExists(id, existing.LocalPath);
             }
         }
 
@@ -133,11 +133,10 @@ public sealed partial class ModelImporter
         var validation = await ModelValidator.ValidateFileAsync(entry, catalogEntry, configuration, verifyChecksum: false, cancellationToken).ConfigureAwait(false);
         ModelValidator.ThrowIfFailed(validation);
         var header = validation.Header ?? TryInspect(entry, cancellationToken);
-        var format = header?.Format is { } f && f != ModelFileFormat.Unknown ? header.FormatName : CatalogJson.FormatFromFileName(entry);
+        var format = header?.Format is { } f && f != ModelFileFormat.Unknown ? header.FormatName : ModelFileNames.FormatOf(entry);
 
-        var provider = request.Provider ?? catalogEntry?.Provider ?? InferProvider(format)
-            ?? throw new ModelLibraryException(ErrorIds.InvalidModelFile, ErrorKind.InvalidArgument,
-                $"The provider of '{entry}' cannot be inferred from its format ({format ?? "unknown"}); pass -Provider.", target: entry);
+        var provider = request.Provider ?? catalogEntry?.Provider ?? ModelFileNames.DefaultProvider(format)
+            ?? throw Errors.InvalidModelFile(entry, $"its provider cannot be inferred from its format ({format ?? "unknown"}); pass -Provider");
 
         var sourceRoot = isFolder ? full : Path.GetDirectoryName(entry)!;
         var sourceFiles = isFolder ? FolderFiles(full) : ModelFiles.Parts(entry, header);
@@ -170,7 +169,7 @@ public sealed partial class ModelImporter
                 var occupied = sourceFiles.Select(s => Path.Combine(targetDirectory, Path.GetRelativePath(sourceRoot, s))).FirstOrDefault(File.Exists);
                 if (occupied is not null && !request.Force)
                 {
-                    throw ValidationErrors.ModelExists(id, occupied);
+                    throw Errors.ModelExists(id, occupied);
                 }
             }
         }
@@ -229,7 +228,7 @@ public sealed partial class ModelImporter
         model.DownloadProgress = null;
         model.LocalPath = plan.LocalPath;
         model.FileName = Path.GetFileName(plan.LocalPath);
-        model.Format = plan.Header?.Format is { } f && f != ModelFileFormat.Unknown ? plan.Header.FormatName : CatalogJson.FormatFromFileName(plan.LocalPath) ?? model.Format;
+        model.Format = plan.Header?.Format is { } f && f != ModelFileFormat.Unknown ? plan.Header.FormatName : ModelFileNames.FormatOf(plan.LocalPath) ?? model.Format;
         // Links followed: a model imported in place from the Hub cache is a link into its blobs/.
         model.DiskUsage = localFiles.Where(File.Exists).Sum(FileKinds.Length);
         model.Size ??= plan.Header?.TotalSize ?? model.DiskUsage;
@@ -325,55 +324,11 @@ public sealed partial class ModelImporter
         string.Equals(PathContainment.RealPath(a), PathContainment.RealPath(b), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// An id from the path: the folder's name for a folder or a file with a generic name (model.safetensors, a shard
-    /// index, pytorch_model.bin); else the file name without extension and split suffix. Lower case, letters, digits,
-    /// '.', '_' and '-' only, like the ids of files the library finds on disk.
+    /// An id from the path (<see cref="ModelFileNames.IdFromPath"/>): the folder's name for a folder or a file with a
+    /// generic name (model.safetensors, a shard index, pytorch_model.bin); else the file name without extension and
+    /// split suffix; like the ids of files the library finds on disk.
     /// </summary>
-    public static string SuggestId(string path)
-    {
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
-        string name;
-        if (Directory.Exists(full))
-        {
-            name = Path.GetFileName(full);
-        }
-        else
-        {
-            var file = Path.GetFileName(full);
-            name = GgufSplitSet.TryParseName(full, out var prefix, out _, out _) ? Path.GetFileName(prefix)
-                : file.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase) ? file[..^".safetensors.index.json".Length]
-                : Path.GetFileNameWithoutExtension(file);
-            name = ShardSuffix().Replace(name, "");
-            if (GenericNames.Contains(name, StringComparer.OrdinalIgnoreCase) && Path.GetFileName(Path.GetDirectoryName(full)) is { Length: > 0 } folder)
-            {
-                name = folder;
-            }
-        }
-
-        var id = InvalidIdCharacters().Replace(name.ToLowerInvariant(), "-").Trim('-', '.', '_');
-        if (id.Length > 200)
-        {
-            id = id[..200].TrimEnd('-', '.', '_');
-        }
-
-        return id.Length == 0 ? "imported-model" : id;
-    }
-
-    /// <summary>gguf → llama-cpp; safetensors and pytorch → transformers; else null.</summary>
-    public static string? InferProvider(string? format) => format?.ToLowerInvariant() switch
-    {
-        "gguf" => "llama-cpp",
-        "safetensors" or "pytorch" => "transformers",
-        _ => null,
-    };
-
-    static readonly string[] GenericNames = { "model", "pytorch_model", "diffusion_pytorch_model", "consolidated", "weights", "ggml-model" };
-
-    [GeneratedRegex("[^a-z0-9._-]+")]
-    private static partial Regex InvalidIdCharacters();
-
-    [GeneratedRegex("-\\d{5}-of-\\d{5}$", RegexOptions.IgnoreCase)]
-    private static partial Regex ShardSuffix();
+    public static string SuggestId(string path) => ModelFileNames.IdFromPath(path, "imported-model");
 
     static ModelFileInfo? TryInspect(string path, CancellationToken cancellationToken)
     {
@@ -393,7 +348,7 @@ public sealed partial class ModelImporter
     /// <c>model.safetensors</c> is torch.load'ed by whoever resumes training. So every file a loader could unpickle is
     /// scanned before anything is copied (the entry was checked with the model), and an unsafe one refuses the import.
     /// </summary>
-    /// <exception cref="SecurityException">UnsafeModelContent.</exception>
+    /// <exception cref="ModelSecurityException">UnsafeModelContent.</exception>
     /// <exception cref="ValidationException">InvalidModelFile: a file named as a pickle that cannot be scanned.</exception>
     static void ScanFolderFiles(IEnumerable<string> files, string entry, CancellationToken cancellationToken)
     {
@@ -506,7 +461,7 @@ public sealed partial class ModelImporter
         if (Sha256Checksum.Normalize(plan.CatalogEntry?.Checksum) is { } expected
             && checksums.TryGetValue(plan.SourceEntry, out var actual) && actual != expected)
         {
-            throw ValidationErrors.ChecksumMismatch(plan.SourceEntry, expected, actual, plan.Id);
+            throw Errors.ChecksumMismatch(plan.SourceEntry, expected, actual, plan.Id);
         }
     }
 

@@ -13,7 +13,7 @@ namespace ModelLibrary.Library;
 public sealed partial class ModelLibraryService
 {
     /// <summary>The Hub as configured now (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, registered HuggingFace sources).</summary>
-    public HubSource OpenHub() => new(Http, HubSettings.Resolve(Catalog));
+    public HubSource OpenHub() => new(hubHttp, HubSettings.Resolve(Catalog));
 
     System.Net.Http.Headers.AuthenticationHeaderValue? HubAuthorization(Uri url)
     {
@@ -32,7 +32,7 @@ public sealed partial class ModelLibraryService
     {
         ModelReferenceKind.HuggingFace => OpenHub(),
         ModelReferenceKind.Oci => Catalog.Registries,
-        _ => throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
+        _ => throw new ModelLibraryException(ErrorIds.InvalidModelSource,
             $"'{reference.Text}' is an {reference.Kind} reference, which this version cannot download yet.",
             new Dictionary<string, object?> { ["reference"] = reference.Text },
             new[] { "Use a catalog id, an hf.co/<owner>/<repo> reference, or Start-ModelDownload -Uri." }, reference.Text),
@@ -226,23 +226,23 @@ public sealed partial class ModelLibraryService
     {
         var reference = ModelReference.ParseUrl(url);
         Preflight.CheckSource(reference.Url!, allowInsecureHttp: false, id ?? url);
-        var fileName = CatalogJson.FileNameFromUrl(reference.Url!.AbsoluteUri);
+        var fileName = ModelFileNames.FromUrl(reference.Url!.AbsoluteUri);
         ModelReference.CheckRelativePath(fileName, url);
         var modelId = id ?? ModelImporter.SuggestId(fileName);
         if (!CatalogJson.IsValidId(modelId))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidModelId, ErrorKind.InvalidArgument,
+            throw new ModelLibraryException(ErrorIds.InvalidModelId,
                 $"'{modelId}' is not a valid model id (letters, digits, '.', '_', '-').", new Dictionary<string, object?> { ["model_id"] = modelId },
                 new[] { "Give -Id with letters, digits, '.', '_' and '-' only." }, modelId);
         }
 
-        var expected = checksum is null ? null : Sha256Checksum.Normalize(checksum) ?? throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
+        var expected = checksum is null ? null : Sha256Checksum.Normalize(checksum) ?? throw new ModelLibraryException(ErrorIds.InvalidModelSource,
             $"-Checksum '{checksum}' is not a SHA-256 (sha256:<64 hex digits>).", new Dictionary<string, object?> { ["checksum"] = checksum },
             new[] { "Give -Checksum as sha256:<hex> or 64 hex digits." }, checksum);
         var existing = await TryFindAsync(modelId, cancellationToken).ConfigureAwait(false);
         if (existing is not null && !string.Equals(existing.DownloadUrl, reference.Url.AbsoluteUri, StringComparison.Ordinal) && existing.Source != UrlSourceName)
         {
-            throw new ModelLibraryException(ErrorIds.ModelExists, ErrorKind.ResourceExists,
+            throw new ModelLibraryException(ErrorIds.ModelExists,
                 $"The id '{modelId}' already names a model of source '{existing.Source}'; give -Id another id.",
                 new Dictionary<string, object?> { ["model_id"] = modelId }, new[] { "Choose another -Id." }, modelId);
         }
@@ -253,7 +253,7 @@ public sealed partial class ModelLibraryService
         }
 
         var stated = expected is null ? await UrlProbe.StatedAsync(reference.Url, modelId, HubAuthorization, cancellationToken).ConfigureAwait(false) : default;
-        var format = CatalogJson.FormatFromFileName(fileName);
+        var format = ModelFileNames.FormatOf(fileName);
         var model = new ModelInfo
         {
             Id = modelId,

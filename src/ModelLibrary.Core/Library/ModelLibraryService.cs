@@ -2,6 +2,7 @@ using ModelLibrary.Catalog;
 using ModelLibrary.Compatibility;
 using ModelLibrary.Configuration;
 using ModelLibrary.Downloads;
+using ModelLibrary.Files;
 using ModelLibrary.Registry;
 using ModelLibrary.Validation;
 
@@ -23,6 +24,8 @@ public sealed partial class ModelLibraryService
     readonly Lazy<CompatibilityService> compatibility;
 
     readonly Lazy<DownloadManager> downloads;
+    // The client Hub and registry sources use (the module's one shared client).
+    readonly HttpClient hubHttp;
 
     /// <param name="downloadGate">
     /// The transfer slots; one per process, so that MaxConcurrentDownloads bounds every download of the session.
@@ -30,7 +33,7 @@ public sealed partial class ModelLibraryService
     public ModelLibraryService(LibraryConfiguration configuration, HttpClient http, ConcurrencyGate? downloadGate = null)
     {
         Configuration = configuration;
-        Http = http;
+        hubHttp = http;
         Database = new RegistryDatabase(configuration.RegistryPath);
         Models = new ModelStore(Database);
         Tasks = new TaskStore(Database);
@@ -53,7 +56,6 @@ public sealed partial class ModelLibraryService
     }
 
     public LibraryConfiguration Configuration { get; private set; }
-    public HttpClient Http { get; }
     public RegistryDatabase Database { get; }
     public ModelStore Models { get; }
     public TaskStore Tasks { get; }
@@ -209,7 +211,7 @@ public sealed partial class ModelLibraryService
         // Files found on disk have ids only a scan can tell.
         var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
         return listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
-            ?? throw ModelLibraryException.ModelNotFound(id);
+            ?? throw Errors.ModelNotFound(id);
     }
 
     /// <summary>
@@ -367,7 +369,7 @@ public sealed partial class ModelLibraryService
     void AddUnregisteredFiles(List<ModelInfo> models, Dictionary<string, ModelInfo> byId)
     {
         var known = new HashSet<string>(models.Where(m => m.LocalPath is not null).Select(m => Path.GetFullPath(m.LocalPath!)), StringComparer.Ordinal);
-        var folders = new[] { ("llama-cpp", Configuration.LlamaCppModelsDirectory), ("transformers", Configuration.TransformersModelsDirectory) };
+        var folders = new[] { (ModelFileNames.LlamaCpp, Configuration.LlamaCppModelsDirectory), (ModelFileNames.Transformers, Configuration.TransformersModelsDirectory) };
         foreach (var (provider, folder) in folders)
         {
             foreach (var found in LocalModelScanner.Scan(folder, provider))

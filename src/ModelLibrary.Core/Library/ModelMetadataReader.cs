@@ -1,4 +1,5 @@
 using System.Globalization;
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 using ModelLibrary.Validation;
 
@@ -37,13 +38,13 @@ public sealed class ModelMetadataReader
 
         if (!File.Exists(entry))
         {
-            throw ValidationException.InvalidFile(entry, "the file does not exist");
+            throw Errors.InvalidModelFile(entry, "the file does not exist");
         }
 
         var header = ModelFileInspector.Inspect(entry, cancellationToken);
         if (header.Format == ModelFileFormat.Unknown)
         {
-            throw ValidationException.InvalidFile(entry, "it is not a GGUF, safetensors or PyTorch file (its first bytes match none of their formats)");
+            throw Errors.InvalidModelFile(entry, "it is not a GGUF, safetensors or PyTorch file (its first bytes match none of their formats)");
         }
 
         var metadata = FromHeader(header);
@@ -81,26 +82,11 @@ public sealed class ModelMetadataReader
     /// <summary>The file-level summary of a header, as cached and as <c>Get-ModelMetadata -Path</c> shows it.</summary>
     public static ModelFileMetadata FromHeader(ModelFileInfo header)
     {
-        var metadata = ModelFileInspector.ToMetadata(header);
         return new ModelFileMetadata
         {
             Path = Path.GetFullPath(header.Path),
             Format = header.FormatName,
-            FormatVersion = header.FormatVersion,
-            Architecture = header.Architecture,
             Name = header.Name,
-            Quantization = header.Quantization,
-            Parameters = metadata.Parameters,
-            ParameterCount = header.ParameterCount,
-            ContextLength = header.ContextLength,
-            EmbeddingLength = header.EmbeddingLength,
-            BlockCount = header.BlockCount,
-            HeadCount = header.HeadCount,
-            HeadCountKv = header.HeadCountKv,
-            ExpertCount = header.ExpertCount,
-            TokenizerModel = header.TokenizerModel,
-            HasChatTemplate = header.HasChatTemplate,
-            TensorCount = header.TensorCount,
             FileSize = header.FileSize,
             TotalSize = header.TotalSize,
             Parts = header.Parts.ToArray(),
@@ -109,38 +95,21 @@ public sealed class ModelMetadataReader
             ContainsTorchScript = header.Pickle?.ContainsTorchScript ?? false,
             HeaderMetadata = header.Metadata is null ? null : new Dictionary<string, string>(header.Metadata, StringComparer.Ordinal),
             LastWriteTimeUtc = File.GetLastWriteTimeUtc(header.Path),
-            Metadata = metadata,
+            Metadata = ModelFileInspector.ToMetadata(header),
             MetadataSource = MetadataSource.File,
         };
     }
 
     /// <summary>A model without a file: what its catalog says.</summary>
-    public static ModelFileMetadata FromCatalog(ModelInfo model)
+    public static ModelFileMetadata FromCatalog(ModelInfo model) => new()
     {
-        var m = model.Metadata;
-        return new ModelFileMetadata
-        {
-            ModelId = model.Id,
-            Format = model.Format,
-            Architecture = m.Architecture,
-            Name = model.Name,
-            Quantization = m.Quantization,
-            Parameters = m.Parameters,
-            ParameterCount = m.ParameterCount,
-            ContextLength = m.ContextLength,
-            EmbeddingLength = m.EmbeddingLength,
-            BlockCount = m.BlockCount,
-            HeadCount = m.HeadCount,
-            HeadCountKv = m.HeadCountKv,
-            ExpertCount = m.ExpertCount,
-            TokenizerModel = m.TokenizerModel,
-            HasChatTemplate = m.HasChatTemplate,
-            TensorCount = m.TensorCount,
-            TotalSize = model.Size,
-            Metadata = m.Clone(),
-            MetadataSource = MetadataSource.Catalog,
-        };
-    }
+        ModelId = model.Id,
+        Format = model.Format,
+        Name = model.Name,
+        TotalSize = model.Size,
+        Metadata = model.Metadata.Clone(),
+        MetadataSource = MetadataSource.Catalog,
+    };
 
     /// <summary>
     /// The catalog's metadata with the file's values over it (the file is what will actually be loaded), and a
@@ -164,22 +133,9 @@ public sealed class ModelMetadataReader
         Compare("ContextLength", Text(catalog.ContextLength), Text(file.ContextLength), string.Equals);
         Compare("Parameters", catalog.Parameters, file.Parameters, (c, f) => SameParameterCount(c, file.ParameterCount ?? ParseParameterLabel(f)));
 
+        // Values the file lacks (a safetensors file has no context length) come from the catalog.
         var merged = catalog.Clone();
-        var header = file.Metadata;
-        merged.Parameters = header.Parameters ?? merged.Parameters;
-        merged.ParameterCount = header.ParameterCount ?? merged.ParameterCount;
-        merged.Architecture = header.Architecture ?? merged.Architecture;
-        merged.Quantization = header.Quantization ?? merged.Quantization;
-        merged.ContextLength = header.ContextLength ?? merged.ContextLength;
-        merged.EmbeddingLength = header.EmbeddingLength ?? merged.EmbeddingLength;
-        merged.BlockCount = header.BlockCount ?? merged.BlockCount;
-        merged.HeadCount = header.HeadCount ?? merged.HeadCount;
-        merged.HeadCountKv = header.HeadCountKv ?? merged.HeadCountKv;
-        merged.ExpertCount = header.ExpertCount ?? merged.ExpertCount;
-        merged.TokenizerModel = header.TokenizerModel ?? merged.TokenizerModel;
-        merged.HasChatTemplate = header.HasChatTemplate ?? merged.HasChatTemplate;
-        merged.TensorCount = header.TensorCount ?? merged.TensorCount;
-        merged.FileFormatVersion = header.FileFormatVersion ?? merged.FileFormatVersion;
+        merged.OverlayHeaderValues(file.Metadata);
 
         var result = file.Clone();
         result.ModelId = model.Id;
@@ -187,12 +143,6 @@ public sealed class ModelMetadataReader
         result.MetadataSource = MetadataSource.Merged;
         result.Differences = differences.ToArray();
         result.FromCache = file.FromCache;
-        // Values the file lacks (a safetensors file has no context length) come from the catalog.
-        result.Architecture = merged.Architecture;
-        result.Quantization = merged.Quantization;
-        result.Parameters = merged.Parameters;
-        result.ParameterCount = merged.ParameterCount;
-        result.ContextLength = merged.ContextLength;
         return result;
     }
 

@@ -80,7 +80,7 @@ public static class FileKinds
     {
         if (SpecialKind(path) is { } kind)
         {
-            throw ValidationException.InvalidFile(path, $"it is {kind}, not a regular file; a model file must be a regular file or a link to one");
+            throw Errors.InvalidModelFile(path, $"it is {kind}, not a regular file; a model file must be a regular file or a link to one");
         }
     }
 

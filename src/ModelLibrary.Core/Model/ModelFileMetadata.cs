@@ -30,7 +30,10 @@ public sealed class MetadataDifference
     public override string ToString() => $"{Field}: catalog '{CatalogValue}', file '{FileValue}'";
 }
 
-/// <summary>What a model file's header says, for <c>Get-ModelMetadata</c>; cached as JSON under <c>metadata/</c>.</summary>
+/// <summary>
+/// What a model file's header says, for <c>Get-ModelMetadata</c>; cached as JSON under <c>metadata/</c>. The header's
+/// values live once, in <see cref="Metadata"/>; the properties named after them read it, so the two cannot disagree.
+/// </summary>
 public sealed class ModelFileMetadata
 {
     /// <summary>The library model, when asked for by id.</summary>
@@ -40,24 +43,27 @@ public sealed class ModelFileMetadata
     public string? Path { get; set; }
     /// <summary><c>gguf</c>, <c>safetensors</c>, <c>pytorch</c>.</summary>
     public string? Format { get; set; }
-    /// <summary>E.g. <c>GGUF v3</c>, <c>PyTorch zip, pickle protocol 2</c>.</summary>
-    public string? FormatVersion { get; set; }
-    public string? Architecture { get; set; }
     /// <summary>The model's own name (GGUF <c>general.name</c>).</summary>
     public string? Name { get; set; }
-    public string? Quantization { get; set; }
+
+    // The header's values, read from Metadata (where they are kept once).
+    /// <summary>E.g. <c>GGUF v3</c>, <c>PyTorch zip, pickle protocol 2</c>.</summary>
+    [JsonIgnore] public string? FormatVersion => Metadata.FileFormatVersion;
+    [JsonIgnore] public string? Architecture => Metadata.Architecture;
+    [JsonIgnore] public string? Quantization => Metadata.Quantization;
     /// <summary>Parameter count as catalogs write it (<c>1.1B</c>).</summary>
-    public string? Parameters { get; set; }
-    public long? ParameterCount { get; set; }
-    public long? ContextLength { get; set; }
-    public long? EmbeddingLength { get; set; }
-    public long? BlockCount { get; set; }
-    public long? HeadCount { get; set; }
-    public long? HeadCountKv { get; set; }
-    public long? ExpertCount { get; set; }
-    public string? TokenizerModel { get; set; }
-    public bool? HasChatTemplate { get; set; }
-    public long? TensorCount { get; set; }
+    [JsonIgnore] public string? Parameters => Metadata.Parameters;
+    [JsonIgnore] public long? ParameterCount => Metadata.ParameterCount;
+    [JsonIgnore] public long? ContextLength => Metadata.ContextLength;
+    [JsonIgnore] public long? EmbeddingLength => Metadata.EmbeddingLength;
+    [JsonIgnore] public long? BlockCount => Metadata.BlockCount;
+    [JsonIgnore] public long? HeadCount => Metadata.HeadCount;
+    [JsonIgnore] public long? HeadCountKv => Metadata.HeadCountKv;
+    [JsonIgnore] public long? ExpertCount => Metadata.ExpertCount;
+    [JsonIgnore] public string? TokenizerModel => Metadata.TokenizerModel;
+    [JsonIgnore] public bool? HasChatTemplate => Metadata.HasChatTemplate;
+    [JsonIgnore] public long? TensorCount => Metadata.TensorCount;
+
     /// <summary>Bytes of the file read.</summary>
     public long? FileSize { get; set; }
     /// <summary>Bytes of every part or shard together.</summary>
@@ -73,7 +79,7 @@ public sealed class ModelFileMetadata
     public Dictionary<string, string>? HeaderMetadata { get; set; }
     public DateTime? LastWriteTimeUtc { get; set; }
 
-    /// <summary>The seed's metadata structure: for a library model the catalog's, with the file's values over it.</summary>
+    /// <summary>The seed's metadata structure: the file's values; for a library model the catalog's, with the file's over them.</summary>
     public ModelMetadata Metadata { get; set; } = new();
 
     [JsonIgnore]

@@ -31,6 +31,12 @@ public static class MetadataJson
         metadata.HeadCount = JsonValues.GetInt64(element, "head_count");
         metadata.HeadCountKv = JsonValues.GetInt64(element, "head_count_kv");
         metadata.ExpertCount = JsonValues.GetInt64(element, "expert_count");
+        metadata.ExpertUsedCount = JsonValues.GetInt64(element, "expert_used_count");
+        metadata.KeyLength = JsonValues.GetInt64(element, "key_length");
+        metadata.ValueLength = JsonValues.GetInt64(element, "value_length");
+        metadata.WeightBytes = JsonValues.GetInt64(element, "weight_bytes");
+        metadata.ExpertWeightBytes = JsonValues.GetInt64(element, "expert_weight_bytes");
+        metadata.CacheType = JsonValues.GetString(element, "cache_type");
         metadata.TokenizerModel = JsonValues.GetString(element, "tokenizer_model");
         metadata.HasChatTemplate = element.TryGetProperty("has_chat_template", out var chat) && chat.ValueKind is JsonValueKind.True or JsonValueKind.False ? chat.GetBoolean() : null;
         metadata.TensorCount = JsonValues.GetInt64(element, "tensor_count");
@@ -68,6 +74,12 @@ public static class MetadataJson
             ["head_count"] = metadata.HeadCount,
             ["head_count_kv"] = metadata.HeadCountKv,
             ["expert_count"] = metadata.ExpertCount,
+            ["expert_used_count"] = metadata.ExpertUsedCount,
+            ["key_length"] = metadata.KeyLength,
+            ["value_length"] = metadata.ValueLength,
+            ["weight_bytes"] = metadata.WeightBytes,
+            ["expert_weight_bytes"] = metadata.ExpertWeightBytes,
+            ["cache_type"] = metadata.CacheType,
             ["tokenizer_model"] = metadata.TokenizerModel,
             ["has_chat_template"] = metadata.HasChatTemplate,
             ["tensor_count"] = metadata.TensorCount,

@@ -26,7 +26,7 @@ public sealed class ModelStore
     public ModelInfo Update(string id, Func<ModelInfo?> seed, Action<ModelInfo> change) => database.Write((c, t) =>
     {
         var model = Query(c, $"SELECT {Columns} FROM model_registry WHERE id = $id", ("$id", id), t).FirstOrDefault() ?? seed()
-            ?? throw ModelLibraryException.ModelNotFound(id);
+            ?? throw Errors.ModelNotFound(id);
         change(model);
         Upsert(c, t, model);
         return model;

@@ -171,7 +171,7 @@ public sealed class RegistryDatabase
         {
             // "database or disk is full": the user's problem is the disk, said with the figures, not SQLite's words.
             var directory = System.IO.Path.GetDirectoryName(Path)!;
-            throw new DiskSpaceException(Path, Downloads.Volumes.AvailableFreeSpace(directory) ?? 0, e);
+            throw Errors.InsufficientDiskSpace(Path, Downloads.Volumes.AvailableFreeSpace(directory) ?? 0, e);
         }
         catch (SqliteException e) when (IsNotWritable(e))
         {
@@ -190,7 +190,7 @@ public sealed class RegistryDatabase
         _ => false,
     };
 
-    ModelLibraryException ReadOnlyRegistry(string why, Exception? inner) => ModelLibraryException.LibraryReadOnly(Path, why, inner);
+    ModelLibraryException ReadOnlyRegistry(string why, Exception? inner) => Errors.LibraryReadOnly(Path, why, inner);
 
     /// <summary>Fails with <c>RegistryUnavailable</c> when the library cannot be written; for a use case to check before it touches any file.</summary>
     public void EnsureWritable()
@@ -205,12 +205,7 @@ public sealed class RegistryDatabase
     /// <summary>SQLITE_FULL.</summary>
     const int SqliteFull = 13;
 
-    ModelLibraryException Unavailable(Exception e) => new(
-        ErrorIds.RegistryUnavailable, ErrorKind.ResourceUnavailable,
-        $"The library registry '{Path}' cannot be opened: {e.Message}",
-        new Dictionary<string, object?> { ["path"] = Path },
-        new[] { "Check that the library directory (MODELS_DIR) exists or can be created, and that you may write to it.", "Point the library elsewhere with Set-ModelLibraryConfiguration -ModelsDirectory." },
-        Path, e);
+    ModelLibraryException Unavailable(Exception e) => Errors.RegistryUnavailable(Path, e.Message, e);
 
     /// <summary>The schema version stored in the file (SQLite's user_version).</summary>
     public int SchemaVersion() => Read(c => Convert.ToInt32(Scalar(c, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture));
@@ -237,9 +232,9 @@ public sealed class RegistryDatabase
         var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;", transaction), System.Globalization.CultureInfo.InvariantCulture);
         if (version > Migrations.All.Count)
         {
-            throw new ModelLibraryException(ErrorIds.InvalidConfiguration, ErrorKind.InvalidOperation,
-                $"The registry '{connection.DataSource}' has schema version {version}, newer than this module understands ({Migrations.All.Count}).",
-                resolutionSteps: new[] { "Update the ModelLibrary module, or use another MODELS_DIR." }, target: connection.DataSource);
+            throw Errors.InvalidConfiguration(Configuration.LibraryConfiguration.ModelsDirVariable, connection.DataSource,
+                $"the registry there has schema version {version}, newer than this module understands ({Migrations.All.Count})",
+                new[] { "Update the ModelLibrary module, or use another MODELS_DIR." });
         }
 
         for (var next = version; next < Migrations.All.Count; next++)

@@ -31,7 +31,7 @@ public sealed class RegistryDownloadStore : IDownloadTaskStore, IModelStateSink
         return (IReadOnlyList<DownloadTask>)list.Reverse().ToList();
     }, cancellationToken);
 
-    public Task MarkDownloadingAsync(ModelInfo model, double? progress, CancellationToken cancellationToken) => Change(model, row =>
+    public Task MarkDownloadingAsync(ModelInfo model, CancellationToken cancellationToken) => Change(model, row =>
     {
         row.Status = ModelStatus.Downloading;
         row.StatusMessage = null;

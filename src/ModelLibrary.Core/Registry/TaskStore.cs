@@ -5,7 +5,7 @@ namespace ModelLibrary.Registry;
 /// <summary>Rows of <c>download_tasks</c>: every download, so another session sees and resumes it.</summary>
 public sealed class TaskStore
 {
-    const string Columns = "task_id, model_id, status, progress, url, filename, total_size, downloaded_size, error_message, error_id, start_time, end_time, bytes_per_second, eta, local_path, checksum, updated_at, owner_pid";
+    const string Columns = "task_id, model_id, status, progress, url, filename, total_size, downloaded_size, error_message, error_id, start_time, end_time, bytes_per_second, eta, local_path, checksum, updated_at";
 
     readonly RegistryDatabase database;
 
@@ -16,15 +16,6 @@ public sealed class TaskStore
     public DownloadTask? Get(string taskId) => database.Read(c => Query(c, $"SELECT {Columns} FROM download_tasks WHERE task_id = $v", taskId).FirstOrDefault());
 
     public IReadOnlyList<DownloadTask> ForModel(string modelId) => database.Read(c => Query(c, $"SELECT {Columns} FROM download_tasks WHERE model_id = $v ORDER BY created_at", modelId));
-
-    /// <summary>The process id that owns a task's transfer, when one does.</summary>
-    public int? Owner(string taskId) => database.Read(c =>
-    {
-        using var command = c.CreateCommand();
-        command.CommandText = "SELECT owner_pid FROM download_tasks WHERE task_id = $v";
-        command.Parameters.AddWithValue("$v", taskId);
-        return command.ExecuteScalar() is long pid ? (int?)pid : null;
-    });
 
     public void Upsert(DownloadTask task, int? ownerPid = null) => database.Write((c, t) =>
     {

@@ -137,7 +137,7 @@ public sealed partial record ModelReference
 
         if (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
         {
-            throw new SecurityException(ErrorIds.InsecureSource,
+            throw new ModelSecurityException(ErrorIds.InsecureSource,
                 $"Refusing to download from '{text}': only https (or http to this machine) is supported, not {url.Scheme}://.", text,
                 new Dictionary<string, object?> { ["url"] = text, ["scheme"] = url.Scheme },
                 new[] { "Give an https:// URL.", "For a file already on this machine, use Import-LibraryModel -Path." });
@@ -266,7 +266,7 @@ public sealed partial record ModelReference
             || path.Split('/').Any(s => s.Length == 0 || s == "." || s == "..");
         if (bad)
         {
-            throw new SecurityException(ErrorIds.UnsafeModelContent,
+            throw new ModelSecurityException(ErrorIds.UnsafeModelContent,
                 $"The file path '{path}' leaves the model's folder (absolute, '..', or an empty segment); refusing it.",
                 target ?? path,
                 new Dictionary<string, object?> { ["path"] = path },
@@ -327,7 +327,7 @@ public sealed partial record ModelReference
         && RegistryHost().IsMatch(first);
 
     static ModelLibraryException Invalid(string text, string why) => new(
-        ErrorIds.InvalidModelId, ErrorKind.InvalidArgument, $"'{text}' is not a model id or reference: {why}.",
+        ErrorIds.InvalidModelId, $"'{text}' is not a model id or reference: {why}.",
         new Dictionary<string, object?> { ["reference"] = text },
         new[]
         {

@@ -36,7 +36,7 @@ public sealed record ResolvedModel(ModelInfo Model, IReadOnlyList<RemoteModelFil
         {
             files.Add(new RemoteModelFile
             {
-                RelativePath = string.IsNullOrWhiteSpace(model.FileName) ? Catalog.CatalogJson.FileNameFromUrl(url.AbsoluteUri) : model.FileName,
+                RelativePath = string.IsNullOrWhiteSpace(model.FileName) ? ModelFileNames.FromUrl(url.AbsoluteUri) : model.FileName,
                 Url = url,
                 Size = model.Size,
                 Checksum = Sha256Checksum.Normalize(model.Checksum),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using ModelLibrary.Configuration;
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 
 namespace ModelLibrary.Validation;
@@ -107,7 +108,7 @@ public static class ModelValidator
     }
 
     /// <summary>Throws the error of the most serious failed check (unsafe content, then checksum, then invalid file); returns when all passed.</summary>
-    /// <exception cref="SecurityException">UnsafeModelContent.</exception>
+    /// <exception cref="ModelSecurityException">UnsafeModelContent.</exception>
     /// <exception cref="ValidationException">ChecksumMismatch or InvalidModelFile.</exception>
     public static void ThrowIfFailed(ModelValidationResult result)
     {
@@ -116,6 +117,8 @@ public static class ModelValidator
             throw exception;
         }
     }
+
+    const string RemoveStep = "Remove it with Remove-LibraryModel.";
 
     /// <summary>The error that stands for the result's failures, or null when it passed.</summary>
     public static ModelLibraryException? ToException(ModelValidationResult result)
@@ -142,12 +145,9 @@ public static class ModelValidator
         object target = result.ModelId ?? (object)result.Path;
         return primary.ErrorId switch
         {
-            ErrorIds.UnsafeModelContent => new SecurityException(ErrorIds.UnsafeModelContent, message, target, details,
-                new[] { "Do not load this file.", "Use a safetensors or GGUF version of the model, or a source you trust.", "Remove it with Remove-LibraryModel." }),
-            ErrorIds.ChecksumMismatch => new ValidationException(ErrorIds.ChecksumMismatch, message, target, details,
-                new[] { "Download the model again (Start-ModelDownload -Force).", "Check that the source serves the file its catalog describes.", "Remove it with Remove-LibraryModel." }),
-            _ => new ValidationException(ErrorIds.InvalidModelFile, message, target, details,
-                new[] { "Check that the file is a complete GGUF, safetensors or PyTorch file.", "Download it again if it was truncated.", "Remove it with Remove-LibraryModel." }),
+            ErrorIds.UnsafeModelContent => Errors.UnsafeModelContent(message, target, details, RemoveStep),
+            ErrorIds.ChecksumMismatch => Errors.ChecksumMismatch(message, target, details, RemoveStep),
+            _ => Errors.InvalidModelFile(message, target, details, RemoveStep),
         };
     }
 
@@ -156,14 +156,14 @@ public static class ModelValidator
     /// earlier quarantine holds the same names), never overwriting, and returns where <paramref name="entry"/> went.
     /// Both ends are checked to lie inside the library; nothing outside it is ever moved.
     /// </summary>
-    /// <exception cref="SecurityException">UnsafeModelContent: a file lies (or leads) outside the library's directories.</exception>
+    /// <exception cref="ModelSecurityException">UnsafeModelContent: a file lies (or leads) outside the library's directories.</exception>
     public static string Quarantine(string entry, IReadOnlyList<string> files, string modelId, LibraryConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(configuration);
         if (!Catalog.CatalogJson.IsValidId(modelId))
         {
-            throw ValidationErrors.InvalidModelId(modelId);
+            throw Errors.InvalidModelId(modelId);
         }
 
         var sources = files.Select(Path.GetFullPath).Where(File.Exists).Distinct(StringComparer.Ordinal).ToList();
@@ -171,7 +171,7 @@ public static class ModelValidator
         {
             if (!configuration.WritableRoots.Any(r => PathContainment.IsInsideAsWritten(source, r)))
             {
-                throw SecurityException.PathOutsideRoot(source, string.Join(Path.PathSeparator, configuration.WritableRoots));
+                throw Errors.PathOutsideRoot(source, string.Join(Path.PathSeparator, configuration.WritableRoots));
             }
 
             PathContainment.EnsureInside(source, configuration.WritableRoots);
@@ -268,7 +268,7 @@ public static class ModelValidator
         }
 
         var declared = model?.Format?.ToLowerInvariant();
-        if (declared is "gguf" or "safetensors" or "pytorch" && declared != header.FormatName)
+        if (declared is ModelFileNames.Gguf or ModelFileNames.Safetensors or ModelFileNames.PyTorch && declared != header.FormatName)
         {
             return (header, new ValidationCheck(name, ValidationOutcome.Failed,
                 $"The model declares the format '{declared}', but '{entry}' is a {header.FormatName} file.", ErrorIds.InvalidModelFile));
@@ -338,7 +338,7 @@ public static class ModelValidator
             var actual = await ComputeSha256Async(entry, cancellationToken).ConfigureAwait(false);
             return actual == expected
                 ? new ValidationCheck(name, ValidationOutcome.Passed, $"SHA-256 of '{Path.GetFileName(entry)}' matches {expected}.")
-                : new ValidationCheck(name, ValidationOutcome.Failed, ValidationErrors.ChecksumMismatch(entry, expected, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
+                : new ValidationCheck(name, ValidationOutcome.Failed, Errors.ChecksumMismatch(entry, expected, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
         }
 
         if (FileChecksums(model) is { Count: > 0 } perFile)
@@ -353,7 +353,7 @@ public static class ModelValidator
                 var actual = File.Exists(part) ? await ComputeSha256Async(part, cancellationToken).ConfigureAwait(false) : "missing";
                 if (actual != want)
                 {
-                    return new ValidationCheck(name, ValidationOutcome.Failed, ValidationErrors.ChecksumMismatch(part, want, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
+                    return new ValidationCheck(name, ValidationOutcome.Failed, Errors.ChecksumMismatch(part, want, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
                 }
             }
 
@@ -395,7 +395,7 @@ public static class ModelValidator
         {
             // A name that says pickle is what makes torch.load or pickle.load open the file, from its first byte, whatever
             // else the file also is: such a file is scanned as a pickle even when it reads as GGUF or safetensors.
-            bool namedPickle = File.Exists(entry) && (ModelFiles.HasPickleExtension(entry) || (declaredName is not null && ModelFiles.HasPickleExtension(declaredName)));
+            bool namedPickle = File.Exists(entry) && (ModelFileNames.IsPickle(entry) || (declaredName is not null && ModelFileNames.IsPickle(declaredName)));
             bool otherFormat = header is not null && header.Format != ModelFileFormat.Unknown;
             if (!namedPickle)
             {

@@ -7,7 +7,8 @@ namespace ModelLibrary.PowerShell.Compatibility;
 
 /// <summary>
 /// Checks whether models can run on a provider on this machine: format, required capabilities, size limits and
-/// memory block; optional capabilities, disk and CPU only lower the score. Outputs one ModelCompatibility per model
+/// memory (RAM and GPU memory, with the KV cache at -ContextLength) block; memory margin, expected speed and quality
+/// rank the ones that fit. Outputs one ModelCompatibility per model
 /// with the reasons and what to do about them.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "ProviderCompatibility")]
@@ -31,6 +32,11 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
     [Parameter]
     [ValidateRange(1, long.MaxValue)]
     public long? MaxMemory { get; set; }
+
+    /// <summary>Tokens of context to size the key/value cache for (e.g. 32768); default: each model's, at most 4096.</summary>
+    [Parameter]
+    [ValidateRange(1, 10_000_000)]
+    public long? ContextLength { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -62,7 +68,7 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
                     // A reference (hf.co/...) no listing holds: what the source says of it, nothing downloaded.
                     if (!ModelLibrary.Sources.ModelReference.LooksLikeReference(id))
                     {
-                        throw ModelLibraryException.ModelNotFound(id);
+                        throw Errors.ModelNotFound(id);
                     }
 
                     var lookup = Run(ct => Service.DescribeAsync(id, ct));
@@ -72,7 +78,7 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
 
                 foreach (var model in matches)
                 {
-                    WriteObject(Service.Compatibility.CheckCompatibility(model, Provider, listing.Models, MaxMemory));
+                    WriteObject(Service.Compatibility.CheckCompatibility(model, Provider, listing.Models, MaxMemory, ContextLength));
                 }
             }, id);
         }
@@ -106,9 +112,14 @@ public sealed class GetProviderModelSuggestionCommand : ModelLibraryCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long? MaxSize { get; set; }
 
+    /// <summary>Tokens of context to size the key/value cache for (e.g. 32768); default: each model's, at most 4096.</summary>
+    [Parameter]
+    [ValidateRange(1, 10_000_000)]
+    public long? ContextLength { get; set; }
+
     protected override void ProcessRecord() => Guard(() =>
     {
         listing ??= Run(ct => Service.ListAsync(ct));
-        WriteObject(Service.Compatibility.GetSuggestions(Provider, listing.Models, new SuggestionOptions { MaxMemory = MaxMemory, MaxSize = MaxSize }));
+        WriteObject(Service.Compatibility.GetSuggestions(Provider, listing.Models, new SuggestionOptions { MaxMemory = MaxMemory, MaxSize = MaxSize, ContextLength = ContextLength }));
     }, Provider);
 }

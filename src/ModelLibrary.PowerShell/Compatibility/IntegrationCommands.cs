@@ -98,9 +98,7 @@ public sealed class TestModelLibraryIntegrationCommand : ModelLibraryCmdlet
         WriteObject(step);
         if (!step.Success)
         {
-            WriteLibraryError(new ModelLibraryException(ErrorIds.IntegrationStepFailed, ErrorKind.ResourceUnavailable,
-                $"{step.Name} failed: {step.Message}",
-                new Dictionary<string, object?> { ["step"] = step.Name, ["duration_seconds"] = step.Duration.TotalSeconds },
+            WriteLibraryError(Errors.IntegrationStepFailed(step.Name, step.Message, step.Duration.TotalSeconds,
                 step.ResolutionSteps, step, step.Data as Exception), step);
         }
     }

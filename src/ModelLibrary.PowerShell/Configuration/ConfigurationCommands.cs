@@ -36,12 +36,12 @@ public sealed class SetModelLibraryConfigurationCommand : ModelLibraryCmdlet
     public string? TransformersModelsDirectory { get; set; }
 
     [Parameter(ParameterSetName = "Set")]
-    [ValidateRange(1, 64)]
+    [ValidateRange(SettingRanges.MaxConcurrentDownloadsMinimum, SettingRanges.MaxConcurrentDownloadsMaximum)]
     public int? MaxConcurrentDownloads { get; set; }
 
     /// <summary>Seconds a download may take in all.</summary>
     [Parameter(ParameterSetName = "Set")]
-    [ValidateRange(1, int.MaxValue)]
+    [ValidateRange(SettingRanges.DownloadTimeoutMinimum, SettingRanges.DownloadTimeoutMaximum)]
     public int? DownloadTimeout { get; set; }
 
     [Parameter(ParameterSetName = "Set")]
@@ -51,11 +51,11 @@ public sealed class SetModelLibraryConfigurationCommand : ModelLibraryCmdlet
     public bool? EnableSecurityScanning { get; set; }
 
     [Parameter(ParameterSetName = "Set")]
-    [ValidateRange(1, 16)]
+    [ValidateRange(SettingRanges.DownloadConnectionsMinimum, SettingRanges.DownloadConnectionsMaximum)]
     public int? DownloadConnections { get; set; }
 
     [Parameter(ParameterSetName = "Set")]
-    [ValidateRange(1, 86400)]
+    [ValidateRange(SettingRanges.DownloadStallTimeoutMinimum, SettingRanges.DownloadStallTimeoutMaximum)]
     public int? DownloadStallTimeout { get; set; }
 
     /// <summary>Drops session changes and reads the environment again.</summary>

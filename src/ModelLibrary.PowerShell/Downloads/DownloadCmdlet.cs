@@ -162,17 +162,20 @@ public abstract class DownloadCmdlet : ModelLibraryCmdlet, IDisposable
                 WriteObject(task);
             });
         }
-        catch (ModelLibraryException e)
+        catch (Exception e) when (e is ModelLibraryException || (IsUnexpected(e) && !(e is OperationCanceledException && ct.IsCancellationRequested)))
         {
             lock (finished)
             {
                 finished.Add(taskId);
             }
 
+            var error = e as ModelLibraryException ?? Errors.UnexpectedError(e, taskId);
+            // The bar goes (and a CI log's group for the download closes) before the error is told.
             Post(() =>
             {
                 WriteMessages(ids);
-                WriteLibraryError(e, taskId);
+                WriteProgress(DownloadProgress.Failed(taskId));
+                WriteLibraryError(error, taskId);
             });
         }
     }

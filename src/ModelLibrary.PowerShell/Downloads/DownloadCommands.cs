@@ -53,7 +53,8 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
         {
             if (Id.Length > 1)
             {
-                WriteLibraryError(new ModelLibraryException(ErrorIds.InvalidModelId, ErrorKind.InvalidArgument, "-Uri downloads one file: give at most one -Id.", target: Id));
+                // -Uri downloads one file, named by one id.
+                WriteLibraryError(Errors.InvalidModelId(string.Join(", ", Id)));
                 return;
             }
 
@@ -131,7 +132,7 @@ public sealed class GetModelDownloadCommand : DownloadCmdlet
         {
             if (!tasks.Any(t => string.Equals(t.TaskId, id, StringComparison.OrdinalIgnoreCase)))
             {
-                WriteLibraryError(ModelLibraryException.TaskNotFound(id));
+                WriteLibraryError(Errors.DownloadTaskNotFound(id));
             }
         }
     });
@@ -168,8 +169,7 @@ public abstract class TaskControlCmdlet : DownloadCmdlet
             var open = Run(ct => Downloads.GetTasksAsync(model, ct)).Where(t => !t.IsFinished).Select(t => t.TaskId).ToList();
             if (open.Count == 0)
             {
-                WriteLibraryError(new ModelLibraryException(ErrorIds.DownloadTaskNotFound, ErrorKind.NotFound,
-                    $"Model '{model}' has no unfinished download task.", resolutionSteps: new[] { "Run Get-ModelDownload to list the tasks." }, target: model));
+                WriteLibraryError(Errors.DownloadTaskNotFound(taskId: null, modelId: model));
             }
 
             foreach (var id in open)

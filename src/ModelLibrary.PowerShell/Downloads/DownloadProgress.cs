@@ -24,6 +24,12 @@ internal static class DownloadProgress
         return record;
     }
 
+    /// <summary>Ends the bar of a task whose wait failed with an error.</summary>
+    public static ProgressRecord Failed(string taskId) => new(ActivityId(taskId), "Downloading", "Failed")
+    {
+        RecordType = ProgressRecordType.Completed,
+    };
+
     static string Status(DownloadTask task)
     {
         var size = task.TotalSize > 0

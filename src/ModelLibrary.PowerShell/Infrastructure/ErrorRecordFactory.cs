@@ -27,6 +27,8 @@ public static class ErrorRecordFactory
         ErrorKind.ResourceExists => ErrorCategory.ResourceExists,
         ErrorKind.OperationStopped => ErrorCategory.OperationStopped,
         ErrorKind.Timeout => ErrorCategory.OperationTimeout,
+        ErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
+        ErrorKind.AuthenticationError => ErrorCategory.AuthenticationError,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using ModelLibrary.PowerShell.Infrastructure;
+using ModelLibrary.Library;
 using ModelLibrary.Validation;
 
 namespace ModelLibrary.PowerShell.ModelFiles;

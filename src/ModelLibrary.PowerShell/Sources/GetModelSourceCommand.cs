@@ -22,7 +22,7 @@ public sealed class GetModelSourceCommand : ModelLibraryCmdlet
         {
             if (!WildcardPattern.ContainsWildcardCharacters(name) && !sources.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
             {
-                WriteLibraryError(ModelCatalog.SourceNotFound(name));
+                WriteLibraryError(Errors.ModelSourceNotFound(name));
             }
         }
     });

@@ -45,7 +45,7 @@ public class ContainerAmbiguityTests
         var scan = Scan(bytes);
         Assert.False(scan.IsSafe, why);
         Assert.Contains("pickle 4 of its legacy layout", Assert.Single(scan.Ambiguities));
-        Assert.Contains("cannot be sure", Assert.Throws<SecurityException>(scan.ThrowIfUnsafe).Message);
+        Assert.Contains("cannot be sure", Assert.Throws<ModelSecurityException>(scan.ThrowIfUnsafe).Message);
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public class LegacyTarTests
         Assert.Equal(global, found.FullName);
         Assert.Equal(member, found.Entry);
         Assert.False(scan.IsSafe);
-        Assert.Contains(global, Assert.Throws<SecurityException>(scan.ThrowIfUnsafe).Message);
+        Assert.Contains(global, Assert.Throws<ModelSecurityException>(scan.ThrowIfUnsafe).Message);
     }
 
     [Fact]

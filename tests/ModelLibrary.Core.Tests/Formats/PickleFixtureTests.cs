@@ -69,10 +69,10 @@ public class PickleFixtureTests
         {
             // Nothing in these files is on the allowlist, so every global is unsafe and named in the error.
             Assert.All(result.Globals, g => Assert.Equal(PickleVerdict.Unsafe, g.Verdict));
-            var ex = Assert.Throws<SecurityException>(result.ThrowIfUnsafe);
+            var ex = Assert.Throws<ModelSecurityException>(result.ThrowIfUnsafe);
             Assert.Equal(ErrorIds.UnsafeModelContent, ex.ErrorId);
             Assert.All(result.Globals, g => Assert.Contains(g.FullName, ex.Message));
-            Assert.Throws<SecurityException>(() => PickleScanner.EnsureSafe(Fixtures.File("pickle", file)));
+            Assert.Throws<ModelSecurityException>(() => PickleScanner.EnsureSafe(Fixtures.File("pickle", file)));
         }
 
         var info = ModelFileInspector.Inspect(Fixtures.File("pickle", file));
@@ -142,6 +142,6 @@ public class PickleFixtureTests
         Assert.Equal("PyTorch zip, pickle protocol 2", ModelFileInspector.Inspect(Fixtures.File("pickle", "candle", "test.pt")).FormatVersion);
         Assert.Equal("pickle protocol 2", ModelFileInspector.Inspect(Fixtures.File("pickle", "pytorch_model.bin")).FormatVersion);
         var unsafeInfo = ModelFileInspector.Inspect(Fixtures.File("pickle", "malicious2_v4.pkl"));
-        Assert.Throws<SecurityException>(() => ModelFileInspector.ThrowIfUnsafe(unsafeInfo));
+        Assert.Throws<ModelSecurityException>(() => ModelFileInspector.ThrowIfUnsafe(unsafeInfo));
     }
 }

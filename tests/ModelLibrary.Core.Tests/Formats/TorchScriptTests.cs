@@ -20,7 +20,7 @@ public class TorchScriptTests
         Assert.False(scan.IsSafe);
         Assert.Equal(PickleVerdict.Unsafe, scan.Verdict);
 
-        var ex = Assert.Throws<SecurityException>(scan.ThrowIfUnsafe);
+        var ex = Assert.Throws<ModelSecurityException>(scan.ThrowIfUnsafe);
         Assert.Equal(ErrorIds.UnsafeModelContent, ex.ErrorId);
         Assert.Contains("TorchScript code", ex.Message);
         Assert.Contains("model/code/__torch__.py", ex.Message);
@@ -58,7 +58,7 @@ public class TorchScriptTests
         Assert.Equal(ModelFileFormat.PyTorch, info.Format);
         Assert.Equal("TorchScript zip, pickle protocol 2", info.FormatVersion);
         Assert.False(info.IsSafe);
-        Assert.Throws<SecurityException>(() => ModelFileInspector.ThrowIfUnsafe(info));
+        Assert.Throws<ModelSecurityException>(() => ModelFileInspector.ThrowIfUnsafe(info));
 
         var metadata = ModelMetadataReader.FromHeader(info);
         Assert.True(metadata.ContainsTorchScript);

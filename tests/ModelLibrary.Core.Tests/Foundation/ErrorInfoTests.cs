@@ -19,11 +19,11 @@ public class ErrorInfoTests
     public void Each_exception_type_names_its_seed_error()
     {
         Assert.Equal("NetworkError", new NetworkException("x", 503).ErrorInfo.Type);
-        Assert.Equal("ValidationError", ValidationException.InvalidFile("/p", "truncated").ErrorInfo.Type);
-        Assert.Equal(ErrorIds.InvalidModelFile, ValidationException.InvalidFile("/p", "truncated").ErrorId);
-        Assert.Equal("SecurityError", SecurityException.PathOutsideRoot("/p", "/r").ErrorInfo.Type);
-        Assert.Equal("ModelLibraryError", ModelLibraryException.ModelNotFound("m").ErrorInfo.Type);
-        Assert.Equal(ErrorIds.DownloadTaskNotFound, ModelLibraryException.TaskNotFound("t").ErrorId);
+        Assert.Equal("ValidationError", Errors.InvalidModelFile("/p", "truncated").ErrorInfo.Type);
+        Assert.Equal(ErrorIds.InvalidModelFile, Errors.InvalidModelFile("/p", "truncated").ErrorId);
+        Assert.Equal("SecurityError", Errors.PathOutsideRoot("/p", "/r").ErrorInfo.Type);
+        Assert.Equal("ModelLibraryError", Errors.ModelNotFound("m").ErrorInfo.Type);
+        Assert.Equal(ErrorIds.DownloadTaskNotFound, Errors.DownloadTaskNotFound("t").ErrorId);
     }
 
     [Theory]

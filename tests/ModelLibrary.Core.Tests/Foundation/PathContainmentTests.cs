@@ -1,4 +1,4 @@
-using ModelLibrary.Validation;
+using ModelLibrary.Files;
 
 namespace ModelLibrary.Tests.Foundation;
 
@@ -31,7 +31,7 @@ public class PathContainmentTests
         Directory.CreateDirectory(outside);
         Directory.CreateSymbolicLink(Path.Combine(root, "link"), outside);
         Assert.False(PathContainment.IsInside(Path.Combine(root, "link", "file.gguf"), root));
-        var e = Assert.Throws<SecurityException>(() => PathContainment.EnsureInside(Path.Combine(root, "link"), new[] { root }));
+        var e = Assert.Throws<ModelSecurityException>(() => PathContainment.EnsureInside(Path.Combine(root, "link"), new[] { root }));
         Assert.Equal(ErrorIds.UnsafeModelContent, e.ErrorId);
         Assert.Equal("SecurityError", e.ErrorInfo.Type);
     }

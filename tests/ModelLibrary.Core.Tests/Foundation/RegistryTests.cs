@@ -100,7 +100,8 @@ public class RegistryTests
     public void Tasks_round_trip()
     {
         using var dir = new TempDirectory();
-        var tasks = new TaskStore(new RegistryDatabase(dir.Combine("registry.db")));
+        var database = new RegistryDatabase(dir.Combine("registry.db"));
+        var tasks = new TaskStore(database);
         var task = new DownloadTask
         {
             TaskId = "t1", ModelId = "m", Url = "https://e/f", FileName = "f", TotalSize = 100, DownloadedSize = 40, Progress = 0.4,
@@ -112,7 +113,7 @@ public class RegistryTests
         Assert.Equal(40, read.DownloadedSize);
         Assert.Equal(0.4, read.Progress);
         Assert.Equal(task.StartTime, read.StartTime);
-        Assert.Equal(1234, tasks.Owner("t1"));
+        Assert.Equal(1234, OwnerPid(database, "t1"));
         Assert.Single(tasks.ForModel("m"));
     }
 
@@ -150,4 +151,13 @@ public class RegistryTests
         Assert.Contains("registry.db", e.Message);
         Assert.Equal(ErrorKind.ResourceUnavailable, e.Kind);
     }
+
+    /// <summary>The owner_pid column as written (only diagnostics read it; the library itself does not).</summary>
+    static int? OwnerPid(RegistryDatabase database, string taskId) => database.Read(c =>
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = "SELECT owner_pid FROM download_tasks WHERE task_id = $v";
+        command.Parameters.AddWithValue("$v", taskId);
+        return command.ExecuteScalar() is long pid ? (int?)pid : null;
+    });
 }

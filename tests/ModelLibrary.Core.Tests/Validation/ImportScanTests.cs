@@ -46,7 +46,7 @@ public class ImportScanTests
         using var lib = new TestLibrary();
         var source = lib.Write(Path.Combine(lib.Outside, "poly", name), SafetensorsPickle());
 
-        var e = await Assert.ThrowsAsync<SecurityException>(() => ImportTests.Import(lib, source));
+        var e = await Assert.ThrowsAsync<ModelSecurityException>(() => ImportTests.Import(lib, source));
         Assert.Equal(ErrorIds.UnsafeModelContent, e.ErrorId);
         Assert.Contains("both a safetensors file and a pickle", e.Message);
         Assert.Empty(lib.Service.Models.List());
@@ -68,7 +68,7 @@ public class ImportScanTests
         lib.Write(Path.Combine(folder, "model.safetensors"), SafetensorsBuilder.Build(null, ("a", "F32", new long[] { 4 })));
         lib.Write(Path.Combine(folder, "checkpoint-500", "optimizer.pt"), Evil);
 
-        var e = await Assert.ThrowsAsync<SecurityException>(() => ImportTests.Import(lib, folder));
+        var e = await Assert.ThrowsAsync<ModelSecurityException>(() => ImportTests.Import(lib, folder));
         Assert.Equal(ErrorIds.UnsafeModelContent, e.ErrorId);
         Assert.Contains("optimizer.pt", e.Message);
         Assert.Contains("posix.system", e.Message);
@@ -84,7 +84,7 @@ public class ImportScanTests
         lib.Write(Path.Combine(folder, "model.safetensors"), SafetensorsBuilder.Build(null, ("a", "F32", new long[] { 4 })));
         lib.Write(Path.Combine(folder, "rng_state"), Evil);
 
-        var e = await Assert.ThrowsAsync<SecurityException>(() => ImportTests.Import(lib, folder));
+        var e = await Assert.ThrowsAsync<ModelSecurityException>(() => ImportTests.Import(lib, folder));
         Assert.Contains("rng_state", e.Message);
     }
 

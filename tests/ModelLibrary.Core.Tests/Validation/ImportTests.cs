@@ -164,7 +164,7 @@ public class ImportTests
         Assert.Equal(ErrorIds.InvalidModelFile, (await Assert.ThrowsAsync<ValidationException>(() => Import(lib, empty))).ErrorId);
 
         var evil = lib.CopyFixture("pickle/malicious1.zip", Path.Combine(lib.Outside, "pytorch_model.bin"));
-        Assert.Equal(ErrorIds.UnsafeModelContent, (await Assert.ThrowsAsync<SecurityException>(() => Import(lib, evil))).ErrorId);
+        Assert.Equal(ErrorIds.UnsafeModelContent, (await Assert.ThrowsAsync<ModelSecurityException>(() => Import(lib, evil))).ErrorId);
 
         Assert.Empty(lib.Service.Models.List());
         Assert.False(Directory.Exists(lib.Configuration.LlamaCppModelsDirectory) && Directory.EnumerateFileSystemEntries(lib.Configuration.LlamaCppModelsDirectory).Any());

@@ -1,5 +1,7 @@
+using ModelLibrary.Files;
 using ModelLibrary.Formats;
 using ModelLibrary.Tests.Formats;
+using ModelLibrary.Library;
 using ModelLibrary.Validation;
 
 namespace ModelLibrary.Tests.Validation;
@@ -132,7 +134,7 @@ public class ModelValidatorTests
         Assert.Equal(ValidationOutcome.Failed, scan.Outcome);
         Assert.Equal(ErrorIds.UnsafeModelContent, scan.ErrorId);
         Assert.Contains(global, scan.Message);
-        var e = Assert.Throws<SecurityException>(() => ModelValidator.ThrowIfFailed(result));
+        var e = Assert.Throws<ModelSecurityException>(() => ModelValidator.ThrowIfFailed(result));
         Assert.Equal(ErrorIds.UnsafeModelContent, e.ErrorId);
         Assert.Equal("SecurityError", e.ErrorInfo.Type);
     }
@@ -149,7 +151,7 @@ public class ModelValidatorTests
         Assert.Equal(ValidationOutcome.Failed, scan.Outcome);
         Assert.Equal(ErrorIds.UnsafeModelContent, scan.ErrorId);
         Assert.Contains("TorchScript code", scan.Message);
-        Assert.Equal(ErrorIds.UnsafeModelContent, Assert.Throws<SecurityException>(() => ModelValidator.ThrowIfFailed(result)).ErrorId);
+        Assert.Equal(ErrorIds.UnsafeModelContent, Assert.Throws<ModelSecurityException>(() => ModelValidator.ThrowIfFailed(result)).ErrorId);
 
         lib.Service.Models.Upsert(new ModelInfo { Id = "scripted", Name = "scripted", Provider = "transformers", Status = ModelStatus.Local, LocalPath = path, Source = "imported" });
         var tester = new LibraryModelTester(lib.Service);
@@ -201,7 +203,7 @@ public class ModelValidatorTests
         Assert.Equal(ErrorIds.UnsafeModelContent, check.ErrorId);
         Assert.Contains(target, check.Message);
         Assert.All(result.Checks.Skip(1), c => Assert.Equal(ValidationOutcome.Skipped, c.Outcome));
-        Assert.Equal(ErrorIds.UnsafeModelContent, Assert.Throws<SecurityException>(() => ModelValidator.ThrowIfFailed(result)).ErrorId);
+        Assert.Equal(ErrorIds.UnsafeModelContent, Assert.Throws<ModelSecurityException>(() => ModelValidator.ThrowIfFailed(result)).ErrorId);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ModelLibrary.Library;
 using ModelLibrary.Validation;
 
 namespace ModelLibrary.Tests.Validation;
@@ -34,14 +35,14 @@ public class QuarantineTests
     {
         using var lib = new TestLibrary();
         var outside = lib.CopyFixture(Stories.Fixture, Path.Combine(lib.Outside, "stories260K.gguf"));
-        var e = Assert.Throws<SecurityException>(() => ModelValidator.Quarantine(outside, new[] { outside }, "m", lib.Configuration));
+        var e = Assert.Throws<ModelSecurityException>(() => ModelValidator.Quarantine(outside, new[] { outside }, "m", lib.Configuration));
         Assert.Equal(ErrorIds.UnsafeModelContent, e.ErrorId);
         Assert.True(File.Exists(outside));
 
         Directory.CreateDirectory(Path.Combine(lib.Root, "llama-cpp"));
         var link = Path.Combine(lib.Root, "llama-cpp", "link.gguf");
         File.CreateSymbolicLink(link, outside);
-        Assert.Throws<SecurityException>(() => ModelValidator.Quarantine(link, new[] { link }, "m", lib.Configuration));
+        Assert.Throws<ModelSecurityException>(() => ModelValidator.Quarantine(link, new[] { link }, "m", lib.Configuration));
         Assert.True(File.Exists(link));
     }
 

@@ -133,7 +133,7 @@ public sealed partial class HubClient
                 {
                     throw HubErrors.FromResponse(response, target, Settings, repoId)
                         ?? (response.StatusCode == HttpStatusCode.NotFound && repoId is not null
-                            ? new ModelLibraryException(ErrorIds.ModelNotFound, ErrorKind.NotFound, $"The repository '{repoId}' was not found on {Settings.Endpoint.Host}.",
+                            ? new ModelLibraryException(ErrorIds.ModelNotFound, $"The repository '{repoId}' was not found on {Settings.Endpoint.Host}.",
                                 new Dictionary<string, object?> { ["reference"] = target, ["repository"] = repoId }, new[] { "Check the owner and repository name; Find-LibraryModel searches the Hub." }, target)
                             : new NetworkException($"The Hub answered HTTP {(int)response.StatusCode} ({response.ReasonPhrase}) for {url}.", (int)response.StatusCode, target,
                                 details: new Dictionary<string, object?> { ["url"] = url.ToString(), ["http_status"] = (int)response.StatusCode }));

@@ -27,16 +27,14 @@ public static class HubErrors
         switch (code)
         {
             case "GatedRepo":
-                return ModelLibraryException.AuthenticationRequired(target,
+                return Errors.AuthenticationRequired(target,
                     $"The repository '{repoId}' is gated: its licence must be accepted at {page} by the account of the token, and HF_TOKEN must be set to that token" +
-                    (sentToken ? " (a token was sent, but its account has no access yet)." : " (no token was sent)."),
-                    new[] { $"Open {page}, sign in and accept the licence.", "Create a read token at https://huggingface.co/settings/tokens and set $env:HF_TOKEN to it,", "or register the Hub with Register-ModelSource -Type HuggingFace -Credential." },
-                    details);
+                    (sentToken ? " (a token was sent, but its account has no access yet)." : " (no token was sent)."), status,
+                    new[] { $"Open {page}, sign in and accept the licence.", "Create a read token at https://huggingface.co/settings/tokens and set $env:HF_TOKEN to it,", "or register the Hub with Register-ModelSource -Type HuggingFace -Credential." });
             case "RepoNotFound" when status is 401 or 403:
-                return ModelLibraryException.AuthenticationRequired(target,
-                    $"The repository '{repoId}' does not exist or is private" + (sentToken ? ": the token sent has no access to it." : ", and no token was sent (set HF_TOKEN for a private repository)."),
-                    new[] { "Check the owner and repository name.", "For a private repository, set $env:HF_TOKEN to a token with access (or Register-ModelSource -Type HuggingFace -Credential)." },
-                    details);
+                return Errors.AuthenticationRequired(target,
+                    $"The repository '{repoId}' does not exist or is private" + (sentToken ? ": the token sent has no access to it." : ", and no token was sent (set HF_TOKEN for a private repository)."), status,
+                    new[] { "Check the owner and repository name.", "For a private repository, set $env:HF_TOKEN to a token with access (or Register-ModelSource -Type HuggingFace -Credential)." });
             case "RepoNotFound":
                 return Missing(target, $"The repository '{repoId}' was not found on the Hub.", details);
             case "RevisionNotFound":
@@ -47,16 +45,16 @@ public static class HubErrors
 
         if (status is 401 or 403)
         {
-            return ModelLibraryException.AuthenticationRequired(target,
-                $"The Hub refused access to '{repoId}' (HTTP {status})" + (sentToken ? "; the token sent is not valid for it." : "; no token was sent."),
-                new[] { "Set $env:HF_TOKEN to a valid token (or Register-ModelSource -Type HuggingFace -Credential)." }, details);
+            return Errors.AuthenticationRequired(target,
+                $"The Hub refused access to '{repoId}' (HTTP {status})" + (sentToken ? "; the token sent is not valid for it." : "; no token was sent."), status,
+                new[] { "Set $env:HF_TOKEN to a valid token (or Register-ModelSource -Type HuggingFace -Credential)." });
         }
 
         return null;
     }
 
     static ModelLibraryException Missing(string target, string message, IReadOnlyDictionary<string, object?> details) => new(
-        ErrorIds.ModelNotFound, ErrorKind.NotFound, message, details,
+        ErrorIds.ModelNotFound, message, details,
         new[] { "Check the reference: hf.co/<owner>/<repo>[:<quant>] or hf.co/<owner>/<repo>/<file>, with @<revision> for a branch, tag or commit.", "Find-LibraryModel <words> searches the Hub." },
         target);
 

@@ -24,7 +24,7 @@ public sealed record HubSettings(Uri Endpoint, string? Token, bool Offline, stri
         var endpointText = fromEnvironment ?? registered.FirstOrDefault()?.Uri ?? DefaultEndpoint;
         if (!Uri.TryCreate(endpointText.TrimEnd('/') + "/", UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidConfiguration, ErrorKind.InvalidArgument,
+            throw new ModelLibraryException(ErrorIds.InvalidConfiguration,
                 $"The Hub endpoint '{endpointText}' (HF_ENDPOINT or a registered HuggingFace source) is not an http(s) URL.",
                 new Dictionary<string, object?> { ["endpoint"] = endpointText },
                 new[] { "Set HF_ENDPOINT to https://huggingface.co or your mirror's URL, or remove it." }, endpointText);

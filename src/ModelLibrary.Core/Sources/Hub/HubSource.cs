@@ -51,8 +51,8 @@ public sealed class HubSource : IModelSource
         var (info, tree) = await ReadRepositoryAsync(reference, cancellationToken).ConfigureAwait(false);
         if (info.Gated && Settings.Token is null)
         {
-            throw ModelLibraryException.AuthenticationRequired(reference.Text,
-                $"The repository '{info.RepoId}' is gated: accept its licence at {Settings.RepositoryPage(info.RepoId)} and set HF_TOKEN to a token of that account.",
+            throw Errors.AuthenticationRequired(reference.Text,
+                $"The repository '{info.RepoId}' is gated: accept its licence at {Settings.RepositoryPage(info.RepoId)} and set HF_TOKEN to a token of that account.", null,
                 new[] { $"Open {Settings.RepositoryPage(info.RepoId)}, sign in and accept the licence.", "Create a read token at https://huggingface.co/settings/tokens and set $env:HF_TOKEN to it,", "or register the Hub with Register-ModelSource -Type HuggingFace -Credential." });
         }
 
@@ -114,11 +114,11 @@ public sealed class HubSource : IModelSource
     {
         if (reference.FilePath is { } path)
         {
-            var file = tree.FirstOrDefault(e => e.Path == path) ?? throw new ModelLibraryException(ErrorIds.ModelNotFound, ErrorKind.NotFound,
+            var file = tree.FirstOrDefault(e => e.Path == path) ?? throw new ModelLibraryException(ErrorIds.ModelNotFound,
                 $"The repository '{info.RepoId}' has no file '{path}' at revision {reference.Revision ?? "main"} ({info.Sha}).",
                 new Dictionary<string, object?> { ["reference"] = reference.Text, ["file"] = path },
                 new[] { $"Run Get-LibraryModel hf.co/{info.RepoId} to see its models." }, reference.Text);
-            var format = CatalogJson.FormatFromFileName(path);
+            var format = ModelFileNames.FormatOf(path);
             return new HubModelChoice(path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? HubFileSelection.QuantizationOf(file.FileName[..^5]) : null,
                 format ?? "unknown", format is "gguf" ? "llama-cpp" : "transformers", new[] { file }, file, null);
         }
@@ -127,7 +127,7 @@ public sealed class HubSource : IModelSource
         var transformers = HubFileSelection.Transformers(tree);
         if (reference.Quantization is { } quant)
         {
-            return HubFileSelection.PickGguf(ggufs, quant, out _) ?? throw new ModelLibraryException(ErrorIds.ModelNotFound, ErrorKind.NotFound,
+            return HubFileSelection.PickGguf(ggufs, quant, out _) ?? throw new ModelLibraryException(ErrorIds.ModelNotFound,
                 $"The repository '{info.RepoId}' has no GGUF file of quantization '{quant}'" + (ggufs.Count > 0 ? $"; it has {string.Join(", ", ggufs.Select(Label))}." : "; it has no GGUF files."),
                 new Dictionary<string, object?> { ["reference"] = reference.Text, ["quantization"] = quant, ["choices"] = ggufs.Select(Label).ToArray() },
                 ggufs.Count > 0 ? new[] { $"Use one of: {string.Join(", ", ggufs.Select(g => reference.WithQuantization(Label(g)).Id))}." } : new[] { "Look for a -GGUF repository of this model with Find-LibraryModel -Format gguf." },
@@ -147,8 +147,8 @@ public sealed class HubSource : IModelSource
 
         if (ambiguous)
         {
-            throw ModelLibraryException.AmbiguousModelReference(reference.Text, ggufs.Select(g => reference.WithQuantization(Label(g)).Id).ToList(),
-                $"the repository has no {HubFileSelection.DefaultQuantization} and {ggufs.Count} quantizations");
+            throw Errors.AmbiguousModelReference(reference.Text, ggufs.Select(g => reference.WithQuantization(Label(g)).Id).ToList(),
+                $"{ggufs.Count} quantizations and no {HubFileSelection.DefaultQuantization}; choose one");
         }
 
         return transformers ?? throw NoModel(reference, tree);
@@ -221,7 +221,7 @@ public sealed class HubSource : IModelSource
     static string Stem(HubModelChoice g) => g.Entry!.FileName[..^".gguf".Length];
 
     static ModelLibraryException NoModel(ModelReference reference, IReadOnlyList<HubTreeEntry> tree) => new(
-        ErrorIds.ModelNotFound, ErrorKind.NotFound,
+        ErrorIds.ModelNotFound,
         $"The repository '{reference.RepoId}' holds no model this library can download: no GGUF file and no safetensors or pytorch weights at its top ({tree.Count} files).",
         new Dictionary<string, object?> { ["reference"] = reference.Text },
         new[] { "Name one file with hf.co/<owner>/<repo>/<file>.", "Find-LibraryModel -Format gguf finds GGUF repositories." }, reference.Text);

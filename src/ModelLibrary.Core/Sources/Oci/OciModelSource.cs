@@ -57,7 +57,9 @@ public sealed class OciRegistries : IModelSource
             : new Uri((OciReference.IsLoopbackHost(OciReference.HostOf(registry)) ? "http://" : "https://") + registry + "/");
         if (baseUri.Scheme == Uri.UriSchemeHttp && !OciReference.IsLoopbackHost(baseUri.Host) && source?.AllowInsecureHttp != true)
         {
-            throw new SecurityException(ErrorIds.InsecureSource, $"The registry '{registry}' is registered with plain http to a host that is not loopback.", registry);
+            throw Errors.InsecureSource($"The registry '{registry}' is registered with plain http to a host that is not loopback.", registry,
+                new Dictionary<string, object?> { ["registry"] = registry, ["uri"] = baseUri.ToString() },
+                new[] { "Register the registry with an https:// URI, or with -AllowInsecureHttp if you trust the network path." });
         }
 
         var key = $"{baseUri}|{login.Credential?.Username}|{login.Credential?.Password}";
@@ -106,7 +108,7 @@ public sealed class OciRegistries : IModelSource
 
         var config = await client.GetSmallBlobAsync(reference, layout.Config, cancellationToken).ConfigureAwait(false);
         var primary = layout.Primary;
-        var format = CatalogJson.FormatFromFileName(primary.RelativePath) ?? (layout.Format == OciModelFormat.Ollama ? "gguf" : null);
+        var format = ModelFileNames.FormatOf(primary.RelativePath) ?? (layout.Format == OciModelFormat.Ollama ? "gguf" : null);
         var model = new ModelInfo
         {
             Id = reference.ToString(),

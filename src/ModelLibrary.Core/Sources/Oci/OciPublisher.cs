@@ -163,7 +163,7 @@ public sealed class OciPublisher
 
     static string LayerType(ModelInfo model, OciModelFormat format, string relative)
     {
-        var fileFormat = Catalog.CatalogJson.FormatFromFileName(relative);
+        var fileFormat = ModelFileNames.FormatOf(relative);
         return format switch
         {
             OciModelFormat.ModelPack => OciMediaTypes.ModelPackWeightRaw,
@@ -209,7 +209,7 @@ public sealed class OciPublisher
     /// </summary>
     static byte[] BuildConfig(ModelInfo model, OciModelFormat format, ModelFileMetadata? file, IReadOnlyList<string> diffIds, string created)
     {
-        var fileFormat = file?.Format ?? model.Format ?? Catalog.CatalogJson.FormatFromFileName(model.LocalPath);
+        var fileFormat = file?.Format ?? model.Format ?? ModelFileNames.FormatOf(model.LocalPath);
         var architecture = file?.Architecture ?? model.Metadata.Architecture;
         var parameters = file?.Parameters ?? model.Metadata.Parameters;
         var quantization = file?.Quantization ?? model.Metadata.Quantization;

@@ -18,10 +18,9 @@ internal static class RegistryErrors
 
         var what = status == 403 ? "refused access (HTTP 403)" : "requires authentication (HTTP 401)";
         var helperNote = login.Credential is null && login.UnsupportedHelper is { } h ? $" (the credential helper '{h}' named in Docker's config.json is not supported)" : "";
-        return ModelLibraryException.AuthenticationRequired(registry,
+        return Errors.AuthenticationRequired(registry,
             $"The registry '{registry}' {what}; the request was sent{had}{helperNote}.{(detail is null ? "" : " " + detail)}",
-            steps,
-            new Dictionary<string, object?> { ["registry"] = registry, ["http_status"] = status, ["credential"] = login.Credential?.Origin, ["credential_helper"] = login.UnsupportedHelper });
+            status, steps);
     }
 
     public static ModelLibraryException NotFound(OciReference reference, string what) => new(

@@ -1,4 +1,4 @@
-namespace ModelLibrary.Validation;
+namespace ModelLibrary.Files;
 
 /// <summary>
 /// Real containment of paths: symbolic links are resolved on both sides and paths are compared by segments,
@@ -24,12 +24,12 @@ public static class PathContainment
     /// <summary>True when the path is inside any of the roots.</summary>
     public static bool IsInsideAny(string path, IEnumerable<string> roots) => roots.Any(r => IsInside(path, r));
 
-    /// <summary>Throws <see cref="SecurityException"/> (UnsafeModelContent) unless the path is inside one of the roots.</summary>
+    /// <summary>Throws <see cref="ModelSecurityException"/> (UnsafeModelContent) unless the path is inside one of the roots.</summary>
     public static string EnsureInside(string path, IReadOnlyList<string> roots)
     {
         if (!IsInsideAny(path, roots))
         {
-            throw SecurityException.PathOutsideRoot(path, roots);
+            throw Errors.PathOutsideRoot(path, roots);
         }
 
         return Path.GetFullPath(path);

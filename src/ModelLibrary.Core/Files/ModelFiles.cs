@@ -1,22 +1,10 @@
 using ModelLibrary.Formats;
 
-namespace ModelLibrary.Validation;
+namespace ModelLibrary.Files;
 
 /// <summary>Which files make up a model on disk, given its file or its folder.</summary>
 public static class ModelFiles
 {
-    /// <summary>Extensions of files that hold model weights (the disk scanner uses the same list, plus pickles).</summary>
-    static readonly string[] WeightExtensions = { ".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle" };
-
-    /// <summary>Extensions of pickle-based files, which are scanned before they are trusted.</summary>
-    static readonly string[] PickleExtensions = { ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle" };
-
-    public static bool HasPickleExtension(string path) => PickleExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
-
-    public static bool IsWeightFile(string path) =>
-        WeightExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase)
-        || path.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>
     /// The file that stands for the model: the path itself for a file; for a folder, its shard index, or else its one
     /// model file (a GGUF split set counts as one, named by its first part).
@@ -34,7 +22,7 @@ public static class ModelFiles
                 return first;
             }
 
-            if (full.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && SafetensorsReader.FindIndexFor(full) is { } index)
+            if (ModelFileNames.FormatOf(full) == ModelFileNames.Safetensors && SafetensorsReader.FindIndexFor(full) is { } index)
             {
                 return Path.GetFullPath(index);
             }
@@ -47,20 +35,20 @@ public static class ModelFiles
             return full;
         }
 
-        var indexes = Directory.GetFiles(full, "*.safetensors.index.json").Order(StringComparer.Ordinal).ToArray();
+        var indexes = Directory.GetFiles(full, "*" + ModelFileNames.ShardIndexSuffix).Order(StringComparer.Ordinal).ToArray();
         if (indexes.Length == 1)
         {
             return indexes[0];
         }
 
-        var weights = Directory.GetFiles(full).Where(IsWeightFile).Order(StringComparer.Ordinal).ToArray();
+        var weights = Directory.GetFiles(full).Where(ModelFileNames.IsWeightFile).Order(StringComparer.Ordinal).ToArray();
         var models = weights.GroupBy(f => GgufSplitSet.TryParseName(f, out var prefix, out _, out _) ? prefix : f, StringComparer.Ordinal)
             .Select(g => g.First()).ToArray();
         return models.Length switch
         {
             1 => models[0],
-            0 => throw ValidationException.InvalidFile(full, "the folder holds no model file (.gguf, .safetensors, .bin, .pt, .pth, .ckpt)"),
-            _ => throw ValidationException.InvalidFile(full,
+            0 => throw Errors.InvalidModelFile(full, $"the folder holds no model file ({string.Join(", ", ModelFileNames.WeightExtensions)})"),
+            _ => throw Errors.InvalidModelFile(full,
                 $"the folder holds several models ({string.Join(", ", models.Select(Path.GetFileName))}); name one file"),
         };
     }

@@ -1,6 +1,7 @@
-using ModelLibrary.Library;
+using ModelLibrary.Files;
+using ModelLibrary.Validation;
 
-namespace ModelLibrary.Validation;
+namespace ModelLibrary.Library;
 
 /// <summary>
 /// Validates the library's models (Test-LibraryModel): runs <see cref="ModelValidator"/> on a model's file against
@@ -93,12 +94,12 @@ public sealed class LibraryModelTester
     {
         if (model.LocalPath is null)
         {
-            throw ValidationErrors.ModelNotLocal(model);
+            throw Errors.ModelNotLocal(model);
         }
 
         if (!File.Exists(model.LocalPath) && !Directory.Exists(model.LocalPath) && new FileInfo(model.LocalPath).LinkTarget is null)
         {
-            throw ValidationErrors.ModelNotLocal(model, $"The file of the model '{model.Id}' is missing: '{model.LocalPath}'.");
+            throw Errors.ModelNotLocal(model, $"The file of the model '{model.Id}' is missing: '{model.LocalPath}'.");
         }
 
         return model.LocalPath;
