@@ -110,12 +110,12 @@ $m = Get-LibraryModel orphan
 
 Describe 'Ctrl+C during a foreground download' -Tag State {
     It 'says the download is paused and how to resume it' -Skip:(-not ($IsLinux -or $IsMacOS)) {
-        $lib = Use-Catalog @(Slow 'interrupted' -Size '64m')
+        $lib = Use-Catalog @(Slow 'interrupted' -Size '256m')
         $victim = Start-Victim $lib 'Start-ModelDownload interrupted'
         Wait-Bytes 'interrupted' 256KB | Out-Null
         # SIGINT is what the terminal sends on Ctrl+C; pwsh turns it into StopProcessing of the running cmdlet.
         & kill -INT $victim.Process.Id
-        $victim.Process.WaitForExit(30000) | Should -BeTrue
+        $victim.Process.WaitForExit(90000) | Should -BeTrue
         $said = $victim.Out.Result + $victim.Err.Result
         $task = Get-ModelDownload -ModelId interrupted
         $task.Status | Should -Be 'Paused'

@@ -38,13 +38,6 @@ public static class ErrorIds
     /// <summary>A model id outside the safe alphabet (letters, digits, '.', '_', '-').</summary>
     public const string InvalidModelId = nameof(InvalidModelId);
 
-    // Automation.
-    /// <summary>A cmdlet would ask for confirmation in a run that has no console to answer (a CI step, redirected input).</summary>
-    public const string ConfirmationRequired = nameof(ConfirmationRequired);
-    /// <summary>A desired state (DSC) that the library cannot bring about, e.g. a checksum or provider the source does not offer.</summary>
-    public const string DesiredStateUnreachable = nameof(DesiredStateUnreachable);
-    /// <summary>The DSC v3 resource got an instance that is not a JSON object with a string id.</summary>
-    public const string InvalidDscInstance = nameof(InvalidDscInstance);
     /// <summary>Measure-LibraryModel: the companion module ModelLibrary.Inference (embedded llama.cpp) is not installed or does not load.</summary>
     public const string InferenceEngineNotFound = nameof(InferenceEngineNotFound);
 

@@ -156,7 +156,7 @@ public abstract class ModelLibraryCmdlet : PSCmdlet
         {
             var record = new ErrorRecord(
                 new PSInvalidOperationException($"{MyInvocation.MyCommand.Name} would ask to confirm '{action}' on '{target}', but this run has no console to answer it."),
-                ErrorIds.ConfirmationRequired, ErrorCategory.InvalidOperation, target);
+                HostErrorIds.ConfirmationRequired, ErrorCategory.InvalidOperation, target);
             record.ErrorDetails = new ErrorDetails(record.Exception.Message)
             {
                 RecommendedAction = "Add -Confirm:$false (or -Force where the cmdlet has it) to run it unattended, or -WhatIf to see what it would do.",
