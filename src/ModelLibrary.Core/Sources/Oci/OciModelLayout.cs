@@ -203,39 +203,39 @@ public static class OciModelLayout
             switch (format)
             {
                 case OciModelFormat.ModelPack:
+                {
+                    var c = Object(root, "config");
+                    var d = Object(root, "descriptor");
+                    model.Format = Text(c, "format")?.ToLowerInvariant() ?? model.Format;
+                    metadata.Architecture = Text(c, "architecture") ?? Text(d, "family");
+                    metadata.Parameters = Text(c, "paramSize");
+                    metadata.Quantization = Text(c, "quantization") ?? Text(c, "precision");
+                    metadata.License = d is { } dd && dd.TryGetProperty("licenses", out var l) && l.ValueKind == JsonValueKind.Array
+                        ? string.Join(", ", l.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()))
+                        : null;
+                    model.Description = Text(d, "description") ?? model.Description;
+                    if (Text(d, "name") is { } name)
                     {
-                        var c = Object(root, "config");
-                        var d = Object(root, "descriptor");
-                        model.Format = Text(c, "format")?.ToLowerInvariant() ?? model.Format;
-                        metadata.Architecture = Text(c, "architecture") ?? Text(d, "family");
-                        metadata.Parameters = Text(c, "paramSize");
-                        metadata.Quantization = Text(c, "quantization") ?? Text(c, "precision");
-                        metadata.License = d is { } dd && dd.TryGetProperty("licenses", out var l) && l.ValueKind == JsonValueKind.Array
-                            ? string.Join(", ", l.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()))
-                            : null;
-                        model.Description = Text(d, "description") ?? model.Description;
-                        if (Text(d, "name") is { } name)
-                        {
-                            model.Name = name;
-                        }
-
-                        break;
+                        model.Name = name;
                     }
+
+                    break;
+                }
 
                 case OciModelFormat.Docker:
+                {
+                    var c = Object(root, "config");
+                    model.Format = Text(c, "format")?.ToLowerInvariant() ?? model.Format;
+                    metadata.Architecture = Text(c, "architecture");
+                    metadata.Parameters = Text(c, "parameters");
+                    metadata.Quantization = Text(c, "quantization");
+                    if (c is { } cc && cc.TryGetProperty("context_size", out var context) && context.TryGetInt64(out var length))
                     {
-                        var c = Object(root, "config");
-                        model.Format = Text(c, "format")?.ToLowerInvariant() ?? model.Format;
-                        metadata.Architecture = Text(c, "architecture");
-                        metadata.Parameters = Text(c, "parameters");
-                        metadata.Quantization = Text(c, "quantization");
-                        if (c is { } cc && cc.TryGetProperty("context_size", out var context) && context.TryGetInt64(out var length))
-                        {
-                            metadata.ContextLength = length;
-                        }
-
-                        break;
+                        metadata.ContextLength = length;
                     }
+
+                    break;
+                }
 
                 case OciModelFormat.Ollama:
                     model.Format = Text(root, "model_format")?.ToLowerInvariant() ?? "gguf";
