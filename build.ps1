@@ -10,7 +10,7 @@
             pwsh), and ends with one line 'N passed, N failed' over both. Exits 1 when any test failed.
     Format  applies .editorconfig's layout to the C# code (dotnet format), so the Test check passes.
     Demo    builds and walks through the module as a user would, against a temporary library.
-    Bench   builds and runs the download benchmark (bench/), writing docs/benchmarks.md.
+    Bench   builds and runs the download benchmark against nginx (bench/), writing docs/benchmarks.md.
     Package builds and writes out/ModelLibrary.<version>.nupkg with PSResourceGet (Publish-PSResource to a local
             repository), holding the module with native SQLite for linux-x64, linux-arm64 (and their musl builds),
             osx-x64, osx-arm64, win-x64 and win-arm64, and no debug symbols; and zips the companion module
@@ -75,9 +75,10 @@ function Build-Inference {
     # libraries in runtimes/<rid>/native/<avx level>/, where ModelLibrary.Inference's resolver looks for them.
     if (Test-Path $inferenceOut) { Remove-Item $inferenceOut -Recurse -Force }
     Invoke-Native dotnet @('publish', (Join-Path $root 'src/ModelLibrary.Inference/ModelLibrary.Inference.csproj'),
-        '-c', $Configuration, '-o', $inferenceOut, '--nologo', '-v', 'quiet')
+        '-c', $Configuration, '-o', $inferenceOut, '--nologo', '-v', 'quiet', "-p:Version=$(Get-ModuleVersion)")
     Copy-Item (Join-Path $root 'module/ModelLibrary.Inference/*') $inferenceOut -Recurse -Force
-    # Core is ModelLibrary's: the engine must bind to the copy the module loaded.
+    # Core is ModelLibrary's: the engine must bind to the copy the module loaded, so it is built against the same
+    # version (a reference to another version would not bind to the loaded Core).
     Get-ChildItem $inferenceOut -Filter 'ModelLibrary.Core.*' | Remove-Item -Force
 }
 
@@ -171,7 +172,9 @@ function Invoke-Demo {
 function Invoke-Bench {
     Invoke-Build
     Build-TestServer
-    Invoke-Native dotnet @('pwsh', '-NoProfile', '-File', (Join-Path $root 'bench/Invoke-DownloadBenchmark.ps1'), '-ModulePath', (Join-Path $moduleOut 'ModelLibrary.psd1'))
+    # nginx (capped and uncapped) against aria2c and curl; bench/Invoke-DownloadBenchmark.ps1 is the older run
+    # against the project's own Kestrel server.
+    Invoke-Native dotnet @('pwsh', '-NoProfile', '-File', (Join-Path $root 'bench/Invoke-NginxBenchmark.ps1'), '-ModulePath', (Join-Path $moduleOut 'ModelLibrary.psd1'))
 }
 
 # What the package holds of the built module: native SQLite for these runtimes only (pwsh 7.4+ runs on them; musl

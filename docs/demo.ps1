@@ -76,34 +76,5 @@ try {
 finally {
     Get-Job | Remove-Job -Force
     $server | Stop-TestServer
-}
-
-# The Hugging Face Hub, as a loopback Hub (tests/ModelLibrary.TestServer/HubServer.cs: the Hub's API and resolve URLs,
-# redirects to a CDN on 127.0.0.2) serving a repository built from the same real GGUF file under two quantization names.
-$hubRoot = Join-Path $work 'hub'
-$fixtureGguf = Join-Path $PSScriptRoot '../tests/fixtures/gguf/stories260K.gguf'
-New-TestHubRepo -Root $hubRoot -Repo 'demo/Stories-GGUF' -Config @{ pipeline_tag = 'text-generation'; license = 'mit' } -Commits @{
-    main = @{ 'stories-Q4_K_M.gguf' = $fixtureGguf; 'stories-Q8_0.gguf' = $fixtureGguf; 'README.md' = '# Stories' }
-} | Out-Null
-New-TestHubRepo -Root $hubRoot -Repo 'demo/Gated-GGUF' -Config @{ gated = 'manual'; tokens = @('hf_demo') } -Commits @{ main = @{ 'g-Q4_K_M.gguf' = $fixtureGguf } } | Out-Null
-$hub = Start-TestHub -Root $hubRoot
-$savedEndpoint = $env:HF_ENDPOINT
-$savedToken = $env:HF_TOKEN
-try {
-    $env:HF_ENDPOINT = $hub.Url
-    $env:HF_TOKEN = $null
-    Show { Find-LibraryModel stories -Format gguf }
-    Show { Get-LibraryModel hf.co/demo/Stories-GGUF }
-    Show { Start-ModelDownload hf.co/demo/Stories-GGUF | Format-List ModelId, Status, DownloadedSize, Checksum, LocalPath }
-    Show { Get-LibraryModel hf.co/demo/Stories-GGUF:Q4_K_M | Format-List Id, Status, Revision, LocalPath, Source }
-    Show { Start-ModelDownload hf.co/demo/Gated-GGUF -ErrorAction Continue 2>&1 | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" } }
-    Show { $env:HF_TOKEN = 'hf_demo'; Start-ModelDownload hf.co/demo/Gated-GGUF | Format-List ModelId, Status }
-    Show { Start-ModelDownload -Uri "$($hub.Url)/demo/Stories-GGUF/resolve/main/stories-Q8_0.gguf" -Id stories-q8 | Format-List ModelId, Status, Checksum }
-    Show { Get-LibraryModel -Status Local | Remove-LibraryModel -Confirm:$false }
-}
-finally {
-    $env:HF_ENDPOINT = $savedEndpoint
-    $env:HF_TOKEN = $savedToken
-    $hub | Stop-TestServer
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
 }

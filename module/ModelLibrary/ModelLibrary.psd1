@@ -18,6 +18,8 @@
         'Get-LibraryModel'
         'Find-LibraryModel'
         'Remove-LibraryModel'
+        'Export-LibraryModel'
+        'Optimize-ModelLibrary'
         'Get-ModelSource'
         'Register-ModelSource'
         'Unregister-ModelSource'

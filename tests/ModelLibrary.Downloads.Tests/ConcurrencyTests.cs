@@ -9,7 +9,7 @@ public sealed class ConcurrencyTests
     [Fact]
     public async Task No_more_than_MaxConcurrentDownloads_transfer_at_once_and_the_rest_wait_as_Pending()
     {
-        await using var lib = await CreateAsync(connections: 1, maxConcurrent: 2);
+        await using var lib = await CreateAsync(connections: 4, maxConcurrent: 2);
         var manager = lib.NewManager();
         var statuses = new ConcurrentBag<DownloadStatus>();
         manager.TaskChanged += (_, t) => statuses.Add(t.Status);

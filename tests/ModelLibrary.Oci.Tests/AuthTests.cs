@@ -116,7 +116,7 @@ public sealed class AuthTests
         await publisher.ImportAsync("safetensors/model.safetensors", "expiry");
         publisher.RegisterSource("tokens", registries.Token.BaseUri, RegistryFixture.User, RegistryFixture.Password);
         await publisher.PublishAsync("expiry", $"{registry}/team/expiry:v1");
-        var client = publisher.Service.Catalog.Registries.ClientFor(registry);
+        var client = publisher.Service.Registries.ClientFor(registry);
         registries.TokenServer.ExpiresIn = 2;
         try
         {

@@ -101,7 +101,7 @@ public sealed class ForeignArtifactTests
         Assert.Equal(manifestDigest, byIndex.Revision);
         Assert.Equal(RawPush.Digest(weights), TestLibrary.Sha256(byIndex.LocalPath!));
 
-        var byDigest = await fleet.Service.Catalog.Registries.ResolveAsync(OciReference.Parse($"{registry.Registry}/indexed/model@{manifestDigest}"), CancellationToken.None);
+        var byDigest = await fleet.Service.Registries.ResolveAsync(OciReference.Parse($"{registry.Registry}/indexed/model@{manifestDigest}"), CancellationToken.None);
         Assert.Equal($"{registry.Registry}/indexed/model@{manifestDigest}", byDigest.Model.Id);
         Assert.Equal(manifestDigest, byDigest.Model.Revision);
     }

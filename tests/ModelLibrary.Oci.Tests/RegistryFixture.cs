@@ -137,7 +137,7 @@ public sealed class TestLibrary : IAsyncDisposable
     public DownloadManager FastManager() => new(Service.Configuration, Service.DownloadStore, Service.DownloadStore, new DownloadOptions
     {
         Validator = new DownloadValidator(() => Service.Configuration),
-        Authorize = Service.Catalog.Registries.AuthorizationForAsync,
+        Authorize = Service.Registries.AuthorizationForAsync,
         RetryBaseDelay = TimeSpan.FromMilliseconds(200),
         RetryMaxDelay = TimeSpan.FromSeconds(1),
         MaxRetryAttempts = 20,

@@ -308,6 +308,8 @@ $m = Get-LibraryModel stories
         $psi.Environment['MODELS_DIR'] = $lib
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
+        # Two connections (4 MB/s each): slow enough to be killed half way; the default 16 would finish first.
+        $psi.Environment['DOWNLOAD_CONNECTIONS'] = '2'
         $victim = [Diagnostics.Process]::Start($psi)
         $deadline = [DateTime]::UtcNow.AddSeconds(60)
         do {

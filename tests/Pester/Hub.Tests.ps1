@@ -384,6 +384,44 @@ Describe 'One model by id' -Tag Hub {
     }
 }
 
+Describe 'Hub models and the Hugging Face cache' -Tag Hub, Stores {
+    It 'exports a downloaded reference under its real repository and commit, as huggingface_hub''s scan rules accept' {
+        $lib = Use-Hub
+        Start-ModelDownload hf.co/Qwen/Tiny-GGUF:Q4_K_M | Out-Null
+        $cache = Join-Path ([IO.Path]::GetTempPath()) ('ml-hfc-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $r = Export-LibraryModel hf.co/Qwen/Tiny-GGUF:Q4_K_M -To HuggingFaceCache -Path $cache -WarningVariable w
+        $w | Should -BeNullOrEmpty
+        $r.Name | Should -Be 'Qwen/Tiny-GGUF'
+        $r.Revision | Should -Be $Tiny.main
+        $r.Linked | Should -BeTrue
+        $r.Path | Should -Be (Join-Path $cache 'models--Qwen--Tiny-GGUF')
+        if (Get-Command python3 -ErrorAction SilentlyContinue) {
+            # tests/Pester/hf_cache_check.py: huggingface_hub's _scan_cached_repo and try_to_load_from_cache rules.
+            $check = python3 (Join-Path $PSScriptRoot 'hf_cache_check.py') $cache 'Qwen/Tiny-GGUF' 'tiny-Q4_K_M.gguf' | ConvertFrom-Json
+            $check.ok | Should -BeTrue
+            $check.revisions[0].commit | Should -Be $Tiny.main
+            $check.revisions[0].files[0].blob | Should -Be $StoriesSha.Substring(7)
+        }
+    }
+
+    It 'downloads nothing for a bare reference whose chosen quantization the registered cache already holds' {
+        $cache = Join-Path ([IO.Path]::GetTempPath()) ('ml-hfc-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        Use-Hub | Out-Null
+        Start-ModelDownload hf.co/Qwen/Tiny-GGUF:Q4_K_M | Out-Null
+        Export-LibraryModel hf.co/Qwen/Tiny-GGUF:Q4_K_M -To HuggingFaceCache -Path $cache | Out-Null
+        # Another library that only has the cache: the Hub says which file the reference means, the cache has it.
+        Use-Hub | Out-Null
+        Register-ModelSource -Name hfc -Type HuggingFaceCache -Uri $cache | Out-Null
+        Start-ModelDownload hf.co/Qwen/Tiny-GGUF -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+        ($w -join "`n") | Should -Match "'hf.co/Qwen/Tiny-GGUF:Q4_K_M' is already local at '.*models--Qwen--Tiny-GGUF"
+        (Get-TestHubStats $Hub).'resolve:tiny-Q4_K_M.gguf' | Should -BeNullOrEmpty
+        $listed = Get-LibraryModel hf.co/Qwen/Tiny-GGUF | Where-Object Id -eq 'hf.co/Qwen/Tiny-GGUF:Q4_K_M'
+        $listed.Status | Should -Be 'Local'
+        $listed.ExternalStore | Should -Be 'Hugging Face cache'
+        Remove-Item $cache -Recurse -Force
+    }
+}
+
 Describe 'HF_HUB_OFFLINE' -Tag Hub {
     It 'asks nothing of the Hub: downloaded models still answer, others are NetworkFailure' {
         Use-Hub | Out-Null

@@ -12,7 +12,7 @@ public static partial class CatalogJson
 {
     static readonly HashSet<string> KnownFields = new(StringComparer.OrdinalIgnoreCase)
     {
-        "id", "name", "provider", "size", "description", "capabilities", "metadata", "download_url", "checksum", "filename", "format", "status",
+        "id", "name", "provider", "size", "description", "capabilities", "metadata", "download_url", "checksum", "filename", "format", "status", "mirrors",
     };
 
     public static CatalogReadResult Parse(string json, string sourceName)
@@ -74,19 +74,19 @@ public static partial class CatalogJson
         var missing = new[] { ("id", id), ("provider", provider), ("download_url", url) }.Where(f => string.IsNullOrWhiteSpace(f.Item2)).Select(f => f.Item1).ToArray();
         if (missing.Length > 0)
         {
-            warnings.Add($"Source '{sourceName}': entry {index}{(string.IsNullOrWhiteSpace(id) ? "" : $" ('{Echo(id)}')")} has no {string.Join(", ", missing)}; skipped.");
+            warnings.Add($"Source '{sourceName}': entry {index}{(string.IsNullOrWhiteSpace(id) ? "" : $" ('{ModelNames.Echo(id)}')")} has no {string.Join(", ", missing)}; skipped.");
             return null;
         }
 
-        if (!IsValidId(id!))
+        if (!ModelNames.IsValidId(id!))
         {
-            warnings.Add($"Source '{sourceName}': entry {index} has the id '{Echo(id)}', which is not a valid model id ({NameRule}); skipped.");
+            warnings.Add($"Source '{sourceName}': entry {index} has the id '{ModelNames.Echo(id)}', which is not a valid model id ({ModelNames.NameRule}); skipped.");
             return null;
         }
 
-        if (!IsValidProviderName(provider!))
+        if (!ModelNames.IsValidProviderName(provider!))
         {
-            warnings.Add($"Source '{sourceName}': entry {index} ('{id}') names the provider '{Echo(provider)}', which is not a valid provider name ({NameRule}); skipped.");
+            warnings.Add($"Source '{sourceName}': entry {index} ('{id}') names the provider '{ModelNames.Echo(provider)}', which is not a valid provider name ({ModelNames.NameRule}); skipped.");
             return null;
         }
 
@@ -103,6 +103,7 @@ public static partial class CatalogJson
             Checksum = NormalizeChecksum(JsonValues.GetString(entry, "checksum"), sourceName, id!, warnings),
             FileName = JsonValues.GetString(entry, "filename"),
             Format = JsonValues.GetString(entry, "format")?.ToLowerInvariant(),
+            Mirrors = JsonValues.GetStrings(entry, "mirrors") is { Length: > 0 } mirrors ? mirrors : null,
             Source = sourceName,
         };
 
@@ -116,54 +117,6 @@ public static partial class CatalogJson
         return model;
     }
 
-    /// <summary>The rule for ids and provider names, as messages state it.</summary>
-    public const string NameRule = "letters, digits, '.', '_' and '-', starting with a letter or digit; no '..', no path separators, no control characters";
-
-    /// <summary>
-    /// Model ids become folder names, so they are held to a safe alphabet: no control character (a newline made a
-    /// folder with a newline in its name), no separator, no <c>..</c>.
-    /// </summary>
-    public static bool IsValidId(string id) => id.Length <= 200 && SafeId().IsMatch(id) && !id.Contains("..", StringComparison.Ordinal);
-
-    /// <summary>Provider names name folders too (<c>&lt;root&gt;/&lt;provider&gt;</c>): the same rule, at most 64 characters.</summary>
-    public static bool IsValidProviderName(string name) => name.Length <= 64 && SafeId().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);
-
-    /// <summary>
-    /// A name from a source, fit to print in a message: control and invisible formatting characters (a right-to-left
-    /// override would reorder the rest of the line) shown as <c>\u{XXXX}</c>, and at most <paramref name="max"/>
-    /// characters with the full length said.
-    /// </summary>
-    public static string Echo(string? text, int max = 60)
-    {
-        if (text is null)
-        {
-            return "";
-        }
-
-        var builder = new System.Text.StringBuilder();
-        var shown = 0;
-        foreach (var c in text)
-        {
-            if (shown == max)
-            {
-                builder.Append($"… ({text.Length} characters)");
-                break;
-            }
-
-            if (char.IsControl(c) || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator)
-            {
-                builder.Append($"\\u{{{(int)c:X4}}}");
-            }
-            else
-            {
-                builder.Append(c);
-            }
-
-            shown++;
-        }
-
-        return builder.ToString();
-    }
 
     /// <summary>Accepts <c>sha256:&lt;hex&gt;</c> or bare hex; anything else is reported and treated as unknown.</summary>
     public static string? NormalizeChecksum(string? value, string sourceName, string id, List<string>? warnings)
@@ -176,8 +129,4 @@ public static partial class CatalogJson
 
         return checksum;
     }
-
-    // \z, not $: '$' also matches before a final newline.
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\z")]
-    private static partial Regex SafeId();
 }

@@ -13,23 +13,34 @@ public sealed class ModelCatalog
     public const string HttpType = "Http";
     public const string HuggingFaceType = "HuggingFace";
     public const string OciType = "Oci";
+    public const string OllamaStoreType = "OllamaStore";
+    public const string HuggingFaceCacheType = "HuggingFaceCache";
+    public const string LMStudioType = "LMStudio";
+    public const string DirectoryType = "Directory";
+
+    /// <summary>Source types that are another tool's store (or a folder) read in place; their -Uri is a folder.</summary>
+    public static readonly string[] StoreTypes = { OllamaStoreType, HuggingFaceCacheType, LMStudioType, DirectoryType };
+
+    public static bool IsStoreType(string? type) => type is not null && StoreTypes.Contains(type, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Source types whose -Uri is a service (a hub, a registry) rather than a catalog.</summary>
     static readonly string[] ServiceTypes = { HuggingFaceType, OciType };
 
     readonly SourceStore store;
     readonly HttpClient http;
+    readonly SourceTypes? others;
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, SourceReadState> reads = new(StringComparer.OrdinalIgnoreCase);
 
-    public ModelCatalog(SourceStore store, HttpClient http)
+    /// <param name="others">
+    /// The source types that live above the catalog (other tools' stores), given by the library that composes them, so
+    /// the catalog never reaches up into <c>Sources</c>.
+    /// </param>
+    public ModelCatalog(SourceStore store, HttpClient http, SourceTypes? others = null)
     {
         this.store = store;
         this.http = http;
-        Registries = new Sources.Oci.OciRegistries(this);
+        this.others = others;
     }
-
-    /// <summary>OCI registries, registered or named by reference; one per catalog, so registry tokens are reused.</summary>
-    public Sources.Oci.OciRegistries Registries { get; }
 
     public static ModelSourceInfo BuiltIn { get; } = new()
     {
@@ -58,9 +69,9 @@ public sealed class ModelCatalog
     /// Checks and stores a new source. The catalog is not fetched here: a source that is down today may be up
     /// tomorrow, and registering should not depend on the network.
     /// </summary>
-    public ModelSourceInfo Register(string name, string uri, string? type, bool allowInsecureHttp, bool force, SourceCredential? credential = null)
+    public ModelSourceInfo Register(string name, string? uri, string? type, bool allowInsecureHttp, bool force, SourceCredential? credential = null)
     {
-        if (string.IsNullOrWhiteSpace(name) || !CatalogJson.IsValidId(name))
+        if (string.IsNullOrWhiteSpace(name) || !ModelNames.IsValidId(name))
         {
             throw Errors.InvalidModelSource(name, $"the name '{name}' is not valid (letters, digits, '.', '_', '-')");
         }
@@ -76,7 +87,7 @@ public sealed class ModelCatalog
             throw Errors.InvalidModelSource(name, $"-Credential applies to sources of type {string.Join(" or ", ServiceTypes)}, not {resolvedType}");
         }
 
-        if (resolvedType != FileType)
+        if (resolvedType != FileType && !IsStoreType(resolvedType))
         {
             // The rule every request of this source is held to, on every redirect hop (see Net.RedirectHandler).
             Net.HttpPolicy.ForSource(name, allowInsecureHttp).Ensure(new Uri(normalizedUri));
@@ -282,8 +293,7 @@ public sealed class ModelCatalog
     {
         { IsBuiltIn: true } => new BuiltInCatalogSource(),
         { Type: FileType or HttpType } => new RegisteredCatalogSource(info, http),
-        { Type: OciType } => new Sources.Oci.OciCatalogSource(info, Registries),
-        _ => new EmptySource(info.Name),
+        _ => others?.Open(info) ?? new EmptySource(info.Name),
     };
 
     /// <summary>A source that lists nothing by itself (a hub, a registry): references reach it through <see cref="Sources.ModelResolver"/>.</summary>
@@ -298,8 +308,13 @@ public sealed class ModelCatalog
     internal static string FilePath(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.IsFile ? parsed.LocalPath : uri;
 
-    static (string Uri, string Type) Classify(string name, string uri, string? type)
+    (string Uri, string Type) Classify(string name, string? uri, string? type)
     {
+        if (IsStoreType(type))
+        {
+            return ClassifyStore(name, uri, StoreTypes.First(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)));
+        }
+
         if (string.IsNullOrWhiteSpace(uri))
         {
             throw Errors.InvalidModelSource(name, "no URI was given");
@@ -352,6 +367,37 @@ public sealed class ModelCatalog
         }
 
         return (path, FileType);
+    }
+
+    /// <summary>A store's folder: -Uri (a path or file:// URI), else the tool's own default folder; it must exist.</summary>
+    (string Uri, string Type) ClassifyStore(string name, string? uri, string type)
+    {
+        string folder;
+        if (string.IsNullOrWhiteSpace(uri))
+        {
+            folder = type switch
+            {
+                _ when others?.DefaultFolder(type) is { } own => own,
+                _ => throw Errors.InvalidModelSource(name, "a Directory source needs -Uri, the folder to read"),
+            };
+        }
+        else if (Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && !parsed.IsFile)
+        {
+            throw Errors.InvalidModelSource(name, $"a {type} source's -Uri is a folder on this machine, not '{uri}'");
+        }
+        else
+        {
+            folder = FilePath(uri);
+        }
+
+        folder = Path.GetFullPath(folder);
+        if (!Directory.Exists(folder))
+        {
+            throw Errors.InvalidModelSource(name, $"the {type} folder '{folder}' does not exist"
+                + (string.IsNullOrWhiteSpace(uri) ? $" (it is where the tool keeps models by default; give the folder with -Uri)" : ""));
+        }
+
+        return (folder, type);
     }
 
 }

@@ -41,6 +41,8 @@ public static class SettingRanges
     public const int DownloadConnectionsMaximum = 16;
     public const int DownloadStallTimeoutMinimum = 1;
     public const int DownloadStallTimeoutMaximum = 86400;
+    public const int DownloadMaxBytesPerSecondMinimum = 0;
+    public const int DownloadMaxBytesPerSecondMaximum = int.MaxValue;
 
     public static readonly IntSetting MaxConcurrentDownloads = new(nameof(MaxConcurrentDownloads), LibraryConfiguration.MaxConcurrentVariable,
         3, MaxConcurrentDownloadsMinimum, MaxConcurrentDownloadsMaximum);
@@ -49,13 +51,17 @@ public static class SettingRanges
     public static readonly IntSetting DownloadTimeout = new(nameof(DownloadTimeout), LibraryConfiguration.TimeoutVariable,
         3600, DownloadTimeoutMinimum, DownloadTimeoutMaximum);
 
-    /// <summary>Parallel ranged connections for one large file.</summary>
+    /// <summary>Most connections to one host, shared by every download of the process.</summary>
     public static readonly IntSetting DownloadConnections = new(nameof(DownloadConnections), LibraryConfiguration.ConnectionsVariable,
-        4, DownloadConnectionsMinimum, DownloadConnectionsMaximum);
+        16, DownloadConnectionsMinimum, DownloadConnectionsMaximum);
 
     /// <summary>Seconds without a byte before a segment is restarted.</summary>
     public static readonly IntSetting DownloadStallTimeout = new(nameof(DownloadStallTimeout), LibraryConfiguration.StallTimeoutVariable,
         30, DownloadStallTimeoutMinimum, DownloadStallTimeoutMaximum);
 
-    public static IReadOnlyList<IntSetting> All { get; } = new[] { MaxConcurrentDownloads, DownloadTimeout, DownloadConnections, DownloadStallTimeout };
+    /// <summary>Bytes per second one download may take over all its connections; 0: no limit.</summary>
+    public static readonly IntSetting DownloadMaxBytesPerSecond = new(nameof(DownloadMaxBytesPerSecond), LibraryConfiguration.MaxBytesPerSecondVariable,
+        0, DownloadMaxBytesPerSecondMinimum, DownloadMaxBytesPerSecondMaximum);
+
+    public static IReadOnlyList<IntSetting> All { get; } = new[] { MaxConcurrentDownloads, DownloadTimeout, DownloadConnections, DownloadStallTimeout, DownloadMaxBytesPerSecond };
 }

@@ -46,6 +46,7 @@ public sealed record LibraryConfiguration
     // Beyond the contract: the engine's tuning knobs.
     public const string ConnectionsVariable = "DOWNLOAD_CONNECTIONS";
     public const string StallTimeoutVariable = "DOWNLOAD_STALL_TIMEOUT";
+    public const string MaxBytesPerSecondVariable = "DOWNLOAD_MAX_BYTES_PER_SECOND";
 
     public string ModelsDirectory { get; init; } = "";
     public string LlamaCppModelsDirectory { get; init; } = "";
@@ -55,8 +56,13 @@ public sealed record LibraryConfiguration
     public int DownloadTimeout { get; init; } = SettingRanges.DownloadTimeout.Default;
     public bool EnableModelValidation { get; init; } = true;
     public bool EnableSecurityScanning { get; init; } = true;
-    /// <summary>Parallel ranged connections for one large file.</summary>
+    /// <summary>
+    /// Most connections to one host, shared by every download of this process: a download starts on one and adds
+    /// connections while they raise its rate, up to what is free of this budget.
+    /// </summary>
     public int DownloadConnections { get; init; } = SettingRanges.DownloadConnections.Default;
+    /// <summary>Bytes per second one download may take (over all its connections); 0: no limit.</summary>
+    public int DownloadMaxBytesPerSecond { get; init; } = SettingRanges.DownloadMaxBytesPerSecond.Default;
     /// <summary>Seconds without a byte before a segment is restarted.</summary>
     public int DownloadStallTimeout { get; init; } = SettingRanges.DownloadStallTimeout.Default;
 
@@ -114,6 +120,7 @@ public sealed record LibraryConfiguration
             EnableSecurityScanning = ParseBool(ScanningVariable, Get(ScanningVariable), true),
             DownloadConnections = SettingRanges.DownloadConnections.Parse(Get(ConnectionsVariable)),
             DownloadStallTimeout = SettingRanges.DownloadStallTimeout.Parse(Get(StallTimeoutVariable)),
+            DownloadMaxBytesPerSecond = SettingRanges.DownloadMaxBytesPerSecond.Parse(Get(MaxBytesPerSecondVariable)),
             Sources = sources,
         };
     }
@@ -125,7 +132,7 @@ public sealed record LibraryConfiguration
     public LibraryConfiguration With(string? modelsDirectory = null, string? llamaCppModelsDirectory = null,
         string? transformersModelsDirectory = null, int? maxConcurrentDownloads = null, int? downloadTimeout = null,
         bool? enableModelValidation = null, bool? enableSecurityScanning = null, int? downloadConnections = null,
-        int? downloadStallTimeout = null)
+        int? downloadStallTimeout = null, int? downloadMaxBytesPerSecond = null)
     {
         var sources = new Dictionary<string, SettingSource>(Sources);
         var next = this;
@@ -189,6 +196,12 @@ public sealed record LibraryConfiguration
             sources[StallTimeoutVariable] = SettingSource.Session;
         }
 
+        if (downloadMaxBytesPerSecond is { } limit)
+        {
+            next = next with { DownloadMaxBytesPerSecond = SettingRanges.DownloadMaxBytesPerSecond.Check(limit) };
+            sources[MaxBytesPerSecondVariable] = SettingSource.Session;
+        }
+
         return next with { Sources = sources };
     }
 
@@ -205,7 +218,8 @@ public sealed record LibraryConfiguration
         yield return S(nameof(DownloadTimeout), TimeoutVariable, DownloadTimeout, "Seconds a download may take in all.");
         yield return S(nameof(EnableModelValidation), ValidationVariable, EnableModelValidation, "Checksum and format checks before a model becomes Local.");
         yield return S(nameof(EnableSecurityScanning), ScanningVariable, EnableSecurityScanning, "Security scan before a model becomes Local.");
-        yield return S(nameof(DownloadConnections), ConnectionsVariable, DownloadConnections, "Ranged connections for one large file.");
+        yield return S(nameof(DownloadConnections), ConnectionsVariable, DownloadConnections, "Most connections to one host, shared by all downloads; each download adds them while they help.");
+        yield return S(nameof(DownloadMaxBytesPerSecond), MaxBytesPerSecondVariable, DownloadMaxBytesPerSecond, "Bytes per second one download may take; 0 for no limit.");
         yield return S(nameof(DownloadStallTimeout), StallTimeoutVariable, DownloadStallTimeout, "Seconds without a byte before a segment restarts.");
     }
 

@@ -94,6 +94,10 @@ public sealed class DownloadManager : IAsyncDisposable
     public Task<DownloadTask> StartAsync(ModelInfo model, bool allowInsecureHttp = false, CancellationToken cancellationToken = default) =>
         StartCoreAsync(DownloadRequest.FromModel(model, allowInsecureHttp), model, null, cancellationToken);
 
+    /// <summary>As <see cref="StartAsync(ModelInfo, bool, CancellationToken)"/>, held to <paramref name="maxBytesPerSecond"/> (null or 0: the configured limit).</summary>
+    public Task<DownloadTask> StartAsync(ModelInfo model, bool allowInsecureHttp, long? maxBytesPerSecond, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(DownloadRequest.FromModel(model, allowInsecureHttp) with { MaxBytesPerSecond = maxBytesPerSecond is > 0 ? maxBytesPerSecond : null }, model, null, cancellationToken);
+
     /// <summary>
     /// Starts (or joins) the download of a model and returns its task at once, Pending until a slot is free.
     /// An unfinished task of the model (paused, or left behind by a process that died) is continued under its
@@ -219,7 +223,7 @@ public sealed class DownloadManager : IAsyncDisposable
         // from its entry, which may have moved to a new URL since.
         var request = saved is { IsFolder: true } || (saved is not null && model?.Revision is not null && !Net.SafeUrl.IsMasked(saved.Url)) ? saved
             : model is not null
-            ? DownloadRequest.FromModel(model, saved?.AllowInsecureHttp ?? false)
+            ? DownloadRequest.FromModel(model, saved?.AllowInsecureHttp ?? false) with { MaxBytesPerSecond = saved?.MaxBytesPerSecond }
             : saved ?? throw Errors.NoSavedDownloadState(row);
         return await StartCoreAsync(request, model, row, cancellationToken);
     }

@@ -30,10 +30,17 @@ public sealed record DownloadOptions
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// Size of one ranged part. Parts are handed out in file order to the connections, so the verified prefix
-    /// trails the transfer by about connections × part size. Files of at most one part use a single stream.
+    /// Most bytes a connection takes at once from the part of the file nobody works on yet: a chunk is the file's
+    /// size over twice <c>DownloadConnections</c>, between <see cref="MinSplitSize"/> and this. Chunks go out in file
+    /// order, so the verified prefix trails the transfer by about connections × chunk size.
     /// </summary>
     public long PartSize { get; init; } = 32 * MiB;
+
+    /// <summary>
+    /// Smallest range a split leaves (aria2's <c>-k</c>): a connection that runs out of work splits the largest
+    /// remaining range in two only when both halves are at least this long. Files under twice this are one stream.
+    /// </summary>
+    public long MinSplitSize { get; init; } = MiB;
 
     /// <summary>
     /// A split file starts on one connection; the other <c>DownloadConnections</c> join when its first

@@ -86,13 +86,13 @@ public sealed partial class DownloadPaths
     public static string FolderName(string modelId)
     {
         // An id that is a path out of the folder stays as written, for the containment check to refuse (never renamed into safety).
-        if (Catalog.CatalogJson.IsValidId(modelId) || Path.IsPathRooted(modelId) || modelId.Split('/', '\\').Any(s => s is "." or ".."))
+        if (ModelNames.IsValidId(modelId) || Path.IsPathRooted(modelId) || modelId.Split('/', '\\').Any(s => s is "." or ".."))
         {
             return modelId;
         }
 
         var joined = string.Join("--", modelId.Split('/', ':', '@'));
-        return Catalog.CatalogJson.IsValidId(joined) && !joined.Split("--").Any(s => s is "" or "." or "..") ? joined : FileKey(modelId);
+        return ModelNames.IsValidId(joined) && !joined.Split("--").Any(s => s is "" or "." or "..") ? joined : FileKey(modelId);
     }
 
     /// <summary>Where a folder model's files gather until all are verified: <c>downloads/&lt;key&gt;.partial.d/</c>.</summary>

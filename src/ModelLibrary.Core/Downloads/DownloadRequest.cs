@@ -21,6 +21,15 @@ public sealed record DownloadRequest
     public string? Name { get; init; }
     /// <summary>Plain http to a host that is not loopback is refused unless this is set (a source registered with -AllowInsecureHttp).</summary>
     public bool AllowInsecureHttp { get; init; }
+    /// <summary>
+    /// Other URLs serving the same file (same SHA-256): ranges come from all of them at once, and one that fails or
+    /// serves wrong bytes is dropped. Only used when <see cref="Checksum"/> is known (the only proof they agree).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(MaskedUriListConverter))]
+    public IReadOnlyList<Uri>? Mirrors { get; init; }
+    /// <summary>Most bytes per second this download may take over all its connections; null or 0: the configured limit.</summary>
+    public long? MaxBytesPerSecond { get; init; }
+
     /// <summary>The commit or manifest digest the files come from (recorded on the model when it lands).</summary>
     public string? Revision { get; init; }
 
@@ -40,7 +49,7 @@ public sealed record DownloadRequest
     /// The request for what a source resolved: one file as a classic request (the engine's single-file path), several
     /// as a folder request. Every relative path is checked to stay inside the model's folder.
     /// </summary>
-    public static DownloadRequest FromResolved(Sources.ResolvedModel resolved)
+    public static DownloadRequest FromResolved(ResolvedModel resolved)
     {
         ArgumentNullException.ThrowIfNull(resolved);
         var model = resolved.Model;
@@ -51,7 +60,7 @@ public sealed record DownloadRequest
 
         foreach (var file in resolved.Files)
         {
-            Sources.ModelReference.CheckRelativePath(file.RelativePath, model.Id);
+            ModelReference.CheckRelativePath(file.RelativePath, model.Id);
         }
 
         if (resolved.Files.Count == 1 && !resolved.Files[0].RelativePath.Contains('/'))
@@ -108,6 +117,7 @@ public sealed record DownloadRequest
             Format = model.Format,
             Name = model.Name,
             AllowInsecureHttp = allowInsecureHttp,
+            Mirrors = MirrorsOf(model),
         };
     }
 
@@ -125,6 +135,15 @@ public sealed record DownloadRequest
         Revision = Revision,
         Status = ModelStatus.Downloading,
     };
+
+    /// <summary>The catalog entry's optional <c>mirrors</c> (absolute URLs; others are ignored).</summary>
+    static IReadOnlyList<Uri>? MirrorsOf(ModelInfo model)
+    {
+        var mirrors = model.Mirrors?
+            .Select(m => Uri.TryCreate(m, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp) ? u : null)
+            .OfType<Uri>().ToList();
+        return mirrors is { Count: > 0 } ? mirrors : null;
+    }
 }
 
 /// <summary>One file of a folder model: where it goes inside the folder, where it comes from, and what it must hash to.</summary>
@@ -140,4 +159,22 @@ internal sealed class MaskedUriConverter : System.Text.Json.Serialization.JsonCo
 
     public override void Write(System.Text.Json.Utf8JsonWriter writer, Uri value, System.Text.Json.JsonSerializerOptions options) =>
         writer.WriteStringValue(Net.SafeUrl.Masked(value));
+}
+
+/// <summary>Writes each URL of a list masked, as <see cref="MaskedUriConverter"/> does for one.</summary>
+internal sealed class MaskedUriListConverter : System.Text.Json.Serialization.JsonConverter<IReadOnlyList<Uri>>
+{
+    public override IReadOnlyList<Uri> Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        (System.Text.Json.JsonSerializer.Deserialize<List<string>>(ref reader, options) ?? new List<string>()).Select(s => new Uri(s, UriKind.Absolute)).ToList();
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, IReadOnlyList<Uri> value, System.Text.Json.JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var url in value)
+        {
+            writer.WriteStringValue(Net.SafeUrl.Masked(url));
+        }
+
+        writer.WriteEndArray();
+    }
 }

@@ -65,7 +65,7 @@ internal sealed partial class DownloadRun
     /// <summary>A file's place in the staging folder; a relative path that would leave it is refused (nothing written).</summary>
     string StagedPath(string folder, string relativePath)
     {
-        Sources.ModelReference.CheckRelativePath(relativePath, request.ModelId);
+        ModelReference.CheckRelativePath(relativePath, request.ModelId);
         var full = Path.GetFullPath(Path.Combine(folder, relativePath));
         if (!PathContainment.IsInsideAsWritten(full, folder) || relativePath.Split('/')[0] == PartsFolder)
         {

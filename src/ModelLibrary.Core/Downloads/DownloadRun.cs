@@ -49,7 +49,22 @@ internal sealed partial class DownloadRun
         stallTimeout = options.StallTimeout ?? TimeSpan.FromSeconds(configuration.DownloadStallTimeout);
         validate = configuration.EnableModelValidation;
         pipeline = RetryPipeline.Create(options, OnRetryAsync);
+        sources = SourcesOf(request);
+        var limit = request.MaxBytesPerSecond is > 0 ? request.MaxBytesPerSecond.Value : configuration.DownloadMaxBytesPerSecond;
+        Limiter = limit > 0 ? new RateLimiter(limit) : null;
     }
+
+    // The URLs of the file being fetched (current): its URL and, for a model of one file, the catalog's mirrors.
+    DownloadSources sources;
+
+    /// <summary>Mirrors only where the final checksum will prove their bytes.</summary>
+    DownloadSources SourcesOf(DownloadRequest file) => new(validate ? file : file with { Mirrors = null });
+
+    /// <summary>This download's bandwidth limit, if it has one (<see cref="DownloadRequest.MaxBytesPerSecond"/>, <c>DownloadMaxBytesPerSecond</c>).</summary>
+    internal RateLimiter? Limiter { get; }
+
+    /// <summary>The connections of the last transfer (for tests and reports).</summary>
+    internal Connections? LastConnections { get; private set; }
 
     /// <summary>Each retry shows in the task (<see cref="DownloadTask.Retries"/>, <see cref="DownloadTask.LastRetry"/>) and in -Verbose.</summary>
     ValueTask OnRetryAsync(Exception failure, int retry, TimeSpan wait)
@@ -167,7 +182,8 @@ internal sealed partial class DownloadRun
         var resumeFrom = state.DownloadedBytes > 0 ? $" Resuming from {ByteSize.Format(state.DownloadedBytes)} on disk." : "";
         lifecycle.Report(active, state.SingleStream
             ? $"One connection (a single stream){(state.TotalSize is null && current.DeclaredSize is { } declared ? $", stopped if it passes the declared {ByteSize.Format(declared)}" : "")}.{resumeFrom}"
-            : $"{state.PartsDone.Length} parts of {ByteSize.Format(state.PartSize)} over up to {connections} connections (DownloadConnections); the others join when one is slower than {ByteSize.Format((long)options.SingleConnectionRate)}/s.{resumeFrom}");
+            : $"Byte ranges over up to {connections} connections to one host (DownloadConnections, shared by all downloads); more join while they raise the rate, when one is slower than {ByteSize.Format((long)options.SingleConnectionRate)}/s"
+              + $"{(sources.HasMirrors ? $", from {sources.All.Count} sources" : "")}{(Limiter is { } limit ? $", at most {ByteSize.Format(limit.BytesPerSecond)}/s" : "")}.{resumeFrom}");
     }
 
     /// <summary>
@@ -190,9 +206,8 @@ internal sealed partial class DownloadRun
         }
 
         DeleteFilePartial();
-        var split = !singleStream && remote.AcceptsRanges && remote.Length is { } length && length > options.PartSize && connections > 1;
-        var partSize = split ? options.PartSize : remote.Length ?? 0;
-        var partCount = split ? (int)((remote.Length!.Value + partSize - 1) / partSize) : 1;
+        // One range over the whole file; connections that join take chunks of it or split what is left.
+        var split = !singleStream && remote.AcceptsRanges && remote.Length is { } length && length >= 2 * options.MinSplitSize && connections > 1;
         return new ResumeState
         {
             TaskId = active.TaskId,
@@ -201,8 +216,7 @@ internal sealed partial class DownloadRun
             ETag = remote.ETag,
             LastModified = remote.LastModified,
             SingleStream = !split,
-            PartSize = partSize,
-            PartsDone = new long[partCount],
+            Parts = new List<SavedPart> { new(0, remote.Length, 0) },
         };
     }
 
@@ -213,24 +227,32 @@ internal sealed partial class DownloadRun
         return partial.Exists && (saved.TotalSize is { } total ? partial.Length == total : partial.Length >= saved.DownloadedBytes);
     }
 
-    static List<Part> BuildParts(ResumeState state)
+    PartList BuildParts(ResumeState state)
     {
+        var saved = state.Parts.Count > 0 ? state.Parts : new List<SavedPart> { new(0, state.TotalSize, 0) };
+        var list = state.SingleStream
+            ? new[] { new Part(0, 0, state.TotalSize, saved[0].Done) }
+            : saved.Select((p, i) => new Part(i, p.Start, p.Length, Math.Clamp(p.Done, 0, p.Length ?? long.MaxValue))).ToArray();
         if (state.SingleStream)
         {
-            return new List<Part> { new(0, 0, state.TotalSize, state.PartsDone.FirstOrDefault()) };
+            // One request from start to end: never cut, never split.
+            return new PartList(list, long.MaxValue, long.MaxValue, options.BufferSize);
         }
 
-        var total = state.TotalSize!.Value;
-        return state.PartsDone.Select((done, i) =>
-        {
-            var start = i * state.PartSize;
-            var length = Math.Min(state.PartSize, total - start);
-            return new Part(i, start, length, Math.Clamp(done, 0, length));
-        }).ToList();
+        var chunk = Math.Clamp(state.TotalSize!.Value / (2L * connections), options.MinSplitSize, Math.Max(options.MinSplitSize, options.PartSize));
+        return new PartList(list, chunk, options.MinSplitSize, options.BufferSize);
     }
+
+    ResumeState? transferState;
 
     async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, bool lastFile, CancellationToken cancellationToken)
     {
+        transferState = state;
+        if (!ReferenceEquals(sources.Request, current))
+        {
+            sources = SourcesOf(current);
+        }
+
         Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
         Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         var parts = BuildParts(state);
@@ -251,8 +273,10 @@ internal sealed partial class DownloadRun
             {
                 try
                 {
-                    var fetcher = new PartFetcher(http, state, handle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, hasher, options.Authorize);
-                    await RunPartsAsync(fetcher, parts, cancellationToken);
+                    var fetcher = new PartFetcher(http, state, handle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, hasher, options.Authorize, Limiter);
+                    var pool = new Connections(parts, sources, fetcher, options, pipeline, connections, text => lifecycle.Report(active, text));
+                    LastConnections = pool;
+                    await pool.RunAsync(mayGrow: !state.SingleStream, cancellationToken);
                 }
                 finally
                 {
@@ -306,110 +330,72 @@ internal sealed partial class DownloadRun
     }
 
     /// <summary>
-    /// Parts go to the connections in file order, so the hashed prefix keeps up. The first real failure stops the
-    /// other connections and is the one reported. One connection starts; the others join when it proves slower
-    /// than <see cref="DownloadOptions.SingleConnectionRate"/> over its first window (see <see cref="RampAsync"/>).
+    /// The file's hash is wrong and it came from several sources: one whole-file hash cannot say which bytes are
+    /// wrong, so each source's bytes in turn are fetched again from another source and the file hashed again. When
+    /// it then matches, the source whose bytes were replaced served wrong ones and is dropped. Null: no source
+    /// could be blamed (the file is then as wrong as before, and the caller fails the download).
     /// </summary>
-    async Task RunPartsAsync(PartFetcher fetcher, List<Part> parts, CancellationToken cancellationToken)
+    async Task<byte[]?> RepairFromMirrorsAsync(string expectedHex, CancellationToken cancellationToken)
     {
-        var queue = new ConcurrentQueue<Part>(parts.Where(p => !p.IsComplete));
-        var workers = Math.Clamp(Math.Min(connections, queue.Count), 1, int.MaxValue);
-        using var stopOthers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Exception? firstFailure = null;
-
-        async Task WorkAsync()
+        if (!sources.HasMirrors || transferState is not { } state)
         {
-            try
+            return null;
+        }
+
+        foreach (var suspect in sources.All.ToList())
+        {
+            var ranges = sources.RangesOf(suspect);
+            var other = sources.Alive.FirstOrDefault(s => s != suspect);
+            if (ranges.Count == 0 || other is null)
             {
-                while (queue.TryDequeue(out var part))
+                continue;
+            }
+
+            lifecycle.Report(active, $"The file's SHA-256 is wrong; fetching the {ByteSize.Format(ranges.Sum(r => r.End - r.Start))} that {suspect.Host} served again from {other.Host}.");
+            using (var file = new FileStream(partialPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None))
+            {
+                var fetcher = new PartFetcher(http, state, file.SafeFileHandle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, null, options.Authorize, Limiter);
+                foreach (var (start, end) in ranges)
                 {
-                    await FetchPartAsync(fetcher, part, stopOthers.Token);
+                    var part = new Part(-1, start, end - start, 0);
+                    await pipeline.ExecuteAsync(async token =>
+                    {
+                        while (!part.IsComplete)
+                        {
+                            var from = part.Position;
+                            try
+                            {
+                                await fetcher.FetchAsync(part, other.Url, token);
+                            }
+                            finally
+                            {
+                                sources.Served(other, from, part.Position);
+                            }
+                        }
+                    }, cancellationToken);
                 }
             }
-            catch (Exception e) when (!stopOthers.IsCancellationRequested)
+
+            var digest = await HashFileAsync(cancellationToken);
+            if (string.Equals(Convert.ToHexString(digest), expectedHex, StringComparison.OrdinalIgnoreCase))
             {
-                // The first to fail (before anyone was told to stop) is the cause; the others only echo it.
-                Interlocked.CompareExchange(ref firstFailure, e, null);
-                stopOthers.Cancel();
+                suspect.Dropped = true;
+                lifecycle.Report(active, $"Source {suspect.Host} served wrong bytes ({Net.SafeUrl.Masked(suspect.Url)}) and was dropped; the file now matches its checksum.");
+                DroppedForWrongBytes.Add(suspect.Url);
+                return digest;
             }
         }
 
-        var first = Task.Run(WorkAsync);
-        var running = new List<Task> { first };
-        if (workers > 1)
-        {
-            if (await RampAsync(first, parts, stopOthers.Token))
-            {
-                running.AddRange(Enumerable.Range(1, workers - 1).Select(_ => Task.Run(WorkAsync)));
-            }
-        }
-
-        try
-        {
-            await Task.WhenAll(running);
-        }
-        catch (Exception) when (firstFailure is not null || cancellationToken.IsCancellationRequested)
-        {
-            // Reported below: a stop request wins, else the first failure.
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        if (firstFailure is not null)
-        {
-            ExceptionDispatchInfo.Throw(firstFailure);
-        }
+        return null;
     }
 
-    /// <summary>
-    /// Watches the first connection for one <see cref="DownloadOptions.ConnectionRampWindow"/>: true (add the other
-    /// connections) when it moved fewer bytes per second than <see cref="DownloadOptions.SingleConnectionRate"/>;
-    /// false when it was faster, or finished (or failed, or was stopped) within the window. A connection that fast
-    /// already keeps the disk and the hash busy (loopback, a fast LAN), so a later dip is local (page cache
-    /// writeback, CPU) and more connections would only compete for the same cores; a slow start (latency, slow
-    /// start of TCP, a throttled server) shows in the window and gets the others at once.
-    /// </summary>
-    async Task<bool> RampAsync(Task first, List<Part> parts, CancellationToken token)
+    /// <summary>Sources found serving wrong bytes (for reports and tests).</summary>
+    internal List<Uri> DroppedForWrongBytes { get; } = new();
+
+    async Task<byte[]> HashFileAsync(CancellationToken cancellationToken)
     {
-        var threshold = options.SingleConnectionRate;
-        if (threshold <= 0)
-        {
-            return true;
-        }
-
-        long Downloaded() => parts.Sum(p => p.Done);
-        var before = Downloaded();
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (await Task.WhenAny(first, Task.Delay(options.ConnectionRampWindow, token)) == first || token.IsCancellationRequested)
-        {
-            return false;
-        }
-
-        var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return (Downloaded() - before) / seconds < threshold;
-    }
-
-    /// <summary>
-    /// One part to the end. Polly spaces out retries of attempts that got nothing; an attempt that made progress
-    /// before failing (a dropped connection, a stall) reconnects at once without using up a retry, so a long
-    /// download survives any number of hiccups as long as bytes keep coming.
-    /// </summary>
-    async Task FetchPartAsync(PartFetcher fetcher, Part part, CancellationToken cancellationToken)
-    {
-        await pipeline.ExecuteAsync(async token =>
-        {
-            while (!part.IsComplete)
-            {
-                var before = part.Done;
-                try
-                {
-                    await fetcher.FetchAsync(part, token);
-                }
-                catch (TransientDownloadException e) when (part.Done > before && !token.IsCancellationRequested)
-                {
-                    lifecycle.Report(active, $"{e.Message.TrimEnd('.')}; reconnecting at once (bytes were still coming).");
-                }
-            }
-        }, cancellationToken);
+        await using var stream = new FileStream(partialPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20, FileOptions.SequentialScan);
+        return await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken);
     }
 
     /// <summary>Checksum, validation, move into the provider folder.</summary>
@@ -419,6 +405,13 @@ internal sealed partial class DownloadRun
         active.Update(t => t.Checksum = actual);
         if (validate)
         {
+            if (Sha256Checksum.Hex(request.Checksum) is { } wanted && !string.Equals(wanted, actual[7..], StringComparison.OrdinalIgnoreCase)
+                && await RepairFromMirrorsAsync(wanted, cancellationToken) is { } repaired)
+            {
+                actual = Sha256Checksum.Format(repaired);
+                active.Update(t => t.Checksum = actual);
+            }
+
             if (Sha256Checksum.Hex(request.Checksum) is { } expected && !string.Equals(expected, actual[7..], StringComparison.OrdinalIgnoreCase))
             {
                 paths.Staging.DeletePartial();

@@ -25,7 +25,7 @@ internal static class DownloadHttp
     {
         var status = (int)response.StatusCode;
         // The Hub says what went wrong in X-Error-Code (gated, missing repository, revision or file).
-        if (Sources.Hub.HubErrors.FromResponse(response, modelId) is { } hub)
+        if (Net.HubErrors.FromResponse(response, modelId) is { } hub)
         {
             return hub;
         }

@@ -21,13 +21,15 @@ internal sealed class PartFetcher
     readonly TimeSpan stallTimeout;
     readonly int bufferSize;
     readonly int writeSize;
-    readonly PrefixHasher hasher;
+    readonly PrefixHasher? hasher;
+    readonly RateLimiter? limiter;
     readonly Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize;
 
-    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher hasher,
-        Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize = null)
+    public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher? hasher,
+        Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize = null, RateLimiter? limiter = null)
     {
         this.authorize = authorize;
+        this.limiter = limiter;
         this.http = http;
         this.state = state;
         this.file = file;
@@ -38,50 +40,59 @@ internal sealed class PartFetcher
         this.hasher = hasher;
     }
 
-    Uri Url => state.Request.Url;
     string ModelId => state.Request.ModelId;
 
-    public async Task FetchAsync(Part part, CancellationToken cancellationToken)
+    /// <summary>Fetches what is left of <paramref name="part"/> from the request's URL.</summary>
+    public Task FetchAsync(Part part, CancellationToken cancellationToken) => FetchAsync(part, state.Request.Url, cancellationToken);
+
+    bool IsPrimary(Uri url) => url == state.Request.Url;
+
+    /// <summary>Fetches what is left of <paramref name="part"/> from <paramref name="url"/> (the request's URL or a mirror).</summary>
+    public async Task FetchAsync(Part part, Uri url, CancellationToken cancellationToken)
     {
         using var watch = new StallWatch(stallTimeout, cancellationToken);
         try
         {
-            await FetchCoreAsync(part, watch);
+            await FetchCoreAsync(part, url, watch);
         }
         catch (OperationCanceledException) when (watch.Fired && !cancellationToken.IsCancellationRequested)
         {
-            throw new TransientDownloadException($"No data from {Url.Host} for {stallTimeout.TotalSeconds:0.#} s at offset {part.Position}; reconnecting.");
+            throw new TransientDownloadException($"No data from {url.Host} for {stallTimeout.TotalSeconds:0.#} s at offset {part.Position}; reconnecting.");
         }
     }
 
-    async Task FetchCoreAsync(Part part, StallWatch watch)
+    async Task FetchCoreAsync(Part part, Uri url, StallWatch watch)
     {
         var token = watch.Token;
         var from = part.Position;
         // A part of a split file always asks for its exact range; a single stream only when resuming.
         var ranged = !state.SingleStream || from > 0;
-        using var request = new HttpRequestMessage(HttpMethod.Get, Url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
+        using var request = new HttpRequestMessage(HttpMethod.Get, url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
         if (ranged)
         {
             request.Headers.Range = new RangeHeaderValue(from, part.Length is { } length ? part.Start + length - 1 : null);
-            DownloadHttp.AddIfRange(request, state.ETag, state.LastModified);
+            if (IsPrimary(url))
+            {
+                // A mirror's validators are its own; its bytes are proven by the file's checksum instead.
+                DownloadHttp.AddIfRange(request, state.ETag, state.LastModified);
+            }
         }
 
         HttpResponseMessage response;
         try
         {
             // Inside the try: logging in may itself need the network (a registry token), and fail as transiently.
-            request.Headers.Authorization = authorize is null ? null : await authorize(Url, token);
+            request.Headers.Authorization = authorize is null ? null : await authorize(url, token);
             response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
         }
         catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)
         {
-            throw new TransientDownloadException($"Cannot reach {Url.Host}: {e.Message}", inner: e);
+            throw new TransientDownloadException($"Cannot reach {url.Host}: {e.Message}", inner: e);
         }
 
         using (response)
         {
-            Accept(response, part, ranged, from);
+            Accept(response, part, ranged, from, url);
             Stream body;
             try
             {
@@ -89,24 +100,24 @@ internal sealed class PartFetcher
             }
             catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)
             {
-                throw new TransientDownloadException($"Connection to {Url.Host} lost: {e.Message}", inner: e);
+                throw new TransientDownloadException($"Connection to {url.Host} lost: {e.Message}", inner: e);
             }
 
             await using (body)
             {
-                await CopyAsync(body, part, watch);
+                await CopyAsync(body, part, watch, url);
             }
         }
     }
 
     /// <summary>Decides whether this response's body belongs at <paramref name="from"/> in our file.</summary>
-    void Accept(HttpResponseMessage response, Part part, bool ranged, long from)
+    void Accept(HttpResponseMessage response, Part part, bool ranged, long from, Uri url)
     {
         var status = response.StatusCode;
         var etag = response.Headers.ETag?.ToString();
         if (response.IsSuccessStatusCode && Net.BoundedBody.IsHtml(response.Content))
         {
-            throw new DiscardPartialException(DownloadHttp.WebPage(response, Url, ModelId));
+            throw new DiscardPartialException(DownloadHttp.WebPage(response, url, ModelId));
         }
 
         if (status == HttpStatusCode.PartialContent && ranged)
@@ -117,7 +128,7 @@ internal sealed class PartFetcher
                 throw new RestartDownloadException($"The server answered a request for offset {from} with '{range}'.", singleStream: true);
             }
 
-            if (Changed(etag, range.Length))
+            if (Changed(IsPrimary(url) ? etag : null, range.Length))
             {
                 throw new RestartDownloadException("The file changed on the server (new ETag or size).", singleStream: false);
             }
@@ -152,24 +163,25 @@ internal sealed class PartFetcher
 
         if (response.IsSuccessStatusCode)
         {
-            throw Errors.NetworkFailure($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Net.SafeUrl.Masked(Url)}.", (int)status, ModelId);
+            throw Errors.NetworkFailure($"Downloading '{ModelId}' failed: unexpected HTTP {(int)status} from {Net.SafeUrl.Masked(url)}.", (int)status, ModelId);
         }
 
-        throw DownloadHttp.ForStatus(response, Url, ModelId);
+        throw DownloadHttp.ForStatus(response, url, ModelId);
     }
 
     bool Changed(string? etag, long? totalLength) =>
         (etag is not null && state.ETag is not null && etag != state.ETag)
         || (totalLength is not null && state.TotalSize is not null && totalLength != state.TotalSize);
 
-    async Task CopyAsync(Stream body, Part part, StallWatch watch)
+    async Task CopyAsync(Stream body, Part part, StallWatch watch, Uri url)
     {
+        var readSize = limiter?.ReadSize(bufferSize) ?? bufferSize;
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         try
         {
             while (true)
             {
-                var want = part.Remaining is { } remaining ? (int)Math.Min(bufferSize, remaining) : bufferSize;
+                var want = part.Remaining is { } remaining ? (int)Math.Min(readSize, remaining) : readSize;
                 if (want <= 0)
                 {
                     return;
@@ -182,7 +194,7 @@ internal sealed class PartFetcher
                 }
                 catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !watch.Token.IsCancellationRequested)
                 {
-                    throw new TransientDownloadException($"Connection to {Url.Host} lost at offset {part.Position}: {e.Message}", inner: e);
+                    throw new TransientDownloadException($"Connection to {url.Host} lost at offset {part.Position}: {e.Message}", inner: e);
                 }
 
                 if (read == 0)
@@ -193,7 +205,7 @@ internal sealed class PartFetcher
                         return;
                     }
 
-                    throw new TransientDownloadException($"The response from {Url.Host} ended at offset {part.Position}, {part.Remaining} bytes early.");
+                    throw new TransientDownloadException($"The response from {url.Host} ended at offset {part.Position}, {part.Remaining} bytes early.");
                 }
 
                 // A stream of unknown length stops the moment it passes the stated or declared size: not one byte
@@ -207,10 +219,18 @@ internal sealed class PartFetcher
                 Write(buffer.AsSpan(0, read), offset);
                 part.Advance(read);
                 watch.Touch();
-                if (hasher.TryTake(buffer, offset, read))
+                if (hasher?.TryTake(buffer, offset, read) == true)
                 {
                     // The hash reads these bytes from this buffer instead of from the file; receive into a new one.
                     buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+                }
+
+                if (limiter is not null)
+                {
+                    // Over the budget: wait here (the stall watch does not count this wait as the server's silence).
+                    watch.Pause();
+                    await limiter.PayAsync(read, watch.Token);
+                    watch.Touch();
                 }
             }
         }

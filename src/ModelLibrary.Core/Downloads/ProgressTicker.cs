@@ -82,7 +82,7 @@ internal sealed class ProgressTicker : IDisposable
     /// <summary>Records each part's done bytes. Called only with the bytes before them already written.</summary>
     void SaveState()
     {
-        state.PartsDone = parts.Select(p => p.Done).ToArray();
+        state.Parts = PartList.ToSaved(parts);
         try
         {
             state.Save(statePath);

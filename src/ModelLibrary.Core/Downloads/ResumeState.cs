@@ -10,7 +10,8 @@ namespace ModelLibrary.Downloads;
 /// </summary>
 internal sealed class ResumeState
 {
-    public const int CurrentVersion = 1;
+    /// <summary>2: parts as start, length and done (they are split while downloading). 1 (fixed part size) is still read.</summary>
+    public const int CurrentVersion = 2;
 
     public int Version { get; set; } = CurrentVersion;
     public string TaskId { get; set; } = "";
@@ -21,12 +22,18 @@ internal sealed class ResumeState
     public string? LastModified { get; set; }
     /// <summary>Single stream: the server ignores ranges or the size is unknown; never split again.</summary>
     public bool SingleStream { get; set; }
+    /// <summary>The file's parts in file order: where each starts, how long it is (null: unknown size), bytes done.</summary>
+    public List<SavedPart> Parts { get; set; } = new();
+
+    /// <summary>Version 1 only: every part this long (the last shorter), done bytes per part.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long PartSize { get; set; }
-    /// <summary>Bytes done per part, from the part's start.</summary>
-    public long[] PartsDone { get; set; } = Array.Empty<long>();
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long[]? PartsDone { get; set; }
 
     [JsonIgnore]
-    public long DownloadedBytes => PartsDone.Sum();
+    public long DownloadedBytes => Parts.Sum(p => p.Done);
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
@@ -41,12 +48,30 @@ internal sealed class ResumeState
             }
 
             var state = JsonSerializer.Deserialize<ResumeState>(File.ReadAllBytes(path), Json);
-            return state is { Version: CurrentVersion } ? state : null;
+            return state switch
+            {
+                { Version: CurrentVersion } => state,
+                { Version: 1 } => FromVersion1(state),
+                _ => null,
+            };
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or NotSupportedException)
         {
             return null;
         }
+    }
+
+    /// <summary>Fixed-size parts become explicit ranges; the bytes on disk stay good.</summary>
+    static ResumeState FromVersion1(ResumeState state)
+    {
+        var done = state.PartsDone ?? Array.Empty<long>();
+        state.Parts = done.Select((d, i) => state.SingleStream
+            ? new SavedPart(0, state.TotalSize, d)
+            : new SavedPart(i * state.PartSize, Math.Min(state.PartSize, state.TotalSize!.Value - i * state.PartSize), d)).ToList();
+        state.PartsDone = null;
+        state.PartSize = 0;
+        state.Version = CurrentVersion;
+        return state;
     }
 
     /// <summary>Writes to a temporary file and renames it over the old one, so a crash leaves old or new, never half.</summary>
@@ -62,3 +87,6 @@ internal sealed class ResumeState
         File.Move(temp, path, overwrite: true);
     }
 }
+
+/// <summary>One part as saved: its start, its length (null while the size is unknown) and the bytes done from its start.</summary>
+internal sealed record SavedPart(long Start, long? Length, long Done);

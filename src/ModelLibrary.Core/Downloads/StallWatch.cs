@@ -25,9 +25,12 @@ internal sealed class StallWatch : IDisposable
 
     public void Touch() => Volatile.Write(ref lastActivity, Environment.TickCount64);
 
+    /// <summary>Not waiting for the server (a bandwidth limit holds the connection back) until the next <see cref="Touch"/>.</summary>
+    public void Pause() => Volatile.Write(ref lastActivity, long.MaxValue / 2);
+
     void Check()
     {
-        if (Environment.TickCount64 - Volatile.Read(ref lastActivity) > limitMs && !cancellation.IsCancellationRequested)
+        if (Environment.TickCount64 - Volatile.Read(ref lastActivity) > limitMs && Volatile.Read(ref lastActivity) < long.MaxValue / 4 && !cancellation.IsCancellationRequested)
         {
             fired = true;
             try

@@ -302,7 +302,7 @@ public static class Errors
 
     public static ModelLibraryException InvalidModelId(string id) => new(
         ErrorIds.InvalidModelId,
-        $"'{Catalog.CatalogJson.Echo(id)}' is not a valid model id: use {Catalog.CatalogJson.NameRule} (at most 200 characters).",
+        $"'{ModelNames.Echo(id)}' is not a valid model id: use {ModelNames.NameRule} (at most 200 characters).",
         Details(("model_id", id)),
         new[] { "Pass a different -Id." },
         id);
@@ -310,7 +310,7 @@ public static class Errors
     /// <summary>InvalidModelId for a provider name (the same naming rule).</summary>
     public static ModelLibraryException InvalidProviderName(string name) => new(
         ErrorIds.InvalidModelId,
-        $"'{Catalog.CatalogJson.Echo(name)}' is not a valid provider name: use {Catalog.CatalogJson.NameRule} (at most 64 characters).",
+        $"'{ModelNames.Echo(name)}' is not a valid provider name: use {ModelNames.NameRule} (at most 64 characters).",
         Details(("provider", name)),
         new[] { "Pass a different -Provider; Get-ModelProvider lists the known ones." },
         name);
@@ -348,4 +348,12 @@ public static class Errors
         target, inner);
 
     static string[] With(string[] steps, string? last) => last is null ? steps : steps.Append(last).ToArray();
+
+    /// <summary>A change the library refuses because the model's files lie in another tool's store (<see cref="ModelInfo.ExternalStore"/>).</summary>
+    public static ModelLibraryException ExternalStore(ModelInfo model, string action) => new(
+        ErrorIds.ExternalStore,
+        $"Cannot {action} '{model.Id}': its files belong to {model.ExternalStore} ('{model.LocalPath}'), which the library reads in place but never changes.",
+        Details(("model_id", model.Id), ("store", model.ExternalStore), ("source", model.Source), ("path", model.LocalPath)),
+        new[] { $"Use {model.ExternalStore}'s own command to change or delete it (for Ollama: ollama rm; for the Hugging Face cache: hf cache delete).", $"To stop listing the store, run Unregister-ModelSource -Name {model.Source}." },
+        model.Id);
 }

@@ -20,7 +20,24 @@ public sealed class LibraryModelTester
     {
         var model = await library.GetAsync(id, cancellationToken).ConfigureAwait(false);
         var path = LocalFileOf(model);
-        return await ModelValidator.ValidateFileAsync(path, model, library.Configuration, verifyChecksum: true, cancellationToken).ConfigureAwait(false);
+        var result = await ModelValidator.ValidateFileAsync(path, model, library.Configuration, verifyChecksum: true, cancellationToken).ConfigureAwait(false);
+        result.ExternalStore = model.ExternalStore;
+        return result;
+    }
+
+    /// <summary>
+    /// For a failed model in another tool's store: the ExternalStore error that stands in for quarantine (its file is
+    /// neither moved nor marked); null otherwise.
+    /// </summary>
+    public async Task<ModelLibraryException?> QuarantineRefusalAsync(ModelValidationResult result, CancellationToken cancellationToken)
+    {
+        if (result.Passed || result.ModelId is null || result.ExternalStore is null)
+        {
+            return null;
+        }
+
+        var model = await library.GetAsync(result.ModelId, cancellationToken).ConfigureAwait(false);
+        return Errors.ExternalStore(model, "quarantine");
     }
 
     /// <summary>Validates any file, optionally against a known checksum. Changes nothing.</summary>
@@ -45,7 +62,7 @@ public sealed class LibraryModelTester
     /// </summary>
     public string? DescribeQuarantine(ModelValidationResult result)
     {
-        if (result.Passed || result.ModelId is null || IsInQuarantine(result.Path))
+        if (result.Passed || result.ModelId is null || IsInQuarantine(result.Path) || result.ExternalStore is not null)
         {
             return null;
         }

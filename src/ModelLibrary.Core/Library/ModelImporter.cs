@@ -100,12 +100,12 @@ public sealed class ModelImporter
         var entry = ModelFiles.EntryFile(full);
 
         var id = request.Id ?? SuggestId(full);
-        if (!CatalogJson.IsValidId(id))
+        if (!ModelNames.IsValidId(id))
         {
             throw Errors.InvalidModelId(id);
         }
 
-        if (request.Provider is { } requested && !CatalogJson.IsValidProviderName(requested))
+        if (request.Provider is { } requested && !ModelNames.IsValidProviderName(requested))
         {
             throw Errors.InvalidProviderName(requested);
         }

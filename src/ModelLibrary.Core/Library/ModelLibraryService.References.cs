@@ -31,7 +31,7 @@ public sealed partial class ModelLibraryService
     IModelSource SourceFor(ModelReference reference) => reference.Kind switch
     {
         ModelReferenceKind.HuggingFace => OpenHub(),
-        ModelReferenceKind.Oci => Catalog.Registries,
+        ModelReferenceKind.Oci => Registries,
         _ => throw new ModelLibraryException(ErrorIds.InvalidModelSource,
             $"'{reference.Text}' is an {reference.Kind} reference, which this version cannot download yet.",
             new Dictionary<string, object?> { ["reference"] = reference.Text },
@@ -69,16 +69,23 @@ public sealed partial class ModelLibraryService
 
     async Task<ModelInfo?> FindCatalogEntryAsync(string id, CancellationToken cancellationToken)
     {
+        var onlyStores = false;
         lock (cacheLock)
         {
             if (catalogCache is { } cached && DateTimeOffset.UtcNow - cached.At < CatalogCacheLifetime)
             {
-                return cached.Listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase));
+                // Catalogs answer from the cache; another tool's store is asked again (it changes under us).
+                if (cached.Listing.Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase)) is { ExternalStore: null } listed)
+                {
+                    return listed;
+                }
+
+                onlyStores = true;
             }
         }
 
         // The first source that lists an id owns it (see ModelCatalog.ReadAllAsync): ask them in that order, and stop.
-        foreach (var source in Catalog.ListSources())
+        foreach (var source in Catalog.ListSources().Where(s => !onlyStores || ModelCatalog.IsStoreType(s.Type)))
         {
             try
             {
@@ -110,7 +117,7 @@ public sealed partial class ModelLibraryService
 
         var reference = ModelReference.Parse(idOrReference);
         var source = SourceFor(reference);
-        var local = DownloadedFor(reference);
+        var local = DownloadedFor(reference, await StoreModelsAsync(cancellationToken).ConfigureAwait(false));
         if (source is HubSource { Settings.Offline: true })
         {
             return local.Count > 0 ? new ModelLookup(local, Array.Empty<string>()) : throw HubClient.OfflineError(reference.Text);
@@ -128,14 +135,40 @@ public sealed partial class ModelLibraryService
         }
 
         var warnings = new List<string>();
-        var result = models.Select(m => WithState(m, warnings)).ToList();
+        var inStores = await StoreModelsAsync(cancellationToken).ConfigureAwait(false);
+        var result = models.Select(m => WithState(m, warnings, inStores)).ToList();
         return new ModelLookup(result, warnings);
     }
 
-    /// <summary>Downloaded models a reference names (offline answers): its id, or every quantization of its repository.</summary>
-    List<ModelInfo> DownloadedFor(ModelReference reference)
+    /// <summary>
+    /// The models other tools' stores hold now, by id (first store wins): a Hub reference already in the Hugging Face
+    /// cache is Local there. Stores that cannot be read count as empty here (listings warn about them).
+    /// </summary>
+    async Task<Dictionary<string, ModelInfo>> StoreModelsAsync(CancellationToken cancellationToken)
     {
-        var rows = Models.List();
+        var found = new Dictionary<string, ModelInfo>(StringComparer.OrdinalIgnoreCase);
+        foreach (var store in StoreSources())
+        {
+            try
+            {
+                foreach (var model in (await Catalog.Open(store).ReadAsync(cancellationToken).ConfigureAwait(false)).Models)
+                {
+                    found.TryAdd(model.Id, model);
+                }
+            }
+            catch (ModelLibraryException)
+            {
+                // Said by the listing; here the store just holds nothing.
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Downloaded models a reference names (offline answers): its id, or every quantization of its repository.</summary>
+    List<ModelInfo> DownloadedFor(ModelReference reference, Dictionary<string, ModelInfo>? inStores)
+    {
+        var rows = Models.List().Concat((inStores?.Values ?? Enumerable.Empty<ModelInfo>()).Where(m => Models.Get(m.Id) is null)).ToList();
         var exact = rows.Where(r => string.Equals(r.Id, reference.Id, StringComparison.OrdinalIgnoreCase)).ToList();
         var found = exact.Count > 0 || reference.Quantization is not null || reference.FilePath is not null
             ? exact
@@ -149,10 +182,21 @@ public sealed partial class ModelLibraryService
     }
 
     /// <summary>A source's model with what this library knows of it (its row: Local, where, which revision).</summary>
-    ModelInfo WithState(ModelInfo model, List<string> warnings)
+    ModelInfo WithState(ModelInfo model, List<string> warnings, Dictionary<string, ModelInfo>? inStores = null)
     {
         var row = Models.Get(model.Id);
+        if (row is null && inStores is not null && inStores.TryGetValue(model.Id, out var stored))
+        {
+            // Already in another tool's store (the Hugging Face cache): Local there, as that store read it.
+            row = stored;
+        }
+
         var merged = row is null ? model.Clone() : Merge(model, row);
+        if (row is not null && row.ExternalStore is not null)
+        {
+            merged.ExternalStore = row.ExternalStore;
+            merged.Source = row.Source;
+        }
         var active = Tasks.ForModel(merged.Id).Where(t => !t.IsFinished).OrderByDescending(t => t.UpdatedAt).FirstOrDefault();
         DeriveState(merged, active);
         if (merged.AdditionalProperties.TryGetValue("SourceRevision", out var moved) && moved is string now)
@@ -206,7 +250,7 @@ public sealed partial class ModelLibraryService
         }
 
         var resolved = await source.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
-        var model = WithState(resolved.Model, warnings);
+        var model = WithState(resolved.Model, warnings, await StoreModelsAsync(cancellationToken).ConfigureAwait(false));
         if (model.Status == ModelStatus.Local && !force && (reference.Revision is null || RevisionMatches(model, reference.Revision)))
         {
             return new DownloadPlan(model, null, AlreadyLocal: true, warnings);
@@ -229,7 +273,7 @@ public sealed partial class ModelLibraryService
         var fileName = ModelFileNames.FromUrl(reference.Url!.AbsoluteUri);
         ModelReference.CheckRelativePath(fileName, url);
         var modelId = id ?? ModelImporter.SuggestId(fileName);
-        if (!CatalogJson.IsValidId(modelId))
+        if (!ModelNames.IsValidId(modelId))
         {
             throw new ModelLibraryException(ErrorIds.InvalidModelId,
                 $"'{modelId}' is not a valid model id (letters, digits, '.', '_', '-').", new Dictionary<string, object?> { ["model_id"] = modelId },
@@ -274,14 +318,17 @@ public sealed partial class ModelLibraryService
     public const string UrlSourceName = "url";
 
     /// <summary>Starts what a plan resolved; returns the task at once (Pending until a slot is free).</summary>
-    public Task<DownloadTask> StartDownloadAsync(DownloadPlan plan, CancellationToken cancellationToken)
+    public Task<DownloadTask> StartDownloadAsync(DownloadPlan plan, CancellationToken cancellationToken) => StartDownloadAsync(plan, null, cancellationToken);
+
+    /// <summary>As <see cref="StartDownloadAsync(DownloadPlan, CancellationToken)"/>, held to <paramref name="maxBytesPerSecond"/> bytes per second (null: the configured limit).</summary>
+    public Task<DownloadTask> StartDownloadAsync(DownloadPlan plan, long? maxBytesPerSecond, CancellationToken cancellationToken)
     {
         if (plan.Resolved is null)
         {
             throw new InvalidOperationException($"'{plan.Model.Id}' is already Local; nothing to start.");
         }
 
-        return Downloads.StartAsync(DownloadRequest.FromResolved(plan.Resolved), plan.Model, cancellationToken);
+        return Downloads.StartAsync(DownloadRequest.FromResolved(plan.Resolved) with { MaxBytesPerSecond = maxBytesPerSecond is > 0 ? maxBytesPerSecond : null }, plan.Model, cancellationToken);
     }
 
     /// <summary>Resume-ModelDownload: continues a task with its model as the library knows it now (null: from the saved state).</summary>

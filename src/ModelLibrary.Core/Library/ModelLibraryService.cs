@@ -39,7 +39,12 @@ public sealed partial class ModelLibraryService
         Tasks = new TaskStore(Database);
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
-        Catalog = new ModelCatalog(Sources, http);
+        // The catalog opens the source types above it (registries, other tools' stores) through what is handed here.
+        var stores = ModelLibrary.Sources.Stores.StoreSources.Types;
+        Catalog = new ModelCatalog(Sources, http, new SourceTypes(
+            info => info.Type == ModelCatalog.OciType ? new ModelLibrary.Sources.Oci.OciCatalogSource(info, Registries) : stores.Open(info),
+            stores.DefaultFolder));
+        Registries = new ModelLibrary.Sources.Oci.OciRegistries(Catalog);
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
         MetadataCache = new MetadataCache(configuration.MetadataDirectory);
         downloads = new(() => new DownloadManager(Configuration, DownloadStore, DownloadStore, new DownloadOptions
@@ -48,7 +53,7 @@ public sealed partial class ModelLibraryService
             Gate = downloadGate,
             // The Hub token for the Hub's own host, a registry's login for its blobs; read at each request (never saved
             // with a download).
-            Authorize = async (url, ct) => HubAuthorization(url) ?? await Catalog.Registries.AuthorizationForAsync(url, ct).ConfigureAwait(false),
+            Authorize = async (url, ct) => HubAuthorization(url) ?? await Registries.AuthorizationForAsync(url, ct).ConfigureAwait(false),
         }));
         // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
         providerRegistry = new(() => new ProviderRegistry(Providers));
@@ -62,6 +67,9 @@ public sealed partial class ModelLibraryService
     public SourceStore Sources { get; }
     public ProviderStore Providers { get; }
     public ModelCatalog Catalog { get; }
+
+    /// <summary>OCI registries, registered or named by reference; one per library service, so registry tokens are reused.</summary>
+    public ModelLibrary.Sources.Oci.OciRegistries Registries { get; }
     public RegistryDownloadStore DownloadStore { get; }
 
     /// <summary>Headers read by Get-ModelMetadata, under metadata/; entries go when their model is removed or replaced.</summary>
@@ -121,12 +129,19 @@ public sealed partial class ModelLibraryService
     /// </summary>
     public async Task<CatalogListing> ReadCatalogAsync(TimeSpan? budget, CancellationToken cancellationToken)
     {
+        CatalogListing? fromCache = null;
         lock (cacheLock)
         {
             if (catalogCache is { } cached && DateTimeOffset.UtcNow - cached.At < CatalogCacheLifetime)
             {
-                return cached.Listing with { Diagnostics = new[] { $"Catalogs from this session's cache ({(DateTimeOffset.UtcNow - cached.At).TotalSeconds:0} s old)." } };
+                fromCache = cached.Listing with { Diagnostics = new[] { $"Catalogs from this session's cache ({(DateTimeOffset.UtcNow - cached.At).TotalSeconds:0} s old)." } };
             }
+        }
+
+        if (fromCache is not null)
+        {
+            // Other tools' stores change under us (a pull, a delete): they are read again each time, catalogs are not.
+            return await WithFreshStoresAsync(fromCache, cancellationToken).ConfigureAwait(false);
         }
 
         var listing = await Catalog.ReadAllAsync(budget, cancellationToken).ConfigureAwait(false);
@@ -140,6 +155,49 @@ public sealed partial class ModelLibraryService
         }
 
         return listing;
+    }
+
+    /// <summary>The registered stores of other tools (OllamaStore, HuggingFaceCache, LMStudio, Directory), oldest first.</summary>
+    IReadOnlyList<ModelSourceInfo> StoreSources() => Catalog.ListSources().Where(s => ModelCatalog.IsStoreType(s.Type)).ToList();
+
+    /// <summary>A cached catalog listing with the stores' models read again now (first lister still wins).</summary>
+    async Task<CatalogListing> WithFreshStoresAsync(CatalogListing listing, CancellationToken cancellationToken)
+    {
+        var stores = StoreSources();
+        if (stores.Count == 0)
+        {
+            return listing;
+        }
+
+        var names = new HashSet<string>(stores.Select(s => s.Name), StringComparer.OrdinalIgnoreCase);
+        var models = listing.Models.Where(m => m.Source is null || !names.Contains(m.Source)).ToList();
+        var seen = new HashSet<string>(models.Select(m => m.Id), StringComparer.OrdinalIgnoreCase);
+        var warnings = listing.Warnings.Where(w => !stores.Any(s => w.StartsWith($"Source '{s.Name}'", StringComparison.OrdinalIgnoreCase) || w.StartsWith($"Model source '{s.Name}'", StringComparison.OrdinalIgnoreCase))).ToList();
+        foreach (var store in stores)
+        {
+            try
+            {
+                var read = await Catalog.Open(store).ReadAsync(cancellationToken).ConfigureAwait(false);
+                warnings.AddRange(read.Warnings);
+                foreach (var model in read.Models)
+                {
+                    if (seen.Add(model.Id))
+                    {
+                        models.Add(model);
+                    }
+                    else
+                    {
+                        warnings.Add($"Source '{store.Name}': the id '{model.Id}' is already listed by an earlier source; its entry is ignored.");
+                    }
+                }
+            }
+            catch (ModelLibraryException e)
+            {
+                warnings.Add(e.Message);
+            }
+        }
+
+        return listing with { Models = models, Warnings = warnings };
     }
 
     /// <summary>Every model the library knows, each with its derived state, plus the warnings of the catalogs.</summary>
@@ -202,7 +260,7 @@ public sealed partial class ModelLibraryService
             return known;
         }
 
-        if (ModelLibrary.Sources.ModelReference.LooksLikeReference(id) && ModelLibrary.Sources.ModelReference.Parse(id) is { } reference
+        if (ModelLibrary.ModelReference.LooksLikeReference(id) && ModelLibrary.ModelReference.Parse(id) is { } reference
             && await TryFindAsync(reference.Id, cancellationToken).ConfigureAwait(false) is { } downloaded)
         {
             return downloaded;
@@ -220,6 +278,11 @@ public sealed partial class ModelLibraryService
     /// </summary>
     public IReadOnlyList<string> PathsToRemove(ModelInfo model)
     {
+        if (model.ExternalStore is not null)
+        {
+            throw Errors.ExternalStore(model, "remove");
+        }
+
         var paths = new List<string>();
         // A file registered in place outside the library (Import-LibraryModel -InPlace) is the user's: removal unregisters it only.
         if (model.LocalPath is { } local && !IsOutsideLibrary(model))
@@ -337,6 +400,15 @@ public sealed partial class ModelLibraryService
     static ModelInfo Merge(ModelInfo entry, ModelInfo row)
     {
         var model = entry.Clone();
+        if (entry.ExternalStore is not null && (row.LocalPath is null || string.Equals(Path.GetFullPath(row.LocalPath), Path.GetFullPath(entry.LocalPath ?? ""), StringComparison.Ordinal)))
+        {
+            // Another tool's model with a row of its own (a measurement, say): the store says where its file is and that
+            // it is there; the row adds what the library learnt. It stays the other tool's (ExternalStore).
+            model.LastUsed = row.LastUsed;
+            model.Metadata.FillGapsFrom(row.Metadata);
+            return model;
+        }
+
         // The revision of the bytes on disk is what the model is; where the source's branch is now is told beside it.
         if (row.Revision is not null && row.LocalPath is not null)
         {
@@ -348,6 +420,7 @@ public sealed partial class ModelLibraryService
             model.Revision = row.Revision;
         }
 
+        model.ExternalStore = row.ExternalStore;
         model.Status = row.Status;
         model.LocalPath = row.LocalPath;
         model.DiskUsage = row.DiskUsage;
@@ -445,7 +518,9 @@ public sealed partial class ModelLibraryService
         if (model.Status == ModelStatus.Local && model.LocalPath is not null && !File.Exists(model.LocalPath) && !Directory.Exists(model.LocalPath))
         {
             model.Status = ModelStatus.Error;
-            model.StatusMessage = $"The model's file '{model.LocalPath}' is missing. Run Remove-LibraryModel, or Start-ModelDownload -Force.";
+            model.StatusMessage = model.ExternalStore is { } store
+                ? $"The model's file '{model.LocalPath}' is no longer in {store}'s store (removed since it was listed)."
+                : $"The model's file '{model.LocalPath}' is missing. Run Remove-LibraryModel, or Start-ModelDownload -Force.";
         }
     }
 }

@@ -47,8 +47,15 @@ public sealed class ModelInfo
     public string? Revision { get; set; }
     /// <summary>File name inside the model's folder.</summary>
     public string? FileName { get; set; }
+    /// <summary>
+    /// The tool whose store holds the model's files (<c>Ollama</c>, <c>Hugging Face cache</c>, <c>LM Studio</c>, a folder),
+    /// read in place; null when the library owns them. The library never writes, moves or deletes such files.
+    /// </summary>
+    public string? ExternalStore { get; set; }
     /// <summary>Why the model is in <see cref="ModelStatus.Error"/>, when it is.</summary>
     public string? StatusMessage { get; set; }
+    /// <summary>Other URLs serving the same file (the catalog entry's optional <c>mirrors</c>); a download uses them all at once.</summary>
+    public string[]? Mirrors { get; set; }
     /// <summary>Catalog fields the library does not interpret; kept, not rejected.</summary>
     public IDictionary<string, object?> AdditionalProperties { get; set; } = new Dictionary<string, object?>();
 

@@ -55,6 +55,8 @@ public sealed class ModelValidationResult
     /// <summary>True when no check failed (warnings and skipped checks do not fail a model).</summary>
     public bool Passed => Checks.All(c => c.Outcome != ValidationOutcome.Failed);
     public ValidationCheck[] Checks { get; set; } = Array.Empty<ValidationCheck>();
+    /// <summary>The tool whose store holds the tested model's file (see <see cref="ModelInfo.ExternalStore"/>); its files are never quarantined.</summary>
+    public string? ExternalStore { get; set; }
     /// <summary>Where the failing model's file now lies in quarantine, when it was moved there.</summary>
     public string? QuarantinePath { get; set; }
     /// <summary>The header as read by the format check, when it could be read.</summary>

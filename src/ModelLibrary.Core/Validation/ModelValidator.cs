@@ -161,7 +161,7 @@ public static class ModelValidator
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(configuration);
-        if (!Catalog.CatalogJson.IsValidId(modelId))
+        if (!ModelNames.IsValidId(modelId))
         {
             throw Errors.InvalidModelId(modelId);
         }

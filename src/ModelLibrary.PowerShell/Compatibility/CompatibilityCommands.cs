@@ -66,7 +66,7 @@ public sealed class TestProviderCompatibilityCommand : ModelLibraryCmdlet
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(id))
                 {
                     // A reference (hf.co/...) no listing holds: what the source says of it, nothing downloaded.
-                    if (!ModelLibrary.Sources.ModelReference.LooksLikeReference(id))
+                    if (!ModelLibrary.ModelReference.LooksLikeReference(id))
                     {
                         throw Errors.ModelNotFound(id);
                     }

@@ -58,6 +58,11 @@ public sealed class SetModelLibraryConfigurationCommand : ModelLibraryCmdlet
     [ValidateRange(SettingRanges.DownloadStallTimeoutMinimum, SettingRanges.DownloadStallTimeoutMaximum)]
     public int? DownloadStallTimeout { get; set; }
 
+    /// <summary>Bytes per second one download may take; 0 for no limit.</summary>
+    [Parameter(ParameterSetName = "Set")]
+    [ValidateRange(SettingRanges.DownloadMaxBytesPerSecondMinimum, SettingRanges.DownloadMaxBytesPerSecondMaximum)]
+    public int? DownloadMaxBytesPerSecond { get; set; }
+
     /// <summary>Drops session changes and reads the environment again.</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Reset")]
     public SwitchParameter Reset { get; set; }
@@ -90,7 +95,7 @@ public sealed class SetModelLibraryConfigurationCommand : ModelLibraryCmdlet
 
                 result = ModelLibrarySession.Update(c => c.With(Resolve(ModelsDirectory), Resolve(LlamaCppModelsDirectory),
                     Resolve(TransformersModelsDirectory), MaxConcurrentDownloads, DownloadTimeout, EnableModelValidation,
-                    EnableSecurityScanning, DownloadConnections, DownloadStallTimeout));
+                    EnableSecurityScanning, DownloadConnections, DownloadStallTimeout, DownloadMaxBytesPerSecond));
             }
 
             if (PassThru)

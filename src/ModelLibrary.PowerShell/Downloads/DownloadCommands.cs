@@ -47,6 +47,11 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Most bytes per second each download may take over all its connections (default: DOWNLOAD_MAX_BYTES_PER_SECOND).</summary>
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long MaxBytesPerSecond { get; set; }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == UriSet)
@@ -86,12 +91,12 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
             return;
         }
 
-        IReadOnlyList<ModelLibrary.Sources.RemoteModelFile> files = plan.Resolved?.Files ?? Array.Empty<ModelLibrary.Sources.RemoteModelFile>();
+        IReadOnlyList<ModelLibrary.RemoteModelFile> files = plan.Resolved?.Files ?? Array.Empty<ModelLibrary.RemoteModelFile>();
         WriteVerbose($"'{model.Id}' from source '{model.Source}': {(files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : model.DownloadUrl)} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
-            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}){(model.Revision is null ? "" : " at revision " + model.Revision)}. Up to {Configuration.DownloadConnections} connection(s), {Downloads.Options.MaxRetryAttempts} retries per request"
+            + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}){(model.Revision is null ? "" : " at revision " + model.Revision)}. Up to {Configuration.DownloadConnections} connection(s) per host, {Downloads.Options.MaxRetryAttempts} retries per request"
             + $"{(plan.Resolved?.AllowInsecureHttp == true ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");
         // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
-        var task = Run(ct => Service.StartDownloadAsync(plan, ct));
+        var task = Run(ct => Service.StartDownloadAsync(plan, MaxBytesPerSecond > 0 ? MaxBytesPerSecond : null, ct));
         if (AsJob)
         {
             WriteObject(StartJob(task, model));

@@ -46,6 +46,11 @@ public sealed class TestLibraryModelCommand : ModelOrFileCmdlet
                     }
 
                     Report(result, id);
+                    // Another tool's file is never moved: say so rather than quarantine it (-NoQuarantine asks for nothing).
+                    if (!NoQuarantine && Run(ct => tester.QuarantineRefusalAsync(result, ct)) is { } refusal)
+                    {
+                        WriteLibraryError(refusal, id);
+                    }
                 }, id);
             }
 

@@ -1,3 +1,4 @@
+using ModelLibrary.Library;
 using System.Management.Automation;
 using ModelLibrary.PowerShell.Infrastructure;
 using ModelLibrary.Sources.Oci;

@@ -30,8 +30,9 @@ public sealed class GetModelSourceCommand : ModelLibraryCmdlet
 
 /// <summary>
 /// Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel, a Hugging Face Hub endpoint
-/// (-Type HuggingFace, with -Credential whose password is the token) that hf.co/ references use, or an OCI registry
-/// (-Type Oci, -Uri https://&lt;registry&gt;, with -Credential for its login) whose tags Get-LibraryModel lists.
+/// (-Type HuggingFace, with -Credential whose password is the token) that hf.co/ references use, an OCI registry
+/// (-Type Oci, -Uri https://&lt;registry&gt;, with -Credential for its login) whose tags Get-LibraryModel lists, or another
+/// tool's store read in place (-Type OllamaStore, HuggingFaceCache, LMStudio, Directory; -Uri the folder, default the tool's own).
 /// </summary>
 [Cmdlet(VerbsLifecycle.Register, "ModelSource", SupportsShouldProcess = true)]
 [OutputType(typeof(ModelSourceInfo))]
@@ -40,12 +41,13 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string Name { get; set; } = "";
 
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    /// <summary>The catalog's URL or file, the Hub's endpoint, or a store's folder (optional for OllamaStore, HuggingFaceCache and LMStudio).</summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("Url", "Path")]
-    public string Uri { get; set; } = "";
+    public string? Uri { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.HuggingFaceType, ModelCatalog.OciType, IgnoreCase = true)]
+    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.HuggingFaceType, ModelCatalog.OciType, ModelCatalog.OllamaStoreType, ModelCatalog.HuggingFaceCacheType, ModelCatalog.LMStudioType, ModelCatalog.DirectoryType, IgnoreCase = true)]
     public string? Type { get; set; }
 
     /// <summary>
@@ -66,8 +68,9 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
 
     protected override void ProcessRecord() => Guard(() =>
     {
-        var uri = System.Uri.TryCreate(Uri, UriKind.Absolute, out var parsed) && !parsed.IsFile ? Uri : GetUnresolvedProviderPathFromPSPath(Uri);
-        if (!ShouldProcess(Name, $"Register model source at {uri}"))
+        var uri = string.IsNullOrWhiteSpace(Uri) ? null
+            : System.Uri.TryCreate(Uri, UriKind.Absolute, out var parsed) && !parsed.IsFile ? Uri : GetUnresolvedProviderPathFromPSPath(Uri);
+        if (!ShouldProcess(Name, $"Register model source at {uri ?? $"the default {Type} folder"}"))
         {
             return;
         }

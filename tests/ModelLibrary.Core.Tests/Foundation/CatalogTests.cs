@@ -14,7 +14,7 @@ public class CatalogTests
         Assert.Equal(52, models.Count(m => m.Checksum is not null));
         Assert.Equal(51, models.Count(m => m.Size is not null));
         Assert.Equal(models.Count, models.Select(m => m.Id).Distinct().Count());
-        Assert.All(models, m => Assert.True(CatalogJson.IsValidId(m.Id)));
+        Assert.All(models, m => Assert.True(ModelNames.IsValidId(m.Id)));
         var q4 = models.Single(m => m.Id == "tinyllama-1.1b-chat-q4");
         Assert.Equal("sha256:9fecc3b3cd76bba89d504f29b616eedf7da85b96540e490ca5824d3f7d2776a0", q4.Checksum);
         Assert.Equal(668788096, q4.Size);
@@ -45,6 +45,18 @@ public class CatalogTests
         Assert.Equal("fast", a.Metadata.PerformanceMetrics["inference_speed"]);
         Assert.Equal("me", ((IDictionary<string, object?>)a.AdditionalProperties["team"]!)["owner"]);
         Assert.Equal("s", a.Source);
+    }
+
+    [Fact]
+    public void An_entry_s_mirrors_reach_the_download_request_and_a_URL_that_is_not_http_is_left_out()
+    {
+        var result = CatalogJson.Parse("""[{"id": "m", "provider": "llama-cpp", "download_url": "https://a.invalid/m.gguf", "mirrors": ["https://b.invalid/m.gguf", "ftp://c.invalid/m.gguf"]}]""", "s");
+        var model = Assert.Single(result.Models);
+        Assert.Equal(new[] { "https://b.invalid/m.gguf", "ftp://c.invalid/m.gguf" }, model.Mirrors);
+        Assert.False(model.AdditionalProperties.ContainsKey("mirrors"));
+
+        var request = ModelLibrary.Downloads.DownloadRequest.FromModel(model);
+        Assert.Equal("b.invalid", Assert.Single(request.Mirrors!).Host);
     }
 
     [Fact]

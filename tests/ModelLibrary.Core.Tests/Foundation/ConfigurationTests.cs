@@ -35,6 +35,25 @@ public class ConfigurationTests
     }
 
     [Fact]
+    public void Connections_per_host_default_to_16_and_the_bandwidth_limit_to_none_and_both_are_shown_and_settable()
+    {
+        var c = From();
+        Assert.Equal(16, c.DownloadConnections);
+        Assert.Equal(0, c.DownloadMaxBytesPerSecond);
+        Assert.Contains(c.Describe(), s => s.Variable == "DOWNLOAD_MAX_BYTES_PER_SECOND" && s.Name == "DownloadMaxBytesPerSecond" && (int)s.Value! == 0);
+
+        var env = From(("DOWNLOAD_MAX_BYTES_PER_SECOND", "1048576"));
+        Assert.Equal(1048576, env.DownloadMaxBytesPerSecond);
+        Assert.Equal(SettingSource.Environment, env.Source("DOWNLOAD_MAX_BYTES_PER_SECOND"));
+
+        var session = c.With(downloadMaxBytesPerSecond: 500);
+        Assert.Equal(500, session.DownloadMaxBytesPerSecond);
+        Assert.Equal(SettingSource.Session, session.Source("DOWNLOAD_MAX_BYTES_PER_SECOND"));
+        var bad = Assert.ThrowsAny<ModelLibraryException>(() => From(("DOWNLOAD_MAX_BYTES_PER_SECOND", "-5")));
+        Assert.Contains("DOWNLOAD_MAX_BYTES_PER_SECOND", bad.Message);
+    }
+
+    [Fact]
     public void Xdg_data_home_moves_the_default_root()
     {
         if (OperatingSystem.IsWindows())

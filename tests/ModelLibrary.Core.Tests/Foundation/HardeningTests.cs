@@ -18,16 +18,16 @@ public class HardeningTests
     [InlineData("tab\there", false)]
     public void Ids_and_provider_names_refuse_control_characters_separators_and_dot_dot(string name, bool valid)
     {
-        Assert.Equal(valid, CatalogJson.IsValidId(name));
-        Assert.Equal(valid, CatalogJson.IsValidProviderName(name));
+        Assert.Equal(valid, ModelNames.IsValidId(name));
+        Assert.Equal(valid, ModelNames.IsValidProviderName(name));
     }
 
     [Fact]
     public void Echoed_names_are_escaped_and_cut_short()
     {
-        Assert.Equal("evil\\u{202E}fdp", CatalogJson.Echo("evil\u202Efdp"));
-        Assert.Equal("a\\u{000A}b", CatalogJson.Echo("a\nb"));
-        var echoed = CatalogJson.Echo(new string('x', 10_000));
+        Assert.Equal("evil\\u{202E}fdp", ModelNames.Echo("evil\u202Efdp"));
+        Assert.Equal("a\\u{000A}b", ModelNames.Echo("a\nb"));
+        var echoed = ModelNames.Echo(new string('x', 10_000));
         Assert.True(echoed.Length < 100, echoed);
         Assert.EndsWith("(10000 characters)", echoed);
     }

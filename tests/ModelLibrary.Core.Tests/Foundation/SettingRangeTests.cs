@@ -32,6 +32,7 @@ public class SettingRangeTests
             nameof(LibraryConfiguration.DownloadTimeout) => start.With(downloadTimeout: value),
             nameof(LibraryConfiguration.DownloadConnections) => start.With(downloadConnections: value),
             nameof(LibraryConfiguration.DownloadStallTimeout) => start.With(downloadStallTimeout: value),
+            nameof(LibraryConfiguration.DownloadMaxBytesPerSecond) => start.With(downloadMaxBytesPerSecond: value),
             _ => throw new NotSupportedException($"Teach this test how to set {setting.Name}."),
         };
     }

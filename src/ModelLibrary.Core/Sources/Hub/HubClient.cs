@@ -131,7 +131,7 @@ public sealed partial class HubClient
 
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw HubErrors.FromResponse(response, target, Settings, repoId)
+                    throw HubErrors.FromResponse(response, target, Settings.RepositoryPage, repoId)
                         ?? (response.StatusCode == HttpStatusCode.NotFound && repoId is not null
                             ? new ModelLibraryException(ErrorIds.ModelNotFound, $"The repository '{repoId}' was not found on {Settings.Endpoint.Host}.",
                                 new Dictionary<string, object?> { ["reference"] = target, ["repository"] = repoId }, new[] { "Check the owner and repository name; Find-LibraryModel searches the Hub." }, target)

@@ -1,4 +1,4 @@
-namespace ModelLibrary.Sources;
+namespace ModelLibrary;
 
 /// <summary>
 /// One file a model is made of, as its source states it: where to fetch it, where it goes inside the model's

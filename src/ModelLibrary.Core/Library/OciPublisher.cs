@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using ModelLibrary.Library;
+using ModelLibrary.Sources.Oci;
 using ModelLibrary.Validation;
 
-namespace ModelLibrary.Sources.Oci;
+namespace ModelLibrary.Library;
 
 /// <summary>A verified local model made into blobs and a manifest, ready to push (nothing sent yet).</summary>
 public sealed record PublishPlan(ModelInfo Model, OciReference Destination, OciModelFormat Format, IReadOnlyList<PublishBlob> Blobs, byte[] Manifest, string MediaType)
@@ -102,7 +102,7 @@ public sealed class OciPublisher
     /// <summary>Pushes a plan: blobs first (skipping what the registry has), the manifest last.</summary>
     public async Task<PublishResult> PushAsync(PublishPlan plan, RegistryCredential? credential, IProgress<PublishProgress>? progress, CancellationToken cancellationToken)
     {
-        var client = library.Catalog.Registries.ClientFor(plan.Destination.Registry, credential);
+        var client = library.Registries.ClientFor(plan.Destination.Registry, credential);
         var repository = plan.Destination.Repository;
         var uploaded = 0;
         var skipped = 0;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ModelLibrary.Sources;
+namespace ModelLibrary;
 
 /// <summary>What a model reference points at.</summary>
 public enum ModelReferenceKind

@@ -1,4 +1,4 @@
-namespace ModelLibrary.Sources.Hub;
+namespace ModelLibrary.Net;
 
 /// <summary>
 /// The Hub's errors as library errors. The Hub names the failure in <c>X-Error-Code</c> (huggingface_hub's
@@ -11,17 +11,17 @@ public static class HubErrors
     public const string ErrorCodeHeader = "X-Error-Code";
 
     /// <summary>The error for a Hub answer that carries <c>X-Error-Code</c>, or for 401/403 from the Hub; null otherwise.</summary>
-    public static ModelLibraryException? FromResponse(HttpResponseMessage response, string target, HubSettings? settings = null, string? repoId = null)
+    public static ModelLibraryException? FromResponse(HttpResponseMessage response, string target, Func<string, string>? repositoryPage = null, string? repoId = null)
     {
         var code = response.Headers.TryGetValues(ErrorCodeHeader, out var values) ? values.FirstOrDefault() : null;
         var status = (int)response.StatusCode;
-        if (code is null && (settings is null || status is not (401 or 403)))
+        if (code is null && (repositoryPage is null || status is not (401 or 403)))
         {
             return null;
         }
 
         repoId ??= RepoFromUrl(response.RequestMessage?.RequestUri);
-        var page = settings?.RepositoryPage(repoId ?? "") ?? (response.RequestMessage?.RequestUri is { } u ? $"{u.Scheme}://{u.Authority}/{repoId}" : repoId);
+        var page = repositoryPage?.Invoke(repoId ?? "") ?? (response.RequestMessage?.RequestUri is { } u ? $"{u.Scheme}://{u.Authority}/{repoId}" : repoId);
         var sentToken = response.RequestMessage?.Headers.Authorization is not null;
         var details = new Dictionary<string, object?> { ["reference"] = target, ["repository"] = repoId, ["http_status"] = status, ["error_code"] = code };
         switch (code)
