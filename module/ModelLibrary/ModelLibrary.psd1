@@ -26,6 +26,7 @@
         'Get-ModelLibraryConfiguration'
         'Set-ModelLibraryConfiguration'
         'Start-ModelDownload'
+        'Publish-LibraryModel'
         'Get-ModelDownload'
         'Stop-ModelDownload'
         'Suspend-ModelDownload'

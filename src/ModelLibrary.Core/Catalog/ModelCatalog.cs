@@ -322,6 +322,16 @@ public sealed class ModelCatalog
 
         if (Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps))
         {
+            if (string.Equals(type, OciType, StringComparison.OrdinalIgnoreCase))
+            {
+                if (parsed.AbsolutePath.Trim('/').Length > 0 || parsed.Query.Length > 0)
+                {
+                    throw Errors.InvalidModelSource(name, $"an Oci source's -Uri is https://<registry> (or http://127.0.0.1:<port>) without a path, not '{uri}'");
+                }
+
+                return (parsed.GetLeftPart(UriPartial.Authority), OciType);
+            }
+
             if (type is not null && ServiceTypes.FirstOrDefault(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)) is { } service)
             {
                 return (parsed.GetLeftPart(UriPartial.Path).TrimEnd('/'), service);

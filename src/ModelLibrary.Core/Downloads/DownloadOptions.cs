@@ -15,7 +15,8 @@ public sealed record DownloadOptions
     /// every request, never stored with the download. Sent to that URL only: a redirect to another host (a CDN)
     /// goes without it, since the HTTP handler drops Authorization when it follows a redirect.
     /// </summary>
-    public Func<Uri, System.Net.Http.Headers.AuthenticationHeaderValue?>? Authorize { get; init; }
+    /// <remarks>Asynchronous: a registry's bearer token may need fetching again when it expires during a long download.</remarks>
+    public Func<Uri, CancellationToken, ValueTask<System.Net.Http.Headers.AuthenticationHeaderValue?>>? Authorize { get; init; }
 
     /// <summary>Retries per request after the first try, for failures that made no progress.</summary>
     public int MaxRetryAttempts { get; init; } = 8;

@@ -23,10 +23,10 @@ internal sealed class PartFetcher
     readonly int writeSize;
     readonly PrefixHasher? hasher;
     readonly RateLimiter? limiter;
-    readonly Func<Uri, AuthenticationHeaderValue?>? authorize;
+    readonly Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize;
 
     public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher? hasher,
-        Func<Uri, AuthenticationHeaderValue?>? authorize = null, RateLimiter? limiter = null)
+        Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize = null, RateLimiter? limiter = null)
     {
         this.authorize = authorize;
         this.limiter = limiter;
@@ -68,7 +68,6 @@ internal sealed class PartFetcher
         // A part of a split file always asks for its exact range; a single stream only when resuming.
         var ranged = !state.SingleStream || from > 0;
         using var request = new HttpRequestMessage(HttpMethod.Get, url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
-        request.Headers.Authorization = authorize?.Invoke(url);
         if (ranged)
         {
             request.Headers.Range = new RangeHeaderValue(from, part.Length is { } length ? part.Start + length - 1 : null);
@@ -82,6 +81,8 @@ internal sealed class PartFetcher
         HttpResponseMessage response;
         try
         {
+            // Inside the try: logging in may itself need the network (a registry token), and fail as transiently.
+            request.Headers.Authorization = authorize is null ? null : await authorize(url, token);
             response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
         }
         catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)

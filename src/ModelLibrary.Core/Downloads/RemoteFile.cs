@@ -11,7 +11,7 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
     /// </summary>
     public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken,
-        Func<Uri, System.Net.Http.Headers.AuthenticationHeaderValue?>? authorize = null)
+        Func<Uri, CancellationToken, ValueTask<System.Net.Http.Headers.AuthenticationHeaderValue?>>? authorize = null)
     {
         var url = download.Url;
         var modelId = download.ModelId;
@@ -19,10 +19,11 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
         {
             // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler).
             using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp));
-            request.Headers.Authorization = authorize?.Invoke(url);
             HttpResponseMessage response;
             try
             {
+                // Inside the try: logging in may itself need the network (a registry token), and fail as transiently.
+                request.Headers.Authorization = authorize is null ? null : await authorize(url, token);
                 response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             }
             catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)

@@ -27,10 +27,11 @@ public sealed partial class ModelLibraryService
         }
     }
 
-    /// <summary>The source that answers for a reference; OCI references wait for their source.</summary>
+    /// <summary>The source that answers for a reference.</summary>
     IModelSource SourceFor(ModelReference reference) => reference.Kind switch
     {
         ModelReferenceKind.HuggingFace => OpenHub(),
+        ModelReferenceKind.Oci => Registries,
         _ => throw new ModelLibraryException(ErrorIds.InvalidModelSource,
             $"'{reference.Text}' is an {reference.Kind} reference, which this version cannot download yet.",
             new Dictionary<string, object?> { ["reference"] = reference.Text },
@@ -356,7 +357,8 @@ public sealed partial class ModelLibraryService
         sourceName is not null && Catalog.ListSources().Any(s => s.AllowInsecureHttp && string.Equals(s.Name, sourceName, StringComparison.OrdinalIgnoreCase));
 
     static bool IsReferenceModel(ModelInfo model) =>
-        model.AdditionalProperties.ContainsKey("hub_repository") && ModelReference.LooksLikeReference(model.Id);
+        (model.AdditionalProperties.ContainsKey("hub_repository") || model.AdditionalProperties.ContainsKey(ModelLibrary.Sources.Oci.OciRegistries.RepositoryKey))
+        && ModelReference.LooksLikeReference(model.Id);
 
     static bool RevisionMatches(ModelInfo model, string revision) =>
         model.Revision is { } have && (string.Equals(have, revision, StringComparison.OrdinalIgnoreCase)
@@ -380,7 +382,7 @@ public sealed record DownloadPlan(ModelInfo Model, ResolvedModel? Resolved, bool
             var files = Resolved?.Files ?? Array.Empty<RemoteModelFile>();
             var size = files.Count > 0 && files.All(f => f.Size is not null) ? files.Sum(f => f.Size!.Value) : Model.Size;
             var what = size is { } s ? ByteSize.Format(s) : "a file of unknown size";
-            var from = files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : $"from {(files.Count > 0 ? Net.SafeUrl.Masked(files[0].Url) : Model.DownloadUrl)}";
+            var from = files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : $"from {(files.FirstOrDefault() is { } first ? Net.SafeUrl.Masked(first.Url) : Model.DownloadUrl)}";
             return $"Download {what} ({from})" + (Model.Revision is { } r ? $" at revision {r}" : "");
         }
     }

@@ -39,15 +39,21 @@ public sealed partial class ModelLibraryService
         Tasks = new TaskStore(Database);
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
-        Catalog = new ModelCatalog(Sources, http, ModelLibrary.Sources.Stores.StoreSources.Types);
+        // The catalog opens the source types above it (registries, other tools' stores) through what is handed here.
+        var stores = ModelLibrary.Sources.Stores.StoreSources.Types;
+        Catalog = new ModelCatalog(Sources, http, new SourceTypes(
+            info => info.Type == ModelCatalog.OciType ? new ModelLibrary.Sources.Oci.OciCatalogSource(info, Registries) : stores.Open(info),
+            stores.DefaultFolder));
+        Registries = new ModelLibrary.Sources.Oci.OciRegistries(Catalog);
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
         MetadataCache = new MetadataCache(configuration.MetadataDirectory);
         downloads = new(() => new DownloadManager(Configuration, DownloadStore, DownloadStore, new DownloadOptions
         {
             Validator = new DownloadValidator(() => Configuration),
             Gate = downloadGate,
-            // The Hub token, for the Hub's own host only, read at each request (never saved with a download).
-            Authorize = url => HubAuthorization(url),
+            // The Hub token for the Hub's own host, a registry's login for its blobs; read at each request (never saved
+            // with a download).
+            Authorize = async (url, ct) => HubAuthorization(url) ?? await Registries.AuthorizationForAsync(url, ct).ConfigureAwait(false),
         }));
         // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
         providerRegistry = new(() => new ProviderRegistry(Providers));
@@ -61,6 +67,9 @@ public sealed partial class ModelLibraryService
     public SourceStore Sources { get; }
     public ProviderStore Providers { get; }
     public ModelCatalog Catalog { get; }
+
+    /// <summary>OCI registries, registered or named by reference; one per library service, so registry tokens are reused.</summary>
+    public ModelLibrary.Sources.Oci.OciRegistries Registries { get; }
     public RegistryDownloadStore DownloadStore { get; }
 
     /// <summary>Headers read by Get-ModelMetadata, under metadata/; entries go when their model is removed or replaced.</summary>

@@ -30,8 +30,9 @@ public sealed class GetModelSourceCommand : ModelLibraryCmdlet
 
 /// <summary>
 /// Adds a catalog (HTTP(S) URL or JSON file) whose models join Get-LibraryModel, a Hugging Face Hub endpoint
-/// (-Type HuggingFace, with -Credential whose password is the token) that hf.co/ references use, or another tool's
-/// store read in place (-Type OllamaStore, HuggingFaceCache, LMStudio, Directory; -Uri the folder, default the tool's own).
+/// (-Type HuggingFace, with -Credential whose password is the token) that hf.co/ references use, an OCI registry
+/// (-Type Oci, -Uri https://&lt;registry&gt;, with -Credential for its login) whose tags Get-LibraryModel lists, or another
+/// tool's store read in place (-Type OllamaStore, HuggingFaceCache, LMStudio, Directory; -Uri the folder, default the tool's own).
 /// </summary>
 [Cmdlet(VerbsLifecycle.Register, "ModelSource", SupportsShouldProcess = true)]
 [OutputType(typeof(ModelSourceInfo))]
@@ -46,10 +47,13 @@ public sealed class RegisterModelSourceCommand : ModelLibraryCmdlet
     public string? Uri { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.HuggingFaceType, ModelCatalog.OllamaStoreType, ModelCatalog.HuggingFaceCacheType, ModelCatalog.LMStudioType, ModelCatalog.DirectoryType, IgnoreCase = true)]
+    [ValidateSet(ModelCatalog.FileType, ModelCatalog.HttpType, ModelCatalog.HuggingFaceType, ModelCatalog.OciType, ModelCatalog.OllamaStoreType, ModelCatalog.HuggingFaceCacheType, ModelCatalog.LMStudioType, ModelCatalog.DirectoryType, IgnoreCase = true)]
     public string? Type { get; set; }
 
-    /// <summary>For a HuggingFace source: the token as the password (the user name is not used). Stored in registry.db.</summary>
+    /// <summary>
+    /// For a HuggingFace source: the token as the password (the user name is not used); for an Oci source: the
+    /// registry login (user name and password or token). Stored in registry.db.
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Credential]
     public PSCredential? Credential { get; set; }
