@@ -257,6 +257,8 @@ public sealed class FaultTests
         string taskId;
         await using (var first = TestLibrary.Create(root))
         {
+            // The library folder outlives this "process": the second one below resumes from it.
+            first.KeepRoot = true;
             first.RegisterSource("slow", new Uri($"http://{proxy.Registry}"), RegistryFixture.User, RegistryFixture.Password);
             var plan = await first.Service.PlanDownloadAsync(published.Reference, force: false, CancellationToken.None);
             await using var manager = first.FastManager();

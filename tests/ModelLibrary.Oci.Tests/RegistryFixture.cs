@@ -182,11 +182,19 @@ public sealed class TestLibrary : IAsyncDisposable
         throw new DirectoryNotFoundException("tests/fixtures not found above " + AppContext.BaseDirectory);
     }
 
+    /// <summary>Leaves the library folder for another TestLibrary on the same root (a "new process" in a test).</summary>
+    public bool KeepRoot { get; set; }
+
     public async ValueTask DisposeAsync()
     {
         if (Service.Downloads is { } d)
         {
             await d.DisposeAsync();
+        }
+
+        if (KeepRoot)
+        {
+            return;
         }
 
         try
