@@ -176,12 +176,7 @@ public sealed class FaultTests
         Random.Shared.NextBytes(bytes);
         var digest = RawPush.Digest(bytes);
         await using var proxy = new SlowProxy(Registry.Port, 2 * 1024 * 1024);
-        var client = new OciRegistryClient(new Uri($"http://{proxy.Registry}/"), proxy.Registry, RegistryLogin.None)
-        {
-            RetryDelay = TimeSpan.FromMilliseconds(200),
-            RetryMaxDelay = TimeSpan.FromSeconds(1),
-            RetryAttempts = 20,
-        };
+        var client = RetryingClient(proxy);
         var stoppedAt = -1L;
         var afterRestart = new System.Collections.Concurrent.ConcurrentQueue<long>();
         // Distribution cancels a session whose stored bytes passed the last acknowledged offset (a death inside a
@@ -221,12 +216,7 @@ public sealed class FaultTests
         Random.Shared.NextBytes(bytes);
         var digest = RawPush.Digest(bytes);
         await using var proxy = new SlowProxy(Registry.Port, 2 * 1024 * 1024);
-        var client = new OciRegistryClient(new Uri($"http://{proxy.Registry}/"), proxy.Registry, RegistryLogin.None)
-        {
-            RetryDelay = TimeSpan.FromMilliseconds(200),
-            RetryMaxDelay = TimeSpan.FromSeconds(1),
-            RetryAttempts = 20,
-        };
+        var client = RetryingClient(proxy);
 
         var push = client.UploadBlobAsync("faults/killed-push", digest, size, () => new MemoryStream(bytes), 1024 * 1024, null, CancellationToken.None);
         // 1.5 MiB through a 2 MiB/s relay with 1 MiB chunks: inside the second chunk.
@@ -281,6 +271,14 @@ public sealed class FaultTests
         Assert.Equal(RawPush.Digest(weights), TestLibrary.Sha256(model.LocalPath!));
         Assert.Equal(published.Digest, model.Revision);
     }
+
+    /// <summary>A client through <paramref name="proxy"/> that keeps retrying quickly while the registry is down.</summary>
+    static OciRegistryClient RetryingClient(SlowProxy proxy) => new(new Uri($"http://{proxy.Registry}/"), proxy.Registry, RegistryLogin.None)
+    {
+        RetryDelay = TimeSpan.FromMilliseconds(200),
+        RetryMaxDelay = TimeSpan.FromSeconds(1),
+        RetryAttempts = 20,
+    };
 
     static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
     {
