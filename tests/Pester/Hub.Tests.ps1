@@ -186,6 +186,47 @@ Describe 'Start-ModelDownload of GGUF references' -Tag Hub {
         (Get-LibraryModel hf.co/Vis/Vision-GGUF:Q4_K_M).LocalPath | Should -Be (Join-Path $folder 'vision-Q4_K_M.gguf')
     }
 
+    It 'downloads a split GGUF set as one model and one task: every part verified, placed together beside the first' {
+        $lib = Use-Hub
+        $phiSha = Sha256 (Join-Path $Fixtures 'gguf/ggml-vocab-phi-3.gguf')
+        $parts = 'big-Q4_K_M-00001-of-00002.gguf', 'big-Q4_K_M-00002-of-00002.gguf'
+        $task = Start-ModelDownload hf.co/Split/Big-GGUF:Q4_K_M
+        @($task).Count | Should -Be 1
+        $task.Status | Should -Be 'Completed'
+        $task.ModelId | Should -Be 'hf.co/Split/Big-GGUF:Q4_K_M'
+        $total = (Get-Item (Join-Path $Fixtures 'gguf/stories260K.gguf')).Length + (Get-Item (Join-Path $Fixtures 'gguf/ggml-vocab-phi-3.gguf')).Length
+        $task.TotalSize | Should -Be $total
+        $task.DownloadedSize | Should -Be $total
+        @(Get-ModelDownload).Count | Should -Be 1
+        # llama.cpp opens the first part and finds <prefix>-0000k-of-0000N.gguf in the same folder.
+        $folder = Join-Path $lib 'llama-cpp/hf.co--Split--Big-GGUF--Q4_K_M'
+        (Get-ChildItem $folder -File).Name | Sort-Object | Should -Be $parts
+        Sha256 (Join-Path $folder $parts[0]) | Should -Be $StoriesSha
+        Sha256 (Join-Path $folder $parts[1]) | Should -Be $phiSha
+        $stats = Get-TestHubStats $Hub
+        $stats."resolve:$($parts[0])" | Should -BeGreaterThan 0
+        $stats."resolve:$($parts[1])" | Should -BeGreaterThan 0
+        $models = @(Get-LibraryModel -Status Local)
+        $models.Id | Should -Be @('hf.co/Split/Big-GGUF:Q4_K_M')
+        $models[0].LocalPath | Should -Be (Join-Path $folder $parts[0])
+        $models[0].Revision | Should -Be (Get-LibraryModel hf.co/Split/Big-GGUF:Q4_K_M).Revision
+        $models[0].Size | Should -Be $total
+        (Test-LibraryModel hf.co/Split/Big-GGUF:Q4_K_M).Passed | Should -BeTrue
+        Get-ChildItem (Join-Path $lib 'downloads') -Force -ErrorAction SilentlyContinue | Where-Object Name -notlike '*.lock' | Should -BeNullOrEmpty
+    }
+
+    It 'places no part of a split set when one part fails its SHA-256' {
+        $lib = Use-Hub
+        # Every blob's first CDN answer is corrupted: the first part fails, so neither part may appear in llama-cpp/.
+        Set-TestHub $Hub -CdnQuery 'corrupt=1&times=1'
+        Start-ModelDownload hf.co/Split/Big-GGUF:Q4_K_M -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'ChecksumMismatch,*'
+        Test-Path (Join-Path $lib 'llama-cpp/hf.co--Split--Big-GGUF--Q4_K_M') | Should -BeFalse
+        Set-TestHub $Hub -CdnQuery ''
+        (Start-ModelDownload hf.co/Split/Big-GGUF:Q4_K_M).Status | Should -Be 'Completed'
+        (Get-ChildItem (Join-Path $lib 'llama-cpp/hf.co--Split--Big-GGUF--Q4_K_M') -File).Count | Should -Be 2
+    }
+
     It 'does not download a Local reference again without -Force' {
         Use-Hub | Out-Null
         Start-ModelDownload hf.co/Qwen/Tiny-GGUF:Q4_K_M | Out-Null
