@@ -41,8 +41,8 @@ namespace ModelLibrary.TestServer;
 /// Content: <c>&lt;root&gt;/&lt;owner&gt;/&lt;repo&gt;/repo.json</c> (<c>refs</c> name → commit, <c>gated</c>,
 /// <c>private</c>, <c>tokens</c> allowed, <c>pipeline_tag</c>, <c>tags</c>, <c>license</c>, <c>extraTree</c> entries added to
 /// the listing as given) and <c>&lt;root&gt;/&lt;owner&gt;/&lt;repo&gt;/&lt;commit&gt;/</c> with that commit's files.
-/// Control: <c>POST /_control/hub</c> with JSON <c>{"rateLimit":n,"retryAfter":s,"signedUrlTtlMs":ms,"cdnQuery":"dropAfter=..","treePageSize":n}</c>;
-/// <c>GET /_stats/hub</c> counts what happened.
+/// Control: <c>POST /_control/hub</c> with JSON <c>{"rateLimit":n,"rateLimitResolve":n,"rateLimitHeaders":"both|ratelimit|retry-after","retryAfter":s,"signedUrlTtlMs":ms,"cdnQuery":"dropAfter=..","treePageSize":n}</c>;
+/// <c>GET /_stats/hub</c> counts what happened (and <c>retryGapMs:&lt;bucket&gt;</c>: how long a client waited after a 429).
 /// </remarks>
 public sealed class HubServer : IAsyncDisposable
 {
@@ -56,6 +56,9 @@ public sealed class HubServer : IAsyncDisposable
     readonly ConcurrentDictionary<string, long> counters = new();
     readonly object controlLock = new();
     int rateLimitLeft;
+    int rateLimitResolveLeft;
+    string rateLimitHeaders = "both";
+    readonly Dictionary<string, long> rateLimitedAt = new();
     int retryAfterSeconds = 1;
     int signedUrlTtlMs = 60_000;
     string cdnQuery = "";
@@ -116,7 +119,10 @@ public sealed class HubServer : IAsyncDisposable
 
     async Task HandleHubAsync(HttpContext context)
     {
-        var path = Uri.UnescapeDataString(context.Request.Path.Value ?? "/");
+        // Segments as sent, each unescaped on its own: a revision is one segment (huggingface_hub sends
+        // quote(revision, safe=""), so refs/pr/1 arrives as refs%2Fpr%2F1, which Kestrel leaves escaped in Path).
+        var segments = (context.Request.Path.Value ?? "/").Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray();
+        var path = "/" + string.Join('/', segments);
         if (context.Request.Headers.Authorization.Count > 0)
         {
             Count("hubAuthorized");
@@ -135,17 +141,48 @@ public sealed class HubServer : IAsyncDisposable
             return;
         }
 
-        if (TakeRateLimit())
+        // The Hub's buckets (hub-docs rate-limits.md): "resolvers" for every URL with a /resolve/ segment, "api" for the rest.
+        var bucket = segments.Length >= 3 && segments[2] == "resolve" ? "resolvers" : "api";
+        if (TakeRateLimit(bucket))
         {
             Count("rateLimited");
+            Count("rateLimited:" + bucket);
             context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            context.Response.Headers["RateLimit"] = $"\"api\";r=0;t={retryAfterSeconds}";
-            context.Response.Headers["RateLimit-Policy"] = "\"fixed window\";\"api\";q=500;w=300";
+            string headers;
+            lock (controlLock)
+            {
+                headers = rateLimitHeaders;
+            }
+
+            if (headers is "both" or "retry-after")
+            {
+                context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (headers is "both" or "ratelimit")
+            {
+                // The IETF draft form huggingface_hub's utils/_http.py parse_ratelimit_headers reads: "<bucket>";r=<remaining>;t=<seconds to reset>.
+                context.Response.Headers["RateLimit"] = $"\"{bucket}\";r=0;t={retryAfterSeconds}";
+                context.Response.Headers["RateLimit-Policy"] = $"\"fixed window\";\"{bucket}\";q=500;w=300";
+            }
+
+            lock (controlLock)
+            {
+                rateLimitedAt[bucket] = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+
             return;
         }
 
-        var segments = path.Trim('/').Split('/');
+        lock (controlLock)
+        {
+            // How long the client waited after a 429 before asking again in that bucket (what Retry-After/RateLimit asked).
+            if (rateLimitedAt.Remove(bucket, out var at))
+            {
+                counters["retryGapMs:" + bucket] = (long)System.Diagnostics.Stopwatch.GetElapsedTime(at).TotalMilliseconds;
+            }
+        }
+
         if (path == "/api/models")
         {
             Count("search");
@@ -160,7 +197,15 @@ public sealed class HubServer : IAsyncDisposable
                 return;
             }
 
-            var revision = string.Join('/', segments.Skip(5));
+            // The revision is one segment, escaped whole as huggingface_hub sends it (quote(revision, safe="")); a
+            // revision sent with bare slashes (refs/pr/1 unescaped) is not understood, which is what proves the escaping.
+            var revision = segments.Length > 5 ? segments[5] : "";
+            if (segments[4] == "revision" && segments.Length > 6)
+            {
+                Error(context, 404, "RevisionNotFound", $"Invalid rev id: {string.Join('/', segments.Skip(5))}");
+                return;
+            }
+
             var commit = Commit(context, repo, revision);
             if (commit is null)
             {
@@ -197,6 +242,16 @@ public sealed class HubServer : IAsyncDisposable
                 rateLimitLeft = r.GetValue<int>();
             }
 
+            if (body["rateLimitResolve"] is { } rr)
+            {
+                rateLimitResolveLeft = rr.GetValue<int>();
+            }
+
+            if (body["rateLimitHeaders"] is { } rh)
+            {
+                rateLimitHeaders = rh.GetValue<string>();
+            }
+
             if (body["retryAfter"] is { } ra)
             {
                 retryAfterSeconds = ra.GetValue<int>();
@@ -220,16 +275,24 @@ public sealed class HubServer : IAsyncDisposable
             if (body["resetStats"] is not null)
             {
                 counters.Clear();
+                rateLimitedAt.Clear();
             }
         }
 
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    bool TakeRateLimit()
+    /// <summary>Whether this request is answered 429: <c>rateLimit</c> counts every Hub request, <c>rateLimitResolve</c> resolve requests only.</summary>
+    bool TakeRateLimit(string bucket)
     {
         lock (controlLock)
         {
+            if (bucket == "resolvers" && rateLimitResolveLeft > 0)
+            {
+                rateLimitResolveLeft--;
+                return true;
+            }
+
             if (rateLimitLeft <= 0)
             {
                 return false;

@@ -42,6 +42,12 @@ BeforeAll {
         main = @{ 'e-Q4_K_M.gguf' = $stories }
     } | Out-Null
 
+    # A pull request's ref, as the Hub names it (refs/pr/<n>): the same file name holds other bytes there.
+    $script:PrRepo = New-TestHubRepo -Root $HubRoot -Repo 'PR/Tiny-GGUF' -Commits @{
+        main = @{ 'pr-Q4_K_M.gguf' = $stories }
+        'refs/pr/1' = @{ 'pr-Q4_K_M.gguf' = $phi }
+    }
+
     $script:Hub = Start-TestHub -Root $HubRoot
     $script:SavedEnv = @{ HF_ENDPOINT = $env:HF_ENDPOINT; HF_TOKEN = $env:HF_TOKEN; HF_HUB_OFFLINE = $env:HF_HUB_OFFLINE }
 
@@ -50,7 +56,7 @@ BeforeAll {
         $env:HF_ENDPOINT = $Hub.Url
         $env:HF_TOKEN = $null
         $env:HF_HUB_OFFLINE = $null
-        Set-TestHub $Hub -RateLimit 0 -SignedUrlTtlMs 60000 -CdnQuery '' -TreePageSize 1000 -ResetStats
+        Set-TestHub $Hub -RateLimit 0 -RateLimitResolve 0 -RateLimitHeaders both -RetryAfter 1 -SignedUrlTtlMs 60000 -CdnQuery '' -TreePageSize 1000 -ResetStats
         New-TestLibrary
     }
 
@@ -542,5 +548,80 @@ Describe 'Start-ModelDownload -Uri' -Tag Hub {
         Start-ModelDownload hf.co/Qwen/Tiny-GGUF -WhatIf -InformationVariable i 6>&1 | Out-Null
         Get-ModelDownload | Should -BeNullOrEmpty
         Test-Path (Join-Path $lib 'llama-cpp') | Should -BeFalse
+    }
+}
+
+Describe 'Revisions with slashes (refs/pr/N)' -Tag Hub {
+    It 'lists, downloads and records a refs/pr/1 revision, sent as one escaped segment as huggingface_hub sends it' {
+        $lib = Use-Hub
+        $phiSha = Sha256 (Join-Path $Fixtures 'gguf/ggml-vocab-phi-3.gguf')
+        $listed = Get-LibraryModel 'hf.co/PR/Tiny-GGUF@refs/pr/1'
+        $listed.Id | Should -Be 'hf.co/PR/Tiny-GGUF:Q4_K_M'
+        $listed.Revision | Should -Be $PrRepo.'refs/pr/1'
+        $listed.Checksum | Should -Be $phiSha
+        $task = Start-ModelDownload 'hf.co/PR/Tiny-GGUF@refs/pr/1:Q4_K_M'
+        $task.Status | Should -Be 'Completed'
+        $m = Get-LibraryModel hf.co/PR/Tiny-GGUF:Q4_K_M -WarningAction SilentlyContinue
+        $m.Status | Should -Be 'Local'
+        $m.Revision | Should -Be $PrRepo.'refs/pr/1'
+        Sha256 $m.LocalPath | Should -Be $phiSha
+        # The same ref again names the commit that is Local: nothing is fetched.
+        Set-TestHub $Hub -ResetStats
+        Start-ModelDownload 'hf.co/PR/Tiny-GGUF:Q4_K_M@refs/pr/1' -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+        $w | Should -BeLike '*already local*'
+        (Get-TestHubStats $Hub).cdnRequests | Should -BeNullOrEmpty
+    }
+
+    It 'takes a resolve URL whose revision is escaped (refs%2Fpr%2F1) for -Uri' {
+        $lib = Use-Hub
+        $task = Start-ModelDownload -Uri "$($Hub.Url)/PR/Tiny-GGUF/resolve/refs%2Fpr%2F1/pr-Q4_K_M.gguf" -Id pr-one
+        $task.Status | Should -Be 'Completed'
+        (Get-LibraryModel pr-one).Checksum | Should -Be (Sha256 (Join-Path $Fixtures 'gguf/ggml-vocab-phi-3.gguf'))
+    }
+
+    It 'refuses a revision that climbs out of refs/ or is rooted, before asking the Hub (InvalidModelId)' {
+        $lib = Use-Hub
+        foreach ($ref in 'hf.co/PR/Tiny-GGUF@refs/../../x', 'hf.co/PR/Tiny-GGUF@refs%2F..%2F..%2Fetc', 'hf.co/PR/Tiny-GGUF@%2Fetc%2Fpasswd', 'hf.co/PR/Tiny-GGUF@..:Q4_K_M') {
+            Start-ModelDownload $ref -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $e[0].FullyQualifiedErrorId | Should -BeLike 'InvalidModelId,*'
+        }
+
+        Start-ModelDownload 'hf.co/PR/Tiny-GGUF@refs/pr/1/../../escaped.gguf' -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'UnsafeModelContent,*'
+        (Get-TestHubStats $Hub).info | Should -BeNullOrEmpty
+        Get-ModelDownload | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Rate limits (429)' -Tag Hub {
+    # The Hub's 429s carry the IETF draft RateLimit header ("<bucket>";r=<remaining>;t=<seconds to reset>), which
+    # huggingface_hub's utils/_http.py parse_ratelimit_headers reads and http_backoff waits out, and Retry-After.
+    It 'waits as the RateLimit header says when an API call gets 429 without Retry-After' {
+        Use-Hub | Out-Null
+        Set-TestHub $Hub -RateLimit 1 -RetryAfter 3 -RateLimitHeaders ratelimit
+        (Get-LibraryModel hf.co/Solo/One-GGUF).Id | Should -Be 'hf.co/Solo/One-GGUF'
+        $stats = Get-TestHubStats $Hub
+        $stats.'rateLimited:api' | Should -Be 1
+        $stats.'retryGapMs:api' | Should -BeGreaterOrEqual 2900
+    }
+
+    It 'waits as Retry-After says when a file download (resolve) gets 429, then downloads and verifies the file' {
+        $lib = Use-Hub
+        Set-TestHub $Hub -RateLimitResolve 1 -RetryAfter 3 -RateLimitHeaders retry-after
+        $task = Start-ModelDownload hf.co/Solo/One-GGUF
+        $task.Status | Should -Be 'Completed'
+        Sha256 (Get-LibraryModel hf.co/Solo/One-GGUF).LocalPath | Should -Be $StoriesSha
+        $stats = Get-TestHubStats $Hub
+        $stats.'rateLimited:resolvers' | Should -Be 1
+        $stats.'retryGapMs:resolvers' | Should -BeGreaterOrEqual 2900
+    }
+
+    It 'waits as the RateLimit header says ("resolvers";r=0;t=3) when a file download gets 429 without Retry-After' {
+        $lib = Use-Hub
+        Set-TestHub $Hub -RateLimitResolve 1 -RetryAfter 3 -RateLimitHeaders ratelimit
+        (Start-ModelDownload hf.co/Solo/One-GGUF).Status | Should -Be 'Completed'
+        $stats = Get-TestHubStats $Hub
+        $stats.'rateLimited:resolvers' | Should -Be 1
+        $stats.'retryGapMs:resolvers' | Should -BeGreaterOrEqual 2900
     }
 }

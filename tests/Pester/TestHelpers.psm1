@@ -155,10 +155,17 @@ function New-TestHubRepo {
 }
 
 function Set-TestHub {
-    <# Changes the test hub's behaviour: -RateLimit n, -RetryAfter s, -SignedUrlTtlMs, -CdnQuery 'dropAfter=..', -TreePageSize, -ResetStats. #>
-    param([Parameter(Mandatory)] $Hub, [int] $RateLimit = -1, [int] $RetryAfter = -1, [int] $SignedUrlTtlMs = -1, [string] $CdnQuery, [int] $TreePageSize = -1, [switch] $ResetStats)
+    <#
+    Changes the test hub's behaviour: -RateLimit n (429 to the next n requests), -RateLimitResolve n (to the next n
+    resolve requests only), -RateLimitHeaders both|ratelimit|retry-after (what a 429 carries), -RetryAfter s,
+    -SignedUrlTtlMs, -CdnQuery 'dropAfter=..', -TreePageSize, -ResetStats.
+    #>
+    param([Parameter(Mandatory)] $Hub, [int] $RateLimit = -1, [int] $RateLimitResolve = -1, [ValidateSet('both', 'ratelimit', 'retry-after')] [string] $RateLimitHeaders,
+        [int] $RetryAfter = -1, [int] $SignedUrlTtlMs = -1, [string] $CdnQuery, [int] $TreePageSize = -1, [switch] $ResetStats)
     $body = @{}
     if ($RateLimit -ge 0) { $body.rateLimit = $RateLimit }
+    if ($RateLimitResolve -ge 0) { $body.rateLimitResolve = $RateLimitResolve }
+    if ($RateLimitHeaders) { $body.rateLimitHeaders = $RateLimitHeaders }
     if ($RetryAfter -ge 0) { $body.retryAfter = $RetryAfter }
     if ($SignedUrlTtlMs -ge 0) { $body.signedUrlTtlMs = $SignedUrlTtlMs }
     if ($PSBoundParameters.ContainsKey('CdnQuery')) { $body.cdnQuery = $CdnQuery }

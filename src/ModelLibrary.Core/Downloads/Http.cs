@@ -59,12 +59,8 @@ internal static class DownloadHttp
             });
     }
 
-    static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
-    {
-        { Delta: { } delta } => delta,
-        { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
-        _ => null,
-    };
+    /// <summary>The wait a 429/503 asks for: the Hub's RateLimit header (resolve requests too) or Retry-After.</summary>
+    static TimeSpan? RetryAfter(HttpResponseMessage response) => Net.RateLimitHeaders.WaitOf(response);
 
     /// <summary>Failures of the network that another try may cure (not TLS: a bad certificate stays bad).</summary>
     public static bool IsTransientNetworkError(Exception e) => e switch

@@ -251,7 +251,9 @@ public sealed partial class ModelLibraryService
 
         var resolved = await source.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
         var model = WithState(resolved.Model, warnings, await StoreModelsAsync(cancellationToken).ConfigureAwait(false));
-        if (model.Status == ModelStatus.Local && !force && (reference.Revision is null || RevisionMatches(model, reference.Revision)))
+        // A revision asked for is matched by the commit it names now (a tag, refs/pr/1), not only by its spelling.
+        if (model.Status == ModelStatus.Local && !force
+            && (reference.Revision is null || RevisionMatches(model, reference.Revision) || (resolved.Model.Revision is { } now && RevisionMatches(model, now))))
         {
             return new DownloadPlan(model, null, AlreadyLocal: true, warnings);
         }

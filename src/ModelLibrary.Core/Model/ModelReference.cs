@@ -69,8 +69,12 @@ public sealed partial record ModelReference
     {
         Quantization = quantization?.ToUpperInvariant(),
         FilePath = null,
-        Text = $"{HubHost}/{RepoId}" + (quantization is null ? "" : ":" + quantization.ToUpperInvariant()) + (Revision is null ? "" : "@" + Revision),
+        Text = $"{HubHost}/{RepoId}" + (quantization is null ? "" : ":" + quantization.ToUpperInvariant()) + (Revision is null ? "" : "@" + WrittenRevision(Revision)),
     };
+
+    /// <summary>A revision as a reference writes it: Hub refs (<c>refs/pr/1</c>) as they are, other slashes as <c>%2F</c>.</summary>
+    public static string WrittenRevision(string revision) =>
+        revision.StartsWith("refs/", StringComparison.Ordinal) && revision.Count(c => c == '/') == 2 ? revision : revision.Replace("/", "%2F", StringComparison.Ordinal);
 
     /// <summary>
     /// True when <paramref name="text"/> has the shape of a reference (it may still be malformed: then
@@ -163,58 +167,61 @@ public sealed partial record ModelReference
 
     /// <summary>
     /// <c>&lt;owner&gt;/&lt;repo&gt;[@rev][:quant]</c> or <c>&lt;owner&gt;/&lt;repo&gt;[@rev]/&lt;path&gt;</c>; a revision may also
-    /// close the whole reference (<c>.../file.gguf@v1</c>, <c>...:Q4_K_M@v1</c>).
+    /// close the whole reference (<c>.../file.gguf@v1</c>, <c>...:Q4_K_M@v1</c>). A revision is one segment
+    /// (<c>main</c>, <c>v1.0</c>, a commit), or a Hub ref of three (<c>refs/pr/1</c>, <c>refs/convert/parquet</c>); any
+    /// other name with a slash is written percent-encoded (<c>feature%2Fx</c>), as the Hub's URLs carry it.
     /// </summary>
     static ModelReference ParseHub(string text, string rest)
     {
-        var segments = rest.Split('/');
-        if (segments.Length < 2 || segments[0].Length == 0 || segments[1].Length == 0)
+        var slash = rest.IndexOf('/');
+        var owner = slash < 0 ? rest : rest[..slash];
+        var afterOwner = slash < 0 ? "" : rest[(slash + 1)..];
+        var nameLength = RepoNameChars().Match(afterOwner).Length;
+        if (owner.Length == 0 || nameLength == 0)
         {
             throw Invalid(text, "a Hub reference is hf.co/<owner>/<repo>[:<quant>] or hf.co/<owner>/<repo>/<file>");
         }
 
-        var owner = segments[0];
-        var repoPart = segments[1];
+        var repoPart = afterOwner[..nameLength];
+        var tail = afterOwner[nameLength..];
         string? revision = null;
         string? quant = null;
-        string? path = segments.Length > 2 ? string.Join('/', segments.Skip(2)) : null;
-
-        // A revision written after the repository name: <repo>@<rev>[:<quant>].
-        var at = repoPart.IndexOf('@');
-        if (at >= 0)
+        string? path = null;
+        // Qualifiers in any order: :<quant>, @<revision>, then /<path> (which takes the rest).
+        while (tail.Length > 0)
         {
-            revision = repoPart[(at + 1)..];
-            repoPart = repoPart[..at];
-            var colonInRevision = revision.IndexOf(':');
-            if (colonInRevision >= 0 && path is null)
+            var mark = tail[0];
+            if (mark == ':' && quant is null)
             {
-                quant = revision[(colonInRevision + 1)..];
-                revision = revision[..colonInRevision];
+                var end = tail.IndexOfAny(new[] { '@', '/' }, 1);
+                quant = end < 0 ? tail[1..] : tail[1..end];
+                tail = end < 0 ? "" : tail[end..];
             }
-        }
-
-        var colon = repoPart.IndexOf(':');
-        if (colon >= 0)
-        {
-            quant = repoPart[(colon + 1)..];
-            repoPart = repoPart[..colon];
-            var atInQuant = quant.IndexOf('@');
-            if (atInQuant >= 0)
+            else if (mark == '@' && revision is null)
             {
-                revision = quant[(atInQuant + 1)..];
-                quant = quant[..atInQuant];
+                (revision, tail) = TakeRevision(tail[1..]);
             }
-        }
-
-        if (path is not null && revision is null)
-        {
-            // A revision closing a file reference: the last '@' of the last segment.
-            var lastSlash = path.LastIndexOf('/');
-            var lastAt = path.LastIndexOf('@');
-            if (lastAt > lastSlash)
+            else if (mark == '/' && path is null)
             {
-                revision = path[(lastAt + 1)..];
-                path = path[..lastAt];
+                path = tail[1..];
+                tail = "";
+                // A revision closing a file reference: @refs/<kind>/<name>, or the last '@' of the last segment.
+                var refs = revision is null ? path.LastIndexOf("@refs/", StringComparison.Ordinal) : -1;
+                var lastAt = path.LastIndexOf('@');
+                if (refs >= 0)
+                {
+                    (revision, var after) = TakeRevision(path[(refs + 1)..]);
+                    path = after.Length == 0 ? path[..refs] : throw Invalid(text, $"nothing may follow the revision '@{revision}' but the end of the reference");
+                }
+                else if (revision is null && lastAt > path.LastIndexOf('/'))
+                {
+                    revision = DecodeRevision(path[(lastAt + 1)..]);
+                    path = path[..lastAt];
+                }
+            }
+            else
+            {
+                throw Invalid(text, $"'{tail}' after the repository name is not :<quant>, @<revision> or /<file>");
             }
         }
 
@@ -228,9 +235,9 @@ public sealed partial record ModelReference
             throw Invalid(text, $"'{owner}/{repoPart}' is not a valid Hub repository id (letters, digits, '-', '_', '.')");
         }
 
-        if (revision is not null && (revision.Length == 0 || revision.Contains("..") || !RevisionPattern().IsMatch(revision)))
+        if (revision is not null && !IsValidRevision(revision))
         {
-            throw Invalid(text, $"'@{revision}' is not a valid revision (a branch, tag or commit)");
+            throw Invalid(text, $"'@{revision}' is not a valid revision (a branch, tag, commit or refs/pr/<n>)");
         }
 
         if (quant is not null && !Quant().IsMatch(quant))
@@ -254,6 +261,56 @@ public sealed partial record ModelReference
             Revision = revision,
         };
     }
+
+    /// <summary>
+    /// The revision at the start of <paramref name="text"/> (after its <c>@</c>) and what follows it: three segments for
+    /// <c>refs/...</c>, else one; it ends at <c>:</c> (a quantization) or the next <c>/</c> (a file path).
+    /// </summary>
+    static (string Revision, string After) TakeRevision(string text)
+    {
+        var segments = text.StartsWith("refs/", StringComparison.Ordinal) ? 3 : 1;
+        var end = 0;
+        for (var i = 0; i < segments; i++)
+        {
+            var next = text.IndexOfAny(new[] { '/', ':' }, end);
+            if (next < 0)
+            {
+                end = text.Length;
+                break;
+            }
+
+            end = next;
+            if (text[next] == ':' || i == segments - 1)
+            {
+                break;
+            }
+
+            end++;
+        }
+
+        return (DecodeRevision(text[..end]), text[end..]);
+    }
+
+    /// <summary>A revision as written, percent-escapes (<c>%2F</c>) decoded once: the name the Hub knows.</summary>
+    static string DecodeRevision(string written)
+    {
+        try
+        {
+            return Uri.UnescapeDataString(written);
+        }
+        catch (UriFormatException)
+        {
+            return written;
+        }
+    }
+
+    /// <summary>
+    /// A branch, tag, commit or Hub ref as git allows them: no empty, <c>.</c> or <c>..</c> segment, not rooted, no
+    /// backslash, control character, space, <c>~^:?*[</c>; what is sent is escaped whole (<see cref="Sources.Hub.HubSettings.ResolveUrl"/>).
+    /// </summary>
+    static bool IsValidRevision(string revision) =>
+        RevisionPattern().IsMatch(revision) && !revision.Contains("..", StringComparison.Ordinal)
+        && revision.Split('/').All(s => s.Length > 0 && s != "." && !s.EndsWith(".lock", StringComparison.Ordinal));
 
     /// <summary>
     /// A path inside a model folder: relative, forward slashes, no empty, <c>.</c> or <c>..</c> segment, no drive, no
@@ -338,8 +395,11 @@ public sealed partial record ModelReference
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")]
     private static partial Regex HubName();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/%-]{0,254}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/+-]{0,254}$")]
     private static partial Regex RevisionPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]*")]
+    private static partial Regex RepoNameChars();
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex Quant();

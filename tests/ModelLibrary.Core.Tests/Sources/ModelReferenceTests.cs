@@ -13,6 +13,12 @@ public class ModelReferenceTests
     [InlineData("hf.co/o/r/sub/model.gguf", "o", "r", null, "sub/model.gguf", null, "hf.co/o/r/sub/model.gguf")]
     [InlineData("hf.co/o/r/model.gguf@main", "o", "r", null, "model.gguf", "main", "hf.co/o/r/model.gguf")]
     [InlineData("hf.co/o/r@dev/model.gguf", "o", "r", null, "model.gguf", "dev", "hf.co/o/r/model.gguf")]
+    [InlineData("hf.co/o/r@refs/pr/1", "o", "r", null, null, "refs/pr/1", "hf.co/o/r")]
+    [InlineData("hf.co/o/r@refs/pr/12:q4_k_m", "o", "r", "Q4_K_M", null, "refs/pr/12", "hf.co/o/r:Q4_K_M")]
+    [InlineData("hf.co/o/r:Q4_K_M@refs/pr/1", "o", "r", "Q4_K_M", null, "refs/pr/1", "hf.co/o/r:Q4_K_M")]
+    [InlineData("hf.co/o/r@refs/convert/parquet/sub/model.gguf", "o", "r", null, "sub/model.gguf", "refs/convert/parquet", "hf.co/o/r/sub/model.gguf")]
+    [InlineData("hf.co/o/r/sub/model.gguf@refs/pr/3", "o", "r", null, "sub/model.gguf", "refs/pr/3", "hf.co/o/r/sub/model.gguf")]
+    [InlineData("hf.co/o/r@feature%2Fx:Q8_0", "o", "r", "Q8_0", null, "feature/x", "hf.co/o/r:Q8_0")]
     public void Parses_hub_references(string text, string owner, string repo, string? quant, string? path, string? revision, string id)
     {
         var r = ModelReference.Parse(text);
@@ -54,6 +60,8 @@ public class ModelReferenceTests
     [InlineData("hf.co/o/r/a/./b")]
     [InlineData("hf.co/o/r/a\\b")]
     [InlineData("hf.co/o/r/C:/x")]
+    [InlineData("hf.co/o/r@refs/pr/1/../../x")]
+    [InlineData("hf.co/o/r@main/")]
     public void A_file_part_leaving_the_repository_is_UnsafeModelContent(string text)
     {
         var e = Assert.ThrowsAny<ModelLibraryException>(() => ModelReference.Parse(text));
@@ -66,11 +74,30 @@ public class ModelReferenceTests
     [InlineData("hf.co/o/r@")]
     [InlineData("hf.co/o/bad--name")]
     [InlineData("hf.co/o/r@../x")]
+    [InlineData("hf.co/o/r@refs/../../x")]
+    [InlineData("hf.co/o/r@refs%2F..%2F..%2Fetc")]
+    [InlineData("hf.co/o/r@%2Fetc%2Fpasswd")]
+    [InlineData("hf.co/o/r@refs//x")]
+    [InlineData("hf.co/o/r@a\\b")]
     [InlineData("registry.example.com/UPPER/case")]
     public void Malformed_references_are_InvalidModelId(string text)
     {
         var e = Assert.ThrowsAny<ModelLibraryException>(() => ModelReference.Parse(text));
         Assert.Equal(ErrorIds.InvalidModelId, e.ErrorId);
+    }
+
+    [Fact]
+    public void A_revision_with_slashes_is_one_escaped_segment_in_api_and_resolve_urls_as_huggingface_hub_quotes_it()
+    {
+        // hf_api.py model_info / list_repo_tree and file_download.py hf_hub_url: quote(revision, safe=""), quote(filename).
+        var settings = new HubSettings(new Uri("https://hub.example/"), null, false, "huggingface", false);
+        Assert.Equal("https://hub.example/o/r/resolve/refs%2Fpr%2F1/sub/a%20b.gguf", settings.ResolveUrl("o/r", "refs/pr/1", "sub/a b.gguf").AbsoluteUri);
+        Assert.Equal("/o/r/resolve/refs%2Fpr%2F1/m.gguf", settings.ResolveUrl("o/r", "refs/pr/1", "m.gguf").PathAndQuery);
+        Assert.Equal("refs%2Fconvert%2Fparquet", HubSettings.RevisionSegment("refs/convert/parquet"));
+        // A reference written back keeps a Hub ref readable and escapes any other slash, so it parses to the same revision.
+        var r = ModelReference.Parse("hf.co/o/r@feature%2Fx");
+        Assert.Equal("feature/x", ModelReference.Parse(r.WithQuantization("Q8_0").Text).Revision);
+        Assert.Equal("hf.co/o/r:Q4_K_M@refs/pr/1", ModelReference.Parse("hf.co/o/r@refs/pr/1").WithQuantization("q4_k_m").Text);
     }
 
     [Theory]

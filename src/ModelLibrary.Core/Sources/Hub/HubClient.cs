@@ -9,8 +9,8 @@ namespace ModelLibrary.Sources.Hub;
 /// The Hub's JSON API as huggingface_hub's hf_api.py calls it: repository info
 /// (<c>GET /api/models/{repo}/revision/{rev}</c>), the file tree (<c>GET /api/models/{repo}/tree/{rev}?recursive=true</c>,
 /// paginated by <c>Link: &lt;...&gt;; rel="next"</c> as utils/_pagination.py follows it) and search
-/// (<c>GET /api/models?search=&amp;filter=&amp;limit=</c>). 429 waits as <c>Retry-After</c> or the <c>RateLimit</c> header
-/// (<c>"api";r=0;t=55</c>, utils/_http.py) say, a few times. The token goes to the Hub's host only.
+/// (<c>GET /api/models?search=&amp;filter=&amp;limit=</c>). 429 waits as the <c>RateLimit</c> header
+/// (<c>"api";r=0;t=55</c>) or <c>Retry-After</c> say (<see cref="Net.RateLimitHeaders"/>), a few times. The token goes to the Hub's host only.
 /// </summary>
 public sealed partial class HubClient
 {
@@ -33,7 +33,7 @@ public sealed partial class HubClient
     /// <summary>Repository info at a revision (branch, tag or commit; the default branch when null).</summary>
     public async Task<HubRepoInfo> GetRepoInfoAsync(string repoId, string? revision, string target, CancellationToken cancellationToken)
     {
-        var url = Settings.Api($"api/models/{repoId}/revision/{Uri.EscapeDataString(revision ?? "main")}");
+        var url = Settings.Api($"api/models/{repoId}/revision/{HubSettings.RevisionSegment(revision ?? "main")}");
         using var document = await GetJsonAsync(url, target, repoId, cancellationToken).ConfigureAwait(false);
         return HubRepoInfo.Parse(document.RootElement, repoId);
     }
@@ -42,7 +42,7 @@ public sealed partial class HubClient
     public async Task<IReadOnlyList<HubTreeEntry>> GetTreeAsync(string repoId, string commit, string target, CancellationToken cancellationToken)
     {
         var entries = new List<HubTreeEntry>();
-        Uri? next = Settings.Api($"api/models/{repoId}/tree/{Uri.EscapeDataString(commit)}?recursive=true");
+        Uri? next = Settings.Api($"api/models/{repoId}/tree/{HubSettings.RevisionSegment(commit)}?recursive=true");
         for (var page = 0; next is not null; page++)
         {
             if (page == MaxPages)
@@ -153,23 +153,11 @@ public sealed partial class HubClient
         }
     }
 
-    /// <summary>Retry-After (seconds or a date), else the RateLimit header's reset when nothing remains; else a second. Capped.</summary>
+    /// <summary>What the answer asks for (<see cref="Net.RateLimitHeaders"/>), else a second; capped.</summary>
     static TimeSpan RateLimitWait(HttpResponseMessage response)
     {
-        TimeSpan? wait = response.Headers.RetryAfter switch
-        {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - DateTimeOffset.UtcNow,
-            _ => null,
-        };
-        if (wait is null && response.Headers.TryGetValues("RateLimit", out var values) && RateLimitHeader().Match(string.Join(",", values)) is { Success: true } m
-            && m.Groups["r"].Value == "0")
-        {
-            wait = TimeSpan.FromSeconds(int.Parse(m.Groups["t"].Value, System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        var chosen = wait ?? TimeSpan.FromSeconds(1);
-        return chosen < TimeSpan.Zero ? TimeSpan.Zero : chosen > MaxRateLimitWait ? MaxRateLimitWait : chosen;
+        var chosen = Net.RateLimitHeaders.WaitOf(response) ?? TimeSpan.FromSeconds(1);
+        return chosen > MaxRateLimitWait ? MaxRateLimitWait : chosen;
     }
 
     /// <summary>The <c>rel="next"</c> target of a Link header, made absolute against the page it came with.</summary>
@@ -198,9 +186,6 @@ public sealed partial class HubClient
 
     [GeneratedRegex("<(?<url>[^>]+)>\\s*;\\s*rel=\"?next\"?", RegexOptions.IgnoreCase)]
     private static partial Regex LinkNext();
-
-    [GeneratedRegex("r\\s*=\\s*(?<r>\\d+)\\s*;\\s*t\\s*=\\s*(?<t>\\d+)")]
-    private static partial Regex RateLimitHeader();
 }
 
 /// <summary>What <c>/api/models/{repo}/revision/{rev}</c> (or a search hit) says of a repository.</summary>

@@ -45,9 +45,20 @@ public sealed record HubSettings(Uri Endpoint, string? Token, bool Offline, stri
 
     public Uri Api(string relative) => new(Endpoint, relative);
 
-    /// <summary><c>{endpoint}/{repo}/resolve/{revision}/{path}</c>, each path segment escaped.</summary>
+    /// <summary>
+    /// <c>{endpoint}/{repo}/resolve/{revision}/{path}</c>: the revision escaped whole (<see cref="RevisionSegment"/>), the
+    /// path segment by segment with its slashes kept, as file_download.py's <c>hf_hub_url</c> writes it
+    /// (<c>revision=quote(revision, safe="")</c>, <c>filename=quote(filename)</c>).
+    /// </summary>
     public Uri ResolveUrl(string repoId, string revision, string path) =>
-        new(Endpoint, $"{repoId}/resolve/{Uri.EscapeDataString(revision)}/{string.Join('/', path.Split('/').Select(Uri.EscapeDataString))}");
+        new(Endpoint, $"{repoId}/resolve/{RevisionSegment(revision)}/{string.Join('/', path.Split('/').Select(Uri.EscapeDataString))}");
+
+    /// <summary>
+    /// A revision as one URL path segment: every reserved character escaped, <c>/</c> included (<c>refs/pr/1</c> →
+    /// <c>refs%2Fpr%2F1</c>), as huggingface_hub's hf_api.py sends it (<c>quote(revision, safe="")</c> in
+    /// <c>model_info</c> and <c>list_repo_tree</c>). Python's quote and EscapeDataString keep the same unreserved set.
+    /// </summary>
+    public static string RevisionSegment(string revision) => Uri.EscapeDataString(revision);
 
     static string? EnvironmentToken() =>
         Environment.GetEnvironmentVariable("HF_TOKEN") is { Length: > 0 } t ? t
