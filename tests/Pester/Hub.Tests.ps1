@@ -543,6 +543,20 @@ Describe 'Start-ModelDownload -Uri' -Tag Hub {
         Get-ModelDownload | Should -BeNullOrEmpty
     }
 
+    It '-Confirm that nobody can answer is ConfirmationRequired, asked after the plan and before anything starts' {
+        $lib = Use-Hub
+        # Start-ModelDownload makes one Core call, which asks the cmdlet's ShouldProcess (on the pipeline thread) between
+        # resolving the reference and starting: the Hub was asked, the CDN was not, and no task exists.
+        { Start-ModelDownload hf.co/Solo/One-GGUF -Confirm -ErrorAction Stop } | Should -Throw -ErrorId 'ConfirmationRequired,*'
+        $stats = Get-TestHubStats $Hub
+        $stats.info | Should -BeGreaterThan 0
+        $stats.cdnRequests | Should -BeNullOrEmpty
+        Get-ModelDownload | Should -BeNullOrEmpty
+        $verbose = (Start-ModelDownload hf.co/Solo/One-GGUF -Confirm:$false -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $verbose | Where-Object { $_ -like "*'hf.co/Solo/One-GGUF' from source*at revision*" } | Should -Not -BeNullOrEmpty
+        (Get-LibraryModel hf.co/Solo/One-GGUF).Status | Should -Be 'Local'
+    }
+
     It '-WhatIf shows the download and changes nothing' {
         $lib = Use-Hub
         Start-ModelDownload hf.co/Qwen/Tiny-GGUF -WhatIf -InformationVariable i 6>&1 | Out-Null

@@ -316,6 +316,37 @@ public sealed partial class ModelLibraryService
         return new DownloadPlan(model, ResolvedModel.SingleFile(model, allowInsecureHttp: false), AlreadyLocal: false, Array.Empty<string>());
     }
 
+    /// <summary>
+    /// Start-ModelDownload of an id or reference in one call: plans it (<see cref="PlanDownloadAsync"/>), asks
+    /// <paramref name="shouldStart"/> whether to start what was planned (the cmdlet's ShouldProcess: -WhatIf and -Confirm
+    /// answer there, as PSResourceGet's helpers take the cmdlet's ShouldProcess), then starts it. Nothing is asked when
+    /// the model is already Local (without -Force); nothing starts when the answer is no.
+    /// </summary>
+    public async Task<DownloadStart> DownloadAsync(string idOrReference, bool force, long? maxBytesPerSecond, Func<DownloadPlan, Task<bool>> shouldStart, CancellationToken cancellationToken)
+    {
+        var plan = await PlanDownloadAsync(idOrReference, force, cancellationToken).ConfigureAwait(false);
+        return await StartIfAgreedAsync(plan, maxBytesPerSecond, shouldStart, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Start-ModelDownload -Uri in one call: <see cref="PlanUrlDownloadAsync"/>, <paramref name="shouldStart"/>, start.</summary>
+    public async Task<DownloadStart> DownloadUrlAsync(string url, string? id, string? checksum, string? provider, bool force, long? maxBytesPerSecond,
+        Func<DownloadPlan, Task<bool>> shouldStart, CancellationToken cancellationToken)
+    {
+        var plan = await PlanUrlDownloadAsync(url, id, checksum, provider, force, cancellationToken).ConfigureAwait(false);
+        return await StartIfAgreedAsync(plan, maxBytesPerSecond, shouldStart, cancellationToken).ConfigureAwait(false);
+    }
+
+    async Task<DownloadStart> StartIfAgreedAsync(DownloadPlan plan, long? maxBytesPerSecond, Func<DownloadPlan, Task<bool>> shouldStart, CancellationToken cancellationToken)
+    {
+        // The answer may take a person's time (a -Confirm prompt); a cancelled call stops waiting for it.
+        if (plan.AlreadyLocal || !await shouldStart(plan).WaitAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return new DownloadStart(plan, null);
+        }
+
+        return new DownloadStart(plan, await StartDownloadAsync(plan, maxBytesPerSecond, cancellationToken).ConfigureAwait(false));
+    }
+
     /// <summary>The <c>Source</c> of a model downloaded with -Uri.</summary>
     public const string UrlSourceName = "url";
 
@@ -369,6 +400,9 @@ public sealed partial class ModelLibraryService
 
 /// <summary>The models one id or reference names, and what the caller should be warned of (a branch that moved).</summary>
 public sealed record ModelLookup(IReadOnlyList<ModelInfo> Models, IReadOnlyList<string> Warnings);
+
+/// <summary>What one Start-ModelDownload call did: the plan, and the task it started (null: already Local, or declined).</summary>
+public sealed record DownloadStart(DownloadPlan Plan, DownloadTask? Task);
 
 /// <summary>
 /// What Start-ModelDownload would do: <see cref="AlreadyLocal"/> (nothing, without -Force), or start

@@ -64,42 +64,59 @@ public sealed class StartModelDownloadCommand : DownloadCmdlet
             }
 
             var id = Id.FirstOrDefault();
-            Guard(() => Start(Run(ct => Service.PlanUrlDownloadAsync(Uri, id, Checksum, Provider, Force, ct))), Uri);
+            Guard(() => Started(Run(ct => Service.DownloadUrlAsync(Uri, id, Checksum, Provider, Force, Limit, ShouldStart, ct))), Uri);
             return;
         }
 
         foreach (var id in Id)
         {
-            Guard(() => Start(Run(ct => Service.PlanDownloadAsync(id, Force, ct))), id);
+            Guard(() => Started(Run(ct => Service.DownloadAsync(id, Force, Limit, ShouldStart, ct))), id);
         }
     }
 
     protected override void EndProcessing() => WaitInForeground(started, pauseOnStop: true);
 
-    void Start(Library.DownloadPlan plan)
+    long? Limit => MaxBytesPerSecond > 0 ? MaxBytesPerSecond : null;
+
+    /// <summary>Core's question before it starts a planned download, answered on the pipeline thread: -WhatIf, -Confirm.</summary>
+    Task<bool> ShouldStart(Library.DownloadPlan plan) => OnPipelineThread(() =>
     {
         WriteWarnings(plan.Warnings);
         var model = plan.Model;
-        if (plan.AlreadyLocal)
-        {
-            WriteWarning($"'{model.Id}' is already local at '{model.LocalPath}'; use -Force to download it again.");
-            return;
-        }
-
         if (!ShouldProcess(model.Id, plan.Description))
         {
-            return;
+            return false;
         }
 
         IReadOnlyList<ModelLibrary.RemoteModelFile> files = plan.Resolved?.Files ?? Array.Empty<ModelLibrary.RemoteModelFile>();
         WriteVerbose($"'{model.Id}' from source '{model.Source}': {(files.Count > 1 ? $"{files.Count} files from {files[0].Url.Host}" : model.DownloadUrl)} ({(model.Size is { } declared ? ByteSize.Format(declared) + " declared" : "size not declared")}"
             + $"{(model.Checksum is null ? "" : ", checked against " + model.Checksum)}){(model.Revision is null ? "" : " at revision " + model.Revision)}. Up to {Configuration.DownloadConnections} connection(s) per host, {Downloads.Options.MaxRetryAttempts} retries per request"
             + $"{(plan.Resolved?.AllowInsecureHttp == true ? "; plain http allowed (-AllowInsecureHttp)" : "")}.");
-        // Preflight (space, source policy, containment, another process's lock) fails here, before any job exists.
-        var task = Run(ct => Service.StartDownloadAsync(plan, MaxBytesPerSecond > 0 ? MaxBytesPerSecond : null, ct));
+        return true;
+    });
+
+    /// <summary>
+    /// What the one Core call did: nothing for a model already Local (said as a warning), nothing when declined, else a
+    /// task (preflight failures came back as errors before any task or job existed).
+    /// </summary>
+    void Started(Library.DownloadStart start)
+    {
+        var plan = start.Plan;
+        if (plan.AlreadyLocal)
+        {
+            WriteWarnings(plan.Warnings);
+            WriteWarning($"'{plan.Model.Id}' is already local at '{plan.Model.LocalPath}'; use -Force to download it again.");
+            return;
+        }
+
+        if (start.Task is not { } task)
+        {
+            return;
+        }
+
         if (AsJob)
         {
-            WriteObject(StartJob(task, model));
+            WriteObject(StartJob(task, plan.Model));
         }
         else if (!started.Contains(task.TaskId))
         {

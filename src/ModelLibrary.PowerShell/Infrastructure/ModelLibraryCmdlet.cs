@@ -106,6 +106,29 @@ public abstract class ModelLibraryCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="question"/> on the pipeline thread (posted, while <see cref="Run{T}"/> pumps) and completes
+    /// with its answer: how Core's callbacks ask the user something only the pipeline thread may ask (ShouldProcess).
+    /// An exception (a terminating error, a stopped pipeline) reaches both the waiting work and the pump.
+    /// </summary>
+    protected Task<T> OnPipelineThread<T>(Func<T> question)
+    {
+        var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                answer.TrySetResult(question());
+            }
+            catch (Exception e)
+            {
+                answer.TrySetException(e);
+                throw;
+            }
+        });
+        return answer.Task;
+    }
+
     PipelineLog Pipeline => pipelineLog ??= new PipelineLog(PipelineLog.Detect());
 
     /// <summary>Writes the error, and its annotation in a CI log unless the caller silenced it.</summary>
