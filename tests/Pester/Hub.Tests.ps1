@@ -48,6 +48,10 @@ BeforeAll {
         'refs/pr/1' = @{ 'pr-Q4_K_M.gguf' = $phi }
     }
 
+    # A token no output may ever show: only this private repository accepts it.
+    $script:SecretToken = 'hf_' + [guid]::NewGuid().ToString('n')
+    New-TestHubRepo -Root $HubRoot -Repo 'Secret/Private-GGUF' -Config @{ private = $true; tokens = @($SecretToken) } -Commits @{ main = @{ 's-Q4_K_M.gguf' = $stories } } | Out-Null
+
     $script:Hub = Start-TestHub -Root $HubRoot
     $script:SavedEnv = @{ HF_ENDPOINT = $env:HF_ENDPOINT; HF_TOKEN = $env:HF_TOKEN; HF_HUB_OFFLINE = $env:HF_HUB_OFFLINE }
 
@@ -637,5 +641,53 @@ Describe 'Rate limits (429)' -Tag Hub {
         $stats = Get-TestHubStats $Hub
         $stats.'rateLimited:resolvers' | Should -Be 1
         $stats.'retryGapMs:resolvers' | Should -BeGreaterOrEqual 2900
+    }
+}
+
+Describe 'Source credentials' -Tag Hub {
+    It 'never shows a registered token: not in output, verbose, debug, warnings, errors or exported objects' {
+        $lib = Use-Hub
+        $credential = [pscredential]::new('token', (ConvertTo-SecureString $SecretToken -AsPlainText -Force))
+        $seen = [System.Collections.Generic.List[string]]::new()
+        $export = Join-Path $lib 'sources.clixml'
+        function Keep {
+            param([Parameter(ValueFromPipeline)] $Item)
+            process {
+                if ($null -eq $Item) { return }
+                $seen.Add(($Item | Format-List * -Force | Out-String -Width 1000))
+                if ($Item -is [System.Management.Automation.ErrorRecord]) {
+                    $seen.Add($Item.ToString())
+                    $seen.Add($Item.Exception.ToString())
+                    $seen.Add(($Item.Exception | Format-List * -Force | Out-String -Width 1000))
+                    $seen.Add(($Item.ErrorDetails | Format-List * -Force | Out-String -Width 1000))
+                    if ($Item.Exception.PSObject.Properties['ErrorInfo']) { $seen.Add(($Item.Exception.ErrorInfo | ConvertTo-Json -Depth 8)) }
+                }
+                elseif ($Item -isnot [System.Management.Automation.InformationalRecord]) {
+                    $seen.Add(($Item | ConvertTo-Json -Depth 6 -WarningAction SilentlyContinue))
+                }
+                else { $seen.Add($Item.Message) }
+            }
+        }
+
+        Register-ModelSource -Name hub -Type HuggingFace -Uri $Hub.Url -Credential $credential -Verbose -Debug *>&1 | Keep
+        Get-ModelSource -Verbose -Debug *>&1 | Keep
+        Get-ModelSource hub | Export-Clixml -LiteralPath $export
+        $seen.Add((Get-Content -LiteralPath $export -Raw))
+        Get-LibraryModel hf.co/Secret/Private-GGUF -Verbose -Debug *>&1 | Keep
+        Start-ModelDownload hf.co/Secret/Private-GGUF -Verbose -Debug *>&1 | Keep
+        Get-ModelDownload | Keep
+        Get-LibraryModel -Status Local | Keep
+        Get-ModelLibraryConfiguration | Keep
+        # Failures with the token sent: a gated repository its account may not read, a missing repository, a missing file.
+        foreach ($ref in 'hf.co/meta/Gated-GGUF', 'hf.co/Secret/Nothing', 'hf.co/Secret/Private-GGUF/missing.gguf') {
+            Start-ModelDownload $ref -Verbose -Debug -ErrorAction Continue *>&1 | Keep
+        }
+
+        (Get-LibraryModel hf.co/Secret/Private-GGUF:Q4_K_M).Status | Should -Be 'Local' -Because 'the token was used'
+        (Get-TestHubStats $Hub).hubAuthorized | Should -BeGreaterThan 0
+        @($seen | Where-Object { $_ -like '*AuthenticationRequired*' }).Count | Should -BeGreaterThan 0 -Because 'the errors were seen'
+        ($seen -join "`n") | Should -Not -BeLike "*$SecretToken*"
+        # Stored where the documentation says: in registry.db, readable by this user only.
+        if (-not $IsWindows) { (Get-Item (Join-Path $lib 'registry.db')).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite') }
     }
 }

@@ -100,6 +100,15 @@ public class ModelReferenceTests
         Assert.Equal("hf.co/o/r:Q4_K_M@refs/pr/1", ModelReference.Parse("hf.co/o/r@refs/pr/1").WithQuantization("q4_k_m").Text);
     }
 
+    [Fact]
+    public void Hub_settings_never_print_their_token()
+    {
+        var settings = new HubSettings(new Uri("https://hub.example/"), "hf_secret_value", false, "huggingface", false);
+        Assert.DoesNotContain("hf_secret_value", settings.ToString());
+        Assert.DoesNotContain("hf_secret_value", $"{settings}");
+        Assert.DoesNotContain("hf_secret_value", new ModelLibrary.Registry.SourceCredential("token", "hf_secret_value").ToString());
+    }
+
     [Theory]
     [InlineData("file:///etc/passwd")]
     [InlineData("ftp://example.org/x.gguf")]

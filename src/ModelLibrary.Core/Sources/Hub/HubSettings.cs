@@ -36,6 +36,10 @@ public sealed record HubSettings(Uri Endpoint, string? Token, bool Offline, stri
             source?.Name ?? DefaultSourceName, source?.AllowInsecureHttp ?? false);
     }
 
+    /// <summary>The record's default text would print the token; this says only whether there is one.</summary>
+    public override string ToString() =>
+        $"{Endpoint} (source {SourceName}, {(Token is null ? "no token" : "token ***")}{(Offline ? ", offline" : "")}{(AllowInsecureHttp ? ", plain http allowed" : "")})";
+
     /// <summary>The Bearer token for a request to the Hub's own host; null for any other host (a CDN, a mirror).</summary>
     public System.Net.Http.Headers.AuthenticationHeaderValue? AuthorizationFor(Uri url) =>
         Token is not null && SameOrigin(url, Endpoint) ? new("Bearer", Token) : null;
