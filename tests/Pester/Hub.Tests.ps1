@@ -537,6 +537,14 @@ Describe 'Start-ModelDownload -Uri' -Tag Hub {
         Test-Path (Join-Path $lib 'llama-cpp/other') | Should -BeFalse
     }
 
+    It 'says to use -Uri for a URL given as an id (InvalidModelSource)' {
+        Use-Hub | Out-Null
+        Start-ModelDownload 'https://example.invalid/x.gguf' -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'InvalidModelSource,*'
+        $e[0].ErrorDetails.RecommendedAction | Should -BeLike '*Start-ModelDownload -Uri*'
+        Get-ModelDownload | Should -BeNullOrEmpty
+    }
+
     It 'refuses file:// and ftp:// with InsecureSource, before anything starts' {
         $lib = Use-Hub
         foreach ($url in "file://$(Join-Path $Fixtures 'gguf/stories260K.gguf')", 'ftp://127.0.0.1/x.gguf') {

@@ -19,6 +19,13 @@ public static class Errors
         new[] { "Run Get-LibraryModel to list the known model ids.", "Check the spelling of the id, or register the source that provides it with Register-ModelSource." },
         id);
 
+    /// <summary>
+    /// ModelNotFound for a reference whose source lacks what it names (a Hub repository, revision, file or
+    /// quantization): <paramref name="message"/> says which, <paramref name="steps"/> what to try instead.
+    /// </summary>
+    public static ModelLibraryException ModelNotFound(string reference, string message, IReadOnlyDictionary<string, object?> details, IReadOnlyList<string> steps) => new(
+        ErrorIds.ModelNotFound, message, details, steps, reference);
+
     /// <summary>No task has the id <paramref name="taskId"/>; or, given <paramref name="modelId"/> only, the model has no unfinished task.</summary>
     public static ModelLibraryException DownloadTaskNotFound(string? taskId, string? modelId = null) => new(
         ErrorIds.DownloadTaskNotFound,
@@ -180,6 +187,28 @@ public static class Errors
         Details(("source", sourceName)),
         new[] { "Check the catalog the source serves against the catalog format in about_ModelLibrary.", $"Remove the source with Unregister-ModelSource -Name {sourceName}." },
         sourceName, inner);
+
+    /// <summary>A reference of a kind that names no source to download it from (a bare URL: that is Start-ModelDownload -Uri).</summary>
+    public static ModelLibraryException ReferenceNotDownloadable(string reference, string kind) => new(
+        ErrorIds.InvalidModelSource, $"'{reference}' is an {kind} reference, which cannot be downloaded by id.",
+        Details(("reference", reference), ("kind", kind)),
+        new[] { "For a file at a URL, use Start-ModelDownload -Uri <url> [-Id <id>].", "Otherwise give a catalog id, an hf.co/<owner>/<repo> reference or an OCI <registry>/<repository>[:<tag>] reference." },
+        reference);
+
+    /// <summary>A checksum given for a download that is not a SHA-256.</summary>
+    public static ModelLibraryException InvalidChecksum(string checksum) => new(
+        ErrorIds.InvalidModelSource, $"The checksum '{checksum}' is not a SHA-256 (sha256:<64 hex digits>).",
+        Details(("checksum", checksum)),
+        new[] { "Give -Checksum as sha256:<hex> or 64 hex digits." },
+        checksum);
+
+    /// <summary>ModelExists for an id that a model of another source already has (the id must be another, -Force does not take it over).</summary>
+    public static ModelLibraryException IdTakenBySource(string id, string? source) => new(
+        ErrorIds.ModelExists,
+        $"The id '{id}' already names a model of source '{source}'; give -Id another id.",
+        Details(("model_id", id), ("source", source)),
+        new[] { "Choose another -Id." },
+        id);
 
     /// <summary>A catalog entry without a usable download URL.</summary>
     public static ModelLibraryException NoDownloadUrl(ModelInfo model) => new(

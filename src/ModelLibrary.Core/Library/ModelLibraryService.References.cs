@@ -32,10 +32,7 @@ public sealed partial class ModelLibraryService
     {
         ModelReferenceKind.HuggingFace => OpenHub(),
         ModelReferenceKind.Oci => Registries,
-        _ => throw new ModelLibraryException(ErrorIds.InvalidModelSource,
-            $"'{reference.Text}' is an {reference.Kind} reference, which this version cannot download yet.",
-            new Dictionary<string, object?> { ["reference"] = reference.Text },
-            new[] { "Use a catalog id, an hf.co/<owner>/<repo> reference, or Start-ModelDownload -Uri." }, reference.Text),
+        _ => throw Errors.ReferenceNotDownloadable(reference.Text, reference.Kind.ToString()),
     };
 
     /// <summary>
@@ -277,20 +274,14 @@ public sealed partial class ModelLibraryService
         var modelId = id ?? ModelImporter.SuggestId(fileName);
         if (!ModelNames.IsValidId(modelId))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidModelId,
-                $"'{modelId}' is not a valid model id (letters, digits, '.', '_', '-').", new Dictionary<string, object?> { ["model_id"] = modelId },
-                new[] { "Give -Id with letters, digits, '.', '_' and '-' only." }, modelId);
+            throw Errors.InvalidModelId(modelId);
         }
 
-        var expected = checksum is null ? null : Sha256Checksum.Normalize(checksum) ?? throw new ModelLibraryException(ErrorIds.InvalidModelSource,
-            $"-Checksum '{checksum}' is not a SHA-256 (sha256:<64 hex digits>).", new Dictionary<string, object?> { ["checksum"] = checksum },
-            new[] { "Give -Checksum as sha256:<hex> or 64 hex digits." }, checksum);
+        var expected = checksum is null ? null : Sha256Checksum.Normalize(checksum) ?? throw Errors.InvalidChecksum(checksum);
         var existing = await TryFindAsync(modelId, cancellationToken).ConfigureAwait(false);
         if (existing is not null && !string.Equals(existing.DownloadUrl, reference.Url.AbsoluteUri, StringComparison.Ordinal) && existing.Source != UrlSourceName)
         {
-            throw new ModelLibraryException(ErrorIds.ModelExists,
-                $"The id '{modelId}' already names a model of source '{existing.Source}'; give -Id another id.",
-                new Dictionary<string, object?> { ["model_id"] = modelId }, new[] { "Choose another -Id." }, modelId);
+            throw Errors.IdTakenBySource(modelId, existing.Source);
         }
 
         if (existing is { Status: ModelStatus.Local } && !force)

@@ -53,10 +53,9 @@ public static class HubErrors
         return null;
     }
 
-    static ModelLibraryException Missing(string target, string message, IReadOnlyDictionary<string, object?> details) => new(
-        ErrorIds.ModelNotFound, message, details,
-        new[] { "Check the reference: hf.co/<owner>/<repo>[:<quant>] or hf.co/<owner>/<repo>/<file>, with @<revision> for a branch, tag or commit.", "Find-LibraryModel <words> searches the Hub." },
-        target);
+    static ModelLibraryException Missing(string target, string message, IReadOnlyDictionary<string, object?> details) => Errors.ModelNotFound(
+        target, message, details,
+        new[] { "Check the reference: hf.co/<owner>/<repo>[:<quant>] or hf.co/<owner>/<repo>/<file>, with @<revision> for a branch, tag or commit (refs/pr/<n> too).", "Find-LibraryModel <words> searches the Hub." });
 
     /// <summary><c>owner/repo</c> from an API (<c>/api/models/o/r/...</c>) or resolve (<c>/o/r/resolve/...</c>) URL.</summary>
     static string? RepoFromUrl(Uri? url)

@@ -133,9 +133,9 @@ public sealed partial class HubClient
                 {
                     throw HubErrors.FromResponse(response, target, Settings.RepositoryPage, repoId)
                         ?? (response.StatusCode == HttpStatusCode.NotFound && repoId is not null
-                            ? new ModelLibraryException(ErrorIds.ModelNotFound, $"The repository '{repoId}' was not found on {Settings.Endpoint.Host}.",
-                                new Dictionary<string, object?> { ["reference"] = target, ["repository"] = repoId }, new[] { "Check the owner and repository name; Find-LibraryModel searches the Hub." }, target)
-                            : new NetworkException($"The Hub answered HTTP {(int)response.StatusCode} ({response.ReasonPhrase}) for {url}.", (int)response.StatusCode, target,
+                            ? Errors.ModelNotFound(target, $"The repository '{repoId}' was not found on {Settings.Endpoint.Host}.",
+                                new Dictionary<string, object?> { ["reference"] = target, ["repository"] = repoId }, new[] { "Check the owner and repository name; Find-LibraryModel searches the Hub." })
+                            : Errors.NetworkFailure($"The Hub answered HTTP {(int)response.StatusCode} ({response.ReasonPhrase}) for {url}.", (int)response.StatusCode, target,
                                 details: new Dictionary<string, object?> { ["url"] = url.ToString(), ["http_status"] = (int)response.StatusCode }));
                 }
 
@@ -176,11 +176,11 @@ public sealed partial class HubClient
         return null;
     }
 
-    public static ModelLibraryException OfflineError(string target) => new NetworkException(
+    public static ModelLibraryException OfflineError(string target) => Errors.NetworkFailure(
         $"HF_HUB_OFFLINE is set: '{target}' is not in the library, and the Hub is not asked.", target: target,
         details: new Dictionary<string, object?> { ["reference"] = target, ["HF_HUB_OFFLINE"] = Environment.GetEnvironmentVariable("HF_HUB_OFFLINE") });
 
-    ModelLibraryException Unavailable(string target, string why, Exception? inner = null) => new NetworkException(
+    ModelLibraryException Unavailable(string target, string why, Exception? inner = null) => Errors.NetworkFailure(
         $"The Hugging Face Hub at {Settings.Endpoint.GetLeftPart(UriPartial.Authority)} is unavailable: {why}.", target: target, inner: inner,
         details: new Dictionary<string, object?> { ["reference"] = target, ["endpoint"] = Settings.Endpoint.ToString() });
 

@@ -24,10 +24,9 @@ public sealed record HubSettings(Uri Endpoint, string? Token, bool Offline, stri
         var endpointText = fromEnvironment ?? registered.FirstOrDefault()?.Uri ?? DefaultEndpoint;
         if (!Uri.TryCreate(endpointText.TrimEnd('/') + "/", UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidConfiguration,
-                $"The Hub endpoint '{endpointText}' (HF_ENDPOINT or a registered HuggingFace source) is not an http(s) URL.",
-                new Dictionary<string, object?> { ["endpoint"] = endpointText },
-                new[] { "Set HF_ENDPOINT to https://huggingface.co or your mirror's URL, or remove it." }, endpointText);
+            throw Errors.InvalidConfiguration(fromEnvironment is not null ? "HF_ENDPOINT" : "the Uri of the registered HuggingFace source", endpointText,
+                "the Hub endpoint must be an http(s) URL",
+                new[] { "Set HF_ENDPOINT to https://huggingface.co or your mirror's URL, or remove it.", "Or register the Hub again with Register-ModelSource -Type HuggingFace -Uri https://huggingface.co -Force." });
         }
 
         var source = registered.FirstOrDefault(r => SameOrigin(new Uri(r.Uri.TrimEnd('/') + "/"), endpoint));

@@ -96,7 +96,7 @@ public sealed class HubSource : IModelSource
         var info = await client.GetRepoInfoAsync(repoId, reference.Revision, reference.Text, cancellationToken).ConfigureAwait(false);
         if (info.Sha is null)
         {
-            throw new NetworkException($"The Hub did not say which commit '{repoId}' is at.", target: reference.Text);
+            throw Errors.NetworkFailure($"The Hub did not say which commit '{repoId}' is at.", target: reference.Text);
         }
 
         // The tree at the commit, not the branch: the files listed and fetched are the same commit's even if the branch moves meanwhile.
@@ -114,10 +114,10 @@ public sealed class HubSource : IModelSource
     {
         if (reference.FilePath is { } path)
         {
-            var file = tree.FirstOrDefault(e => e.Path == path) ?? throw new ModelLibraryException(ErrorIds.ModelNotFound,
+            var file = tree.FirstOrDefault(e => e.Path == path) ?? throw Errors.ModelNotFound(reference.Text,
                 $"The repository '{info.RepoId}' has no file '{path}' at revision {reference.Revision ?? "main"} ({info.Sha}).",
                 new Dictionary<string, object?> { ["reference"] = reference.Text, ["file"] = path },
-                new[] { $"Run Get-LibraryModel hf.co/{info.RepoId} to see its models." }, reference.Text);
+                new[] { $"Run Get-LibraryModel hf.co/{info.RepoId} to see its models." });
             var format = ModelFileNames.FormatOf(path);
             return new HubModelChoice(path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? HubFileSelection.QuantizationOf(file.FileName[..^5]) : null,
                 format ?? "unknown", format is "gguf" ? "llama-cpp" : "transformers", new[] { file }, file, null);
@@ -127,11 +127,10 @@ public sealed class HubSource : IModelSource
         var transformers = HubFileSelection.Transformers(tree);
         if (reference.Quantization is { } quant)
         {
-            return HubFileSelection.PickGguf(ggufs, quant, out _) ?? throw new ModelLibraryException(ErrorIds.ModelNotFound,
+            return HubFileSelection.PickGguf(ggufs, quant, out _) ?? throw Errors.ModelNotFound(reference.Text,
                 $"The repository '{info.RepoId}' has no GGUF file of quantization '{quant}'" + (ggufs.Count > 0 ? $"; it has {string.Join(", ", ggufs.Select(Label))}." : "; it has no GGUF files."),
                 new Dictionary<string, object?> { ["reference"] = reference.Text, ["quantization"] = quant, ["choices"] = ggufs.Select(Label).ToArray() },
-                ggufs.Count > 0 ? new[] { $"Use one of: {string.Join(", ", ggufs.Select(g => reference.WithQuantization(Label(g)).Id))}." } : new[] { "Look for a -GGUF repository of this model with Find-LibraryModel -Format gguf." },
-                reference.Text);
+                ggufs.Count > 0 ? new[] { $"Use one of: {string.Join(", ", ggufs.Select(g => reference.WithQuantization(Label(g)).Id))}." } : new[] { "Look for a -GGUF repository of this model with Find-LibraryModel -Format gguf." });
         }
 
         if (transformers is not null && (ggufs.Count == 0 || !tree.Any(e => !e.Path.Contains('/') && e.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))))
@@ -220,9 +219,9 @@ public sealed class HubSource : IModelSource
 
     static string Stem(HubModelChoice g) => g.Entry!.FileName[..^".gguf".Length];
 
-    static ModelLibraryException NoModel(ModelReference reference, IReadOnlyList<HubTreeEntry> tree) => new(
-        ErrorIds.ModelNotFound,
+    static ModelLibraryException NoModel(ModelReference reference, IReadOnlyList<HubTreeEntry> tree) => Errors.ModelNotFound(
+        reference.Text,
         $"The repository '{reference.RepoId}' holds no model this library can download: no GGUF file and no safetensors or pytorch weights at its top ({tree.Count} files).",
         new Dictionary<string, object?> { ["reference"] = reference.Text },
-        new[] { "Name one file with hf.co/<owner>/<repo>/<file>.", "Find-LibraryModel -Format gguf finds GGUF repositories." }, reference.Text);
+        new[] { "Name one file with hf.co/<owner>/<repo>/<file>.", "Find-LibraryModel -Format gguf finds GGUF repositories." });
 }
