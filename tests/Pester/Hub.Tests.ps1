@@ -43,7 +43,7 @@ BeforeAll {
     } | Out-Null
 
     # A pull request's ref, as the Hub names it (refs/pr/<n>): the same file name holds other bytes there.
-    $script:PrRepo = New-TestHubRepo -Root $HubRoot -Repo 'PR/Tiny-GGUF' -Commits @{
+    $script:PrRepo = New-TestHubRepo -Root $HubRoot -Repo 'PR/Small-GGUF' -Commits @{
         main = @{ 'pr-Q4_K_M.gguf' = $stories }
         'refs/pr/1' = @{ 'pr-Q4_K_M.gguf' = $phi }
     }
@@ -581,38 +581,38 @@ Describe 'Revisions with slashes (refs/pr/N)' -Tag Hub {
     It 'lists, downloads and records a refs/pr/1 revision, sent as one escaped segment as huggingface_hub sends it' {
         $lib = Use-Hub
         $phiSha = Sha256 (Join-Path $Fixtures 'gguf/ggml-vocab-phi-3.gguf')
-        $listed = Get-LibraryModel 'hf.co/PR/Tiny-GGUF@refs/pr/1'
-        $listed.Id | Should -Be 'hf.co/PR/Tiny-GGUF:Q4_K_M'
+        $listed = Get-LibraryModel 'hf.co/PR/Small-GGUF@refs/pr/1'
+        $listed.Id | Should -Be 'hf.co/PR/Small-GGUF:Q4_K_M'
         $listed.Revision | Should -Be $PrRepo.'refs/pr/1'
         $listed.Checksum | Should -Be $phiSha
-        $task = Start-ModelDownload 'hf.co/PR/Tiny-GGUF@refs/pr/1:Q4_K_M'
+        $task = Start-ModelDownload 'hf.co/PR/Small-GGUF@refs/pr/1:Q4_K_M'
         $task.Status | Should -Be 'Completed'
-        $m = Get-LibraryModel hf.co/PR/Tiny-GGUF:Q4_K_M -WarningAction SilentlyContinue
+        $m = Get-LibraryModel hf.co/PR/Small-GGUF:Q4_K_M -WarningAction SilentlyContinue
         $m.Status | Should -Be 'Local'
         $m.Revision | Should -Be $PrRepo.'refs/pr/1'
         Sha256 $m.LocalPath | Should -Be $phiSha
         # The same ref again names the commit that is Local: nothing is fetched.
         Set-TestHub $Hub -ResetStats
-        Start-ModelDownload 'hf.co/PR/Tiny-GGUF:Q4_K_M@refs/pr/1' -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+        Start-ModelDownload 'hf.co/PR/Small-GGUF:Q4_K_M@refs/pr/1' -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty
         $w | Should -BeLike '*already local*'
         (Get-TestHubStats $Hub).cdnRequests | Should -BeNullOrEmpty
     }
 
     It 'takes a resolve URL whose revision is escaped (refs%2Fpr%2F1) for -Uri' {
         $lib = Use-Hub
-        $task = Start-ModelDownload -Uri "$($Hub.Url)/PR/Tiny-GGUF/resolve/refs%2Fpr%2F1/pr-Q4_K_M.gguf" -Id pr-one
+        $task = Start-ModelDownload -Uri "$($Hub.Url)/PR/Small-GGUF/resolve/refs%2Fpr%2F1/pr-Q4_K_M.gguf" -Id pr-one
         $task.Status | Should -Be 'Completed'
         (Get-LibraryModel pr-one).Checksum | Should -Be (Sha256 (Join-Path $Fixtures 'gguf/ggml-vocab-phi-3.gguf'))
     }
 
     It 'refuses a revision that climbs out of refs/ or is rooted, before asking the Hub (InvalidModelId)' {
         $lib = Use-Hub
-        foreach ($ref in 'hf.co/PR/Tiny-GGUF@refs/../../x', 'hf.co/PR/Tiny-GGUF@refs%2F..%2F..%2Fetc', 'hf.co/PR/Tiny-GGUF@%2Fetc%2Fpasswd', 'hf.co/PR/Tiny-GGUF@..:Q4_K_M') {
+        foreach ($ref in 'hf.co/PR/Small-GGUF@refs/../../x', 'hf.co/PR/Small-GGUF@refs%2F..%2F..%2Fetc', 'hf.co/PR/Small-GGUF@%2Fetc%2Fpasswd', 'hf.co/PR/Small-GGUF@..:Q4_K_M') {
             Start-ModelDownload $ref -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
             $e[0].FullyQualifiedErrorId | Should -BeLike 'InvalidModelId,*'
         }
 
-        Start-ModelDownload 'hf.co/PR/Tiny-GGUF@refs/pr/1/../../escaped.gguf' -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Start-ModelDownload 'hf.co/PR/Small-GGUF@refs/pr/1/../../escaped.gguf' -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $e[0].FullyQualifiedErrorId | Should -BeLike 'UnsafeModelContent,*'
         (Get-TestHubStats $Hub).info | Should -BeNullOrEmpty
         Get-ModelDownload | Should -BeNullOrEmpty
