@@ -358,6 +358,48 @@ Describe 'Export-LibraryModel' -Tag Stores {
         (Get-LibraryModel 'hf.co/modellibrary/stories260k').Checksum | Should -Be "sha256:$StoriesHex"
     }
 
+    It 'exports a sharded transformers folder to the Hub cache: every file, small ones named by git blob SHA-1, weights by SHA-256' {
+        # A transformers model as `hf download` leaves it: config, tokenizer and generation files, weight shards and their index.
+        $folder = Join-Path $src 'Tiny-Llama'
+        New-Item -ItemType Directory $folder | Out-Null
+        Copy-Item (Join-Path $Fixtures 'safetensors/model.safetensors') "$folder/model-00001-of-00002.safetensors"
+        Copy-Item (Join-Path $Fixtures 'safetensors/mixed.safetensors') "$folder/model-00002-of-00002.safetensors"
+        $map = [ordered]@{ 'fc1.bias' = 'model-00001-of-00002.safetensors'; 'fc1.weight' = 'model-00001-of-00002.safetensors'; 'fc2.bias' = 'model-00001-of-00002.safetensors'; 'fc2.weight' = 'model-00001-of-00002.safetensors'
+            attention = 'model-00002-of-00002.safetensors'; embedding = 'model-00002-of-00002.safetensors'; zeros = 'model-00002-of-00002.safetensors' }
+        $total = (Get-Item "$folder/model-00001-of-00002.safetensors").Length + (Get-Item "$folder/model-00002-of-00002.safetensors").Length
+        Set-Content "$folder/model.safetensors.index.json" ([ordered]@{ metadata = @{ total_size = $total }; weight_map = $map } | ConvertTo-Json) -NoNewline
+        Set-Content "$folder/config.json" '{"architectures":["LlamaForCausalLM"],"model_type":"llama","hidden_size":20}' -NoNewline
+        Set-Content "$folder/generation_config.json" '{"bos_token_id":1,"eos_token_id":2}' -NoNewline
+        Set-Content "$folder/tokenizer.json" '{"version":"1.0","model":{"type":"BPE","vocab":{"a":0,"b":1}}}' -NoNewline
+        Set-Content "$folder/tokenizer_config.json" '{"bos_token":"<s>","eos_token":"</s>"}' -NoNewline
+        Set-Content "$folder/special_tokens_map.json" '{"bos_token":"<s>"}' -NoNewline
+        Import-LibraryModel -Path $folder -Id tiny-llama | Out-Null
+        $files = Get-ChildItem $folder -File | ForEach-Object Name | Sort-Object
+
+        $r = Export-LibraryModel tiny-llama -To HuggingFaceCache -Path $target -Name 'Org/Tiny-Llama'
+        $r.Name | Should -Be 'Org/Tiny-Llama'
+        $r.Linked | Should -BeTrue
+        $python = Get-Command python3 -ErrorAction SilentlyContinue
+        if (-not $python) { Set-ItResult -Skipped -Because 'python3 is needed for the cache check'; return }
+        $check = & $python.Source (Join-Path $PSScriptRoot 'hf_cache_check.py') $target 'Org/Tiny-Llama' @files | ConvertFrom-Json
+        $check.ok | Should -BeTrue
+        $check.nb_files | Should -Be $files.Count
+        $snapshot = $check.revisions[0]
+        $snapshot.commit | Should -Be $r.Revision
+        ($snapshot.files.name | Sort-Object) | Should -Be $files
+        foreach ($f in $snapshot.files) {
+            # huggingface_hub names a blob by the ETag the Hub sends: the SHA-256 for LFS files (weights), the git blob SHA-1 otherwise.
+            $f.etag_kind | Should -Be $(if ($f.name -like '*.safetensors') { 'sha256' } else { 'git-sha1' }) -Because $f.name
+            $f.link | Should -Be "../../blobs/$($f.blob)"
+        }
+        # transformers' offline lookup finds every file, with the library's bytes.
+        foreach ($name in $files) { (Get-FileHash $check.offline.$name).Hash | Should -Be (Get-FileHash "$folder/$name").Hash -Because $name }
+        Register-ModelSource -Name cache -Type HuggingFaceCache -Uri $target | Out-Null
+        $m = Get-LibraryModel 'hf.co/Org/Tiny-Llama'
+        $m.Format | Should -Be 'safetensors'
+        $m.Status | Should -Be 'Local'
+    }
+
     It 'refuses a model that is not Local, a non-GGUF to Ollama and a bad name, writing nothing; -WhatIf writes nothing' {
         Export-LibraryModel stories260k -To Ollama -Path $target -WhatIf | Should -BeNullOrEmpty
         Get-ChildItem $target -Recurse | Should -BeNullOrEmpty
