@@ -26,6 +26,13 @@ BeforeAll {
         $dir
     }
 
+    function script:Invoke-OllamaCheck([string] $Root, [string] $Name) {
+        <# Ollama's own reading of a model in its store (ollama_store_check.py); skips the test where python3 is missing. #>
+        $python = Get-Command python3 -ErrorAction SilentlyContinue
+        if (-not $python) { Set-ItResult -Skipped -Because 'python3 is needed for the Ollama store check' }
+        & $python.Source (Join-Path $PSScriptRoot 'ollama_store_check.py') $Root $Name | ConvertFrom-Json
+    }
+
     function script:Sha256Hex([byte[]] $Bytes) { [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($Bytes)).ToLowerInvariant() }
 
     function script:Add-OllamaBlob([string] $Root, [byte[]] $Bytes) {
@@ -333,6 +340,14 @@ Describe 'Export-LibraryModel' -Tag Stores {
         # stories260K has no chat template: no template layer (a Jinja text there would not load in Ollama).
         $manifest.layers.mediaType | Should -Not -Contain 'application/vnd.ollama.image.template'
         Get-ChildItem (Join-Path $target 'blobs') -Filter '.modellibrary-*' | Should -BeNullOrEmpty
+        # Read back as Ollama's own code reads it (ollama_store_check.py follows server/images.go GetModel step by step).
+        $check = Invoke-OllamaCheck $target 'stories-lib:q'
+        $check.ok | Should -BeTrue
+        $check.model_path | Should -Be $blob
+        $check.model_layers | Should -Be 1
+        $check.config.model_format | Should -Be 'gguf'
+        $check.capabilities | Should -Be @('completion')
+        $check.projector_paths | Should -BeNullOrEmpty
         Register-ModelSource -Name back -Type OllamaStore -Uri $target | Out-Null
         (Get-LibraryModel 'stories-lib:q').Checksum | Should -Be "sha256:$StoriesHex"
         (Export-LibraryModel stories260k -To Ollama -Path $target -Name 'stories-lib:q').Linked | Should -BeTrue
@@ -406,8 +421,86 @@ Describe 'Export-LibraryModel' -Tag Stores {
         { Export-LibraryModel stories260k -To Ollama -Path $target -Name 'bad name!' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidModelId,*'
         Copy-Item (Join-Path $Fixtures 'safetensors/model.safetensors') "$src/model.safetensors"
         Import-LibraryModel -Path "$src/model.safetensors" -Id tiny-st | Out-Null
-        { Export-LibraryModel tiny-st -To Ollama -Path $target -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidModelFile,*'
+        Export-LibraryModel tiny-st -To Ollama -Path $target -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'InvalidModelFile,ModelLibrary.PowerShell.Models.ExportLibraryModelCommand'
+        $e[0].Exception.Message | Should -Match 'Ollama runs GGUF models; .tiny-st. is a safetensors model.*Nothing was exported'
+        $e[0].ErrorDetails.RecommendedAction | Should -Match "ollama create <name> -f Modelfile"
+        $e[0].ErrorDetails.RecommendedAction | Should -Match "-To HuggingFaceCache"
         Get-ChildItem $target -Recurse -File | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Export-LibraryModel of Hub models with a projector or split parts' -Tag Stores {
+    BeforeAll {
+        # Real library models, downloaded from the loopback Hub (tests/ModelLibrary.TestServer/HubServer.cs): a vision
+        # model (its mmproj lands beside it) and a GGUF split in two parts.
+        $script:HubRoot = Join-Path ([IO.Path]::GetTempPath()) ("ml-hub-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $script:VisionCommits = New-TestHubRepo -Root $HubRoot -Repo 'Vis/Vision-GGUF' -Commits @{ main = @{ 'vision-Q4_K_M.gguf' = $Stories; 'mmproj-vision-F16.gguf' = $Phi } }
+        New-TestHubRepo -Root $HubRoot -Repo 'Split/Big-GGUF' -Commits @{ main = @{ 'big-Q4_K_M-00001-of-00002.gguf' = $Stories; 'big-Q4_K_M-00002-of-00002.gguf' = $Phi } } | Out-Null
+        $script:Hub = Start-TestHub -Root $HubRoot
+        $script:SavedEndpoint = $env:HF_ENDPOINT
+        $env:HF_ENDPOINT = $Hub.Url
+        $script:lib = New-TestLibrary
+        Start-ModelDownload hf.co/Vis/Vision-GGUF:Q4_K_M | Out-Null
+        Start-ModelDownload hf.co/Split/Big-GGUF:Q4_K_M | Out-Null
+        $script:PhiHex = (Get-FileHash $Phi).Hash.ToLowerInvariant()
+    }
+    AfterAll {
+        $Hub | Stop-TestServer
+        $env:HF_ENDPOINT = $SavedEndpoint
+        Remove-Item $HubRoot -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    BeforeEach { $script:target = New-Folder }
+    AfterEach { Remove-Item $target -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'hands a vision model to Ollama with its mmproj as a projector layer, which gives it vision' {
+        (Get-LibraryModel hf.co/Vis/Vision-GGUF:Q4_K_M).Status | Should -Be 'Local'
+        $r = Export-LibraryModel hf.co/Vis/Vision-GGUF:Q4_K_M -To Ollama -Path $target
+        $r.Name | Should -Be 'hf.co/Vis/Vision-GGUF:Q4_K_M'
+        $r.Linked | Should -BeTrue
+        $manifest = Get-Content $r.Path -Raw | ConvertFrom-Json
+        $manifest.layers.mediaType | Should -Be @('application/vnd.ollama.image.model', 'application/vnd.ollama.image.projector')
+        $manifest.layers[1].digest | Should -Be "sha256:$PhiHex"
+        $manifest.layers[1].size | Should -Be (Get-Item $Phi).Length
+        $check = Invoke-OllamaCheck $target 'hf.co/Vis/Vision-GGUF:Q4_K_M'
+        $check.ok | Should -BeTrue
+        $check.model_path | Should -Be (Join-Path $target "blobs/sha256-$StoriesHex")
+        $check.projector_paths | Should -Be @((Join-Path $target "blobs/sha256-$PhiHex"))
+        $check.capabilities | Should -Be @('completion', 'vision')
+        # The projector blob is the library's own file, hard-linked.
+        $libProjector = Join-Path $lib 'llama-cpp/hf.co--Vis--Vision-GGUF--Q4_K_M/mmproj-vision-F16.gguf'
+        (& stat -c '%i' $check.projector_paths[0]) | Should -Be (& stat -c '%i' $libProjector)
+        # Listed back through an OllamaStore, the projector is there too.
+        Register-ModelSource -Name back -Type OllamaStore -Uri $target | Out-Null
+        (Get-LibraryModel 'hf.co/Vis/Vision-GGUF:Q4_K_M' -Source back).AdditionalProperties['projector'] | Should -Be $check.projector_paths[0]
+        Unregister-ModelSource -Name back
+    }
+
+    It 'files a Hub model in the Hugging Face cache under its real repository and commit, projector included' {
+        $r = Export-LibraryModel hf.co/Vis/Vision-GGUF:Q4_K_M -To HuggingFaceCache -Path $target -WarningVariable w
+        $w | Should -BeNullOrEmpty
+        $r.Name | Should -Be 'Vis/Vision-GGUF'
+        $r.Revision | Should -Be $VisionCommits.main
+        $python = Get-Command python3 -ErrorAction SilentlyContinue
+        if (-not $python) { Set-ItResult -Skipped -Because 'python3 is needed for the cache check'; return }
+        $check = & $python.Source (Join-Path $PSScriptRoot 'hf_cache_check.py') $target 'Vis/Vision-GGUF' 'vision-Q4_K_M.gguf' 'mmproj-vision-F16.gguf' | ConvertFrom-Json
+        $check.ok | Should -BeTrue
+        ($check.revisions[0].files | Sort-Object name).blob | Should -Be @($PhiHex, $StoriesHex)
+        $check.revisions[0].files.etag_kind | Should -Be @('sha256', 'sha256')
+    }
+
+    It 'refuses a split GGUF for Ollama with InvalidModelFile saying how to merge it, writing nothing' {
+        (Get-LibraryModel hf.co/Split/Big-GGUF:Q4_K_M).Status | Should -Be 'Local'
+        Export-LibraryModel hf.co/Split/Big-GGUF:Q4_K_M -To Ollama -Path $target -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'InvalidModelFile,ModelLibrary.PowerShell.Models.ExportLibraryModelCommand'
+        $e[0].Exception.Message | Should -Match 'split into 2 files; Ollama loads one GGUF file per model'
+        $e[0].ErrorDetails.RecommendedAction | Should -Match "FROM .*big-Q4_K_M-00001-of-00002\.gguf' and run 'ollama create"
+        $e[0].ErrorDetails.RecommendedAction | Should -Match 'llama-gguf-split --merge'
+        Get-ChildItem $target -Recurse | Should -BeNullOrEmpty
+        # The Hub cache takes every part.
+        $r = Export-LibraryModel hf.co/Split/Big-GGUF:Q4_K_M -To HuggingFaceCache -Path $target
+        (Get-ChildItem (Join-Path $r.Path "snapshots/$($r.Revision)")).Name | Sort-Object | Should -Be @('big-Q4_K_M-00001-of-00002.gguf', 'big-Q4_K_M-00002-of-00002.gguf')
     }
 }
 
