@@ -305,6 +305,59 @@ Describe 'LM Studio and plain folders in place' -Tag Stores {
     }
 }
 
+Describe 'LM Studio''s own models folder' -Tag Stores {
+    # Where LM Studio keeps models, as lmstudio-ai/lmstudio-js packages/lms-common-server/src/findLMStudioHome.ts finds
+    # its home ($LMSTUDIO_HOME, the path in ~/.lmstudio-home-pointer, ~/.cache/lm-studio when it exists, ~/.lmstudio) and
+    # the app keeps a chosen "Models Directory" as downloadsFolder in settings.json (the home's, or in older versions the
+    # app's own under ~/.config/LM Studio; lmstudio-ai/lmstudio-bug-tracker#1601). Each case is a user home laid out here.
+    BeforeEach {
+        $script:lib = New-TestLibrary
+        $script:userHome = New-Folder
+        $script:saved = @{ HOME = $env:HOME; LMSTUDIO_HOME = $env:LMSTUDIO_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME }
+        $env:HOME = $userHome; $env:LMSTUDIO_HOME = $null; $env:XDG_CONFIG_HOME = $null
+        function script:Add-LMStudioModel([string] $Models) {
+            New-Item -ItemType Directory "$Models/lmstudio-community/Tiny-GGUF" -Force | Out-Null
+            Copy-Item $Stories "$Models/lmstudio-community/Tiny-GGUF/tiny-Q4_K_M.gguf"
+        }
+    }
+    AfterEach {
+        foreach ($k in $saved.Keys) { Set-Item "env:$k" $saved[$k] -ErrorAction SilentlyContinue }
+        Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'follows ~/.lmstudio-home-pointer to the home and its settings.json downloadsFolder to a custom models folder' {
+        $homeDir = Join-Path $userHome 'elsewhere/lmstudio'
+        $custom = Join-Path $userHome 'big-disk/llms'
+        New-Item -ItemType Directory "$homeDir/models", $custom -Force | Out-Null
+        Set-Content (Join-Path $userHome '.lmstudio-home-pointer') $homeDir -NoNewline
+        Set-Content "$homeDir/settings.json" (@{ downloadsFolder = $custom; someOtherSetting = 1 } | ConvertTo-Json)
+        Add-LMStudioModel $custom
+        (Register-ModelSource -Name lms -Type LMStudio).Uri | Should -Be $custom
+        (Get-LibraryModel -Source lms).Id | Should -Be 'lmstudio-community/Tiny-GGUF/tiny-Q4_K_M.gguf'
+    }
+
+    It 'uses the home''s models folder without a choice, ~/.cache/lm-studio as the home where it exists, and $LMSTUDIO_HOME first' {
+        New-Item -ItemType Directory "$userHome/.lmstudio/models", "$userHome/.cache/lm-studio/models" -Force | Out-Null
+        (Register-ModelSource -Name a -Type LMStudio).Uri | Should -Be (Join-Path $userHome '.cache/lm-studio/models')
+        Remove-Item "$userHome/.cache" -Recurse -Force
+        (Register-ModelSource -Name b -Type LMStudio).Uri | Should -Be (Join-Path $userHome '.lmstudio/models')
+        $env:LMSTUDIO_HOME = Join-Path $userHome 'env-home'
+        New-Item -ItemType Directory "$env:LMSTUDIO_HOME/models" | Out-Null
+        (Register-ModelSource -Name c -Type LMStudio).Uri | Should -Be (Join-Path $userHome 'env-home/models')
+    }
+
+    It 'reads the models folder an older LM Studio kept in its app settings, and names a chosen folder that is gone' {
+        $custom = Join-Path $userHome 'old-models'
+        New-Item -ItemType Directory "$userHome/.lmstudio", "$userHome/.config/LM Studio", $custom -Force | Out-Null
+        Set-Content "$userHome/.config/LM Studio/settings.json" (@{ downloadsFolder = $custom } | ConvertTo-Json)
+        Add-LMStudioModel $custom
+        (Register-ModelSource -Name lms -Type LMStudio).Uri | Should -Be $custom
+        (Get-LibraryModel -Source lms).Id | Should -Be 'lmstudio-community/Tiny-GGUF/tiny-Q4_K_M.gguf'
+        Remove-Item $custom -Recurse
+        { Register-ModelSource -Name gone -Type LMStudio -ErrorAction Stop } | Should -Throw "*$custom*"
+    }
+}
+
 Describe 'Export-LibraryModel' -Tag Stores {
     BeforeEach {
         $script:lib = New-TestLibrary
