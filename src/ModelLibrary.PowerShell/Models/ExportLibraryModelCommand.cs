@@ -81,7 +81,7 @@ public sealed class OptimizeModelLibraryCommand : ModelLibraryCmdlet
     {
         if (!LibraryOptimizer.Supported)
         {
-            WriteWarning("Optimize-ModelLibrary tells identical files apart by device and inode, which this version reads on Linux only; nothing was changed.");
+            WriteWarning("Optimize-ModelLibrary tells identical files apart by device and inode, which this version reads on Linux, macOS and Windows only; nothing was changed.");
             WriteObject(LibraryOptimizer.Summarize(Array.Empty<LibraryOptimizer.LinkPlan>(), whatIf: true));
             return;
         }
