@@ -339,6 +339,41 @@ public static class Errors
         new[] { $"Use {store}'s own commands to change it." },
         modelId);
 
+    // ---- Other tools' stores (Export-LibraryModel, store sources) ---------------------------------------------------
+
+    /// <summary>
+    /// InvalidModelFile for a model the tool <paramref name="to"/> cannot take as it is (a safetensors model for Ollama, a
+    /// split GGUF): <paramref name="why"/>, and <paramref name="steps"/> say what to do instead. Nothing was written.
+    /// </summary>
+    public static ValidationException NotExportable(ModelInfo model, string to, string why, params string[] steps) => new(
+        ErrorIds.InvalidModelFile, why + " Nothing was exported.", model.Id,
+        Details(("model_id", model.Id), ("to", to), ("format", model.Format), ("path", model.LocalPath)),
+        steps);
+
+    /// <summary>ModelExists for a name another tool (<paramref name="tool"/>) already gives a different model, at <paramref name="path"/>.</summary>
+    public static ModelLibraryException ModelExists(string modelId, string tool, string name, string path) => new(
+        ErrorIds.ModelExists,
+        $"{tool} already has a model named '{name}' ('{path}'); it was left as it is.",
+        Details(("model_id", modelId), ("name", name), ("path", path)),
+        new[] { "Give another -Name, or -Force to replace it." },
+        modelId);
+
+    /// <summary>InvalidModelId for a name given to another tool (<paramref name="rule"/> says what that tool takes).</summary>
+    public static ModelLibraryException InvalidModelId(string name, object? target, string rule, string step) => new(
+        ErrorIds.InvalidModelId,
+        $"'{ModelNames.Echo(name)}' is not {rule}.",
+        Details(("name", name)),
+        new[] { step },
+        target);
+
+    /// <summary>ModelSourceUnavailable for another tool's store whose folder is gone or cannot be read.</summary>
+    public static ModelLibraryException StoreUnavailable(string name, string tool, string root, string why, Exception? inner = null) => new(
+        ErrorIds.ModelSourceUnavailable,
+        $"Model source '{name}' ({tool}) is unavailable: {why}.",
+        Details(("source", name), ("path", root)),
+        new[] { $"Check that '{root}' exists and can be read by this user.", $"Register the store's folder with Register-ModelSource -Name {name} -Type <type> -Uri <folder> -Force, or remove it with Unregister-ModelSource -Name {name}." },
+        name, inner);
+
     /// <summary>An exception the library did not raise on purpose (a defect), reported for the one input it happened on.</summary>
     public static ModelLibraryException UnexpectedError(Exception inner, object? target) => new(
         ErrorIds.UnexpectedError,
