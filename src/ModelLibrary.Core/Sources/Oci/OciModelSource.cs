@@ -101,24 +101,24 @@ public sealed class OciRegistries : IModelSource
         var client = ClientFor(reference.Registry);
         var manifest = await client.GetModelManifestAsync(reference, cancellationToken).ConfigureAwait(false);
         var layout = OciModelLayout.Interpret(reference, manifest.Manifest);
-        if (layout.Files.FirstOrDefault(f => f.IsTar) is { } tar)
-        {
-            throw RegistryErrors.InvalidArtifact(reference, $"the layer '{tar.RelativePath}' ({tar.Layer.MediaType}) is a tar archive, which this version does not unpack yet");
-        }
-
         var config = await client.GetSmallBlobAsync(reference, layout.Config, cancellationToken).ConfigureAwait(false);
         var primary = layout.Primary;
         var format = ModelFileNames.FormatOf(primary.RelativePath) ?? (layout.Format == OciModelFormat.Ollama ? "gguf" : null);
+        // An archive's digest is the archive's, not the file's: the model is the folder it unpacks into, whose entry
+        // is the file the archive's filepath annotation names (when it names a model file), else the folder itself.
+        var entry = !primary.IsArchive ? primary.RelativePath
+            : layout.Files.Count(f => f.Role == OciFileRole.Weights) == 1 && format is not null && primary.Layer.Annotation(OciMediaTypes.FilePathAnnotation) is not null ? primary.RelativePath
+            : null;
         var model = new ModelInfo
         {
             Id = reference.ToString(),
             Name = reference.Repository.Split('/')[^1],
             Format = format,
             // The main weights: what the validator compares with the file (each layer is verified by its digest).
-            Size = primary.Layer.Size,
-            Checksum = primary.Layer.Digest,
+            Size = primary.IsArchive ? null : primary.Layer.Size,
+            Checksum = primary.IsArchive ? null : primary.Layer.Digest,
             DownloadUrl = client.BlobUri(reference.Repository, primary.Layer.Digest).ToString(),
-            FileName = primary.RelativePath,
+            FileName = entry,
             Revision = manifest.Digest,
             Source = SourceFor(reference.Registry)?.Name ?? reference.Registry,
             Status = ModelStatus.Available,
@@ -134,6 +134,7 @@ public sealed class OciRegistries : IModelSource
             Url = client.BlobUri(reference.Repository, f.Layer.Digest),
             Size = f.Layer.Size,
             Checksum = f.Layer.Digest,
+            Unpack = f.Unpack,
         }).ToList();
         return (reference, model, files, layout);
     }
@@ -217,10 +218,7 @@ internal sealed class OciCatalogSource : IModelSource
         }
         catch (ModelLibraryException e) when (e.ErrorId != ErrorIds.ModelSourceUnavailable)
         {
-            throw new ModelLibraryException(ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable,
-                $"Model source '{Name}' is unavailable: {e.Message}",
-                new Dictionary<string, object?> { ["source"] = Name, ["uri"] = info.Uri, ["cause"] = e.ErrorId },
-                e.ErrorInfo.ResolutionSteps, Name, e);
+            throw Errors.ModelSourceUnavailable(Name, info.Uri, e.Message, e, e.ErrorInfo.ResolutionSteps);
         }
     }
 }
