@@ -53,6 +53,36 @@ auth:
     New-Item -ItemType Directory $env:DOCKER_CONFIG | Out-Null
 
     function script:Sha256([string] $Path) { 'sha256:' + (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+    # Plain HTTP pushes written from the distribution spec (docs/spec/api.md: POST .../blobs/uploads/, PUT <location>
+    # ?digest=, PUT .../manifests/<tag>), without the module: an independent writer of the artifacts the module pulls.
+    $script:BasicHeader = @{ Authorization = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${User}:$Password")) }
+    function script:Send-Blob([string] $Repository, [byte[]] $Bytes) {
+        $start = Invoke-WebRequest -Method Post "http://$Registry/v2/$Repository/blobs/uploads/" -Headers $BasicHeader
+        $location = [uri]::new([uri]"http://$Registry/", [string]$start.Headers.Location[0])
+        $digest = 'sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($Bytes)).ToLowerInvariant()
+        $separator = if ($location.Query) { '&' } else { '?' }
+        $null = Invoke-WebRequest -Method Put "$location${separator}digest=$digest" -Headers $BasicHeader -Body $Bytes -ContentType 'application/octet-stream'
+        [pscustomobject]@{ digest = $digest; size = $Bytes.Length }
+    }
+    function script:Send-ModelPack([string] $Repository, [string] $Tag, [object[]] $Layers) {
+        # Layers: @{ MediaType; Bytes; Path (org.cncf.model.filepath, optional) }. Config as modelpack/model-spec docs/config.md.
+        $config = [Text.Encoding]::UTF8.GetBytes('{"descriptor":{"name":"packed"},"config":{"format":"gguf","architecture":"llama","paramSize":"260K"},"modelfs":{"type":"layers","diff_ids":[]}}')
+        $c = Send-Blob $Repository $config
+        $descriptors = foreach ($l in $Layers) {
+            $b = Send-Blob $Repository $l.Bytes
+            $d = [ordered]@{ mediaType = $l.MediaType; digest = $b.digest; size = $b.size }
+            if ($l.Path) { $d.annotations = @{ 'org.cncf.model.filepath' = $l.Path } }
+            $d
+        }
+        $manifest = [ordered]@{
+            schemaVersion = 2; mediaType = 'application/vnd.oci.image.manifest.v1+json'
+            artifactType = 'application/vnd.cncf.model.manifest.v1+json'
+            config = [ordered]@{ mediaType = 'application/vnd.cncf.model.config.v1+json'; digest = $c.digest; size = $c.size }
+            layers = @($descriptors)
+        } | ConvertTo-Json -Depth 6 -Compress
+        $null = Invoke-WebRequest -Method Put "http://$Registry/v2/$Repository/manifests/$Tag" -Headers $BasicHeader -Body $manifest -ContentType 'application/vnd.oci.image.manifest.v1+json'
+        "$Registry/${Repository}:$Tag"
+    }
     function script:Get-Tags([string] $Repository) {
         $basic = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${User}:$Password"))
         Invoke-WebRequest "http://$Registry/v2/$Repository/tags/list" -Headers @{ Authorization = "Basic $basic" } -SkipHttpErrorCheck
@@ -195,5 +225,79 @@ $check = Test-LibraryModel $env:FLEET_REFERENCE
             $r.Sha | Should -Be $model.Checksum
             $r.Revision | Should -Be $published.Digest
         }
+    }
+}
+
+# CNCF ModelPack archive layers (modelpack/model-spec docs/spec.md, "layers"): application/vnd.cncf.model.weight.v1.tar
+# is "a tar archive that contains the model weights file", .tar+gzip the same compressed with gzip, .tar+zstd with zstd;
+# docs/annotations.md: org.cncf.model.filepath "specifies the file path of the layer" (for an archive: the file it holds,
+# under its path in the model's folder; the spec's own example has archive layers without it). The archives here are
+# written by GNU tar, an independent writer; the library reads them as Python's tarfile does (TarLayout).
+Describe 'ModelPack archive layers' -Tag Oci, OciTar {
+    BeforeAll {
+        $script:Packed = Join-Path ([IO.Path]::GetTempPath()) ("ml-packed-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        New-Item -ItemType Directory (Join-Path $Packed 'model') | Out-Null
+        Copy-Item (Join-Path $Fixtures 'gguf/stories260K.gguf') (Join-Path $Packed 'model/stories.gguf')
+        & tar -cf (Join-Path $Packed 'w.tar') -C (Join-Path $Packed 'model') stories.gguf
+        & tar -czf (Join-Path $Packed 'w.tar.gz') -C (Join-Path $Packed 'model') ./stories.gguf
+        $script:Expected = Sha256 (Join-Path $Packed 'model/stories.gguf')
+        function script:Assert-NothingPlaced([string] $Root) {
+            # No model folder, no staging folder, no stray file anywhere in the library.
+            @(Get-ChildItem -Recurse -File $Root | Where-Object { $_.Name -notin 'registry.db', 'registry.db-wal', 'registry.db-shm' -and $_.Extension -ne '.lock' }) |
+                ForEach-Object FullName | Should -BeNullOrEmpty
+            Get-ChildItem -Recurse -Force $Root -Filter 'x' | Should -BeNullOrEmpty
+        }
+    }
+    AfterAll { Remove-Item $Packed -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'pulls weights packed as tar (with the filepath annotation) and as tar+gzip (without), each a verified folder' {
+        $tar = Send-ModelPack 'packed/stories' 'tar' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'w.tar')); Path = 'stories.gguf' })
+        $tgz = Send-ModelPack 'packed/stories' 'tgz' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar+gzip'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'w.tar.gz')) })
+        $null = New-TestLibrary
+        Register-ModelSource -Name fleet -Type Oci -Uri "http://$Registry" -Credential $Credential | Out-Null
+
+        (Start-ModelDownload $tar).Status | Should -Be 'Completed'
+        $m = Get-LibraryModel $tar
+        $m.Status | Should -Be 'Local'
+        Split-Path $m.LocalPath -Leaf | Should -Be 'stories.gguf'
+        Sha256 $m.LocalPath | Should -Be $Expected
+        (Test-LibraryModel $tar).Passed | Should -BeTrue
+        (Get-ChildItem -File (Split-Path $m.LocalPath)).Name | Should -Be @('stories.gguf')   # the archive itself is not kept
+
+        (Start-ModelDownload $tgz).Status | Should -Be 'Completed'
+        $g = Get-LibraryModel $tgz
+        $g.Status | Should -Be 'Local'
+        Sha256 (Join-Path $g.LocalPath 'stories.gguf') | Should -Be $Expected
+        (Test-LibraryModel $tgz).Passed | Should -BeTrue
+    }
+
+    It 'refuses tar+zstd naming the media type, and a hostile tar (../x, a link to /etc) with nothing written' {
+        $zstd = Send-ModelPack 'packed/hostile' 'zstd' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar+zstd'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'w.tar')); Path = 'stories.gguf' })
+        # GNU tar keeps "../x" as written with -P; a symbolic link is stored as a link.
+        New-Item -ItemType Directory (Join-Path $Packed 'evil/in') -Force | Out-Null
+        Set-Content (Join-Path $Packed 'evil/x') 'escaped'
+        & tar -cf (Join-Path $Packed 'dotdot.tar') -C (Join-Path $Packed 'evil/in') -P ../x 2>$null
+        (& tar -tf (Join-Path $Packed 'dotdot.tar') 2>$null) | Should -Be '../x'
+        New-Item -ItemType SymbolicLink -Path (Join-Path $Packed 'model/etc') -Target '/etc' | Out-Null
+        & tar -cf (Join-Path $Packed 'link.tar') -C (Join-Path $Packed 'model') stories.gguf etc
+        $dotdot = Send-ModelPack 'packed/hostile' 'dotdot' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'dotdot.tar')) })
+        $link = Send-ModelPack 'packed/hostile' 'link' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'link.tar')) })
+        $root = New-TestLibrary
+        Register-ModelSource -Name fleet -Type Oci -Uri "http://$Registry" -Credential $Credential | Out-Null
+
+        $err = $null
+        Start-ModelDownload $zstd -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidModelFile,*'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape('application/vnd.cncf.model.weight.v1.tar+zstd'))
+
+        foreach ($hostile in $dotdot, $link) {
+            $err = $null
+            Start-ModelDownload $hostile -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'UnsafeModelContent,*' -Because $hostile
+            (Get-LibraryModel $hostile).Status | Should -Not -Be 'Local'
+        }
+        $err[0].Exception.Message | Should -Match "'etc'"
+        Assert-NothingPlaced $root
+        Get-Content (Join-Path $Packed 'evil/x') | Should -Be 'escaped'
     }
 }
