@@ -301,3 +301,132 @@ Describe 'ModelPack archive layers' -Tag Oci, OciTar {
         Get-Content (Join-Path $Packed 'evil/x') | Should -Be 'escaped'
     }
 }
+
+# A bearer token that dies in the middle of a download (distribution/distribution docs/spec/auth/token.md: the registry
+# answers 401 with a new Bearer challenge; a client fetches a fresh token from the realm and carries on, as docker's
+# registry client does when a token it holds is refused). The token server (tests/ModelLibrary.TestServer
+# RegistryTokenServer, realm on 127.0.0.2) issues tokens that expires_in says last 300 s but that the registry refuses
+# after 2 s (validFor), i.e. revoked or signed by a clock that runs ahead; the client cannot know until it is refused.
+Describe 'A registry token that expires mid-download' -Tag Oci, OciToken {
+    BeforeAll {
+        $script:TokenRoot = Join-Path ([IO.Path]::GetTempPath()) ("ml-token-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        New-Item -ItemType Directory $TokenRoot | Out-Null
+        $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in @($env:MODELLIBRARY_TEST_SERVER, '--token', "${User}:$Password", (Join-Path $TokenRoot 'token.pem'))) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
+        $script:TokenServer = [Diagnostics.Process]::Start($psi)
+        $line = $TokenServer.StandardOutput.ReadLine()
+        if ($line -notmatch 'token (\S+)') { $TokenServer.Kill(); throw "The token server did not start: '$line'." }
+        $script:Realm = [uri]$Matches[1]
+        $script:TokenControl = "http://$($Realm.Authority)/_control/token"
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+        # auth.token as distribution's docs/configuration.md describes it; issuer and service as RegistryTokenServer signs.
+        @"
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $TokenRoot/data
+http:
+  addr: 127.0.0.1:$port
+  secret: pester-secret
+auth:
+  token:
+    realm: $Realm
+    service: modellibrary-test-registry
+    issuer: modellibrary-test-issuer
+    rootcertbundle: $TokenRoot/token.pem
+"@ | Set-Content (Join-Path $TokenRoot 'config.yml')
+        $rpsi = [Diagnostics.ProcessStartInfo]::new('docker-registry')
+        $rpsi.ArgumentList.Add('serve'); $rpsi.ArgumentList.Add((Join-Path $TokenRoot 'config.yml'))
+        $rpsi.UseShellExecute = $false; $rpsi.RedirectStandardError = $true; $rpsi.RedirectStandardOutput = $true
+        $script:TokenRegistryProcess = [Diagnostics.Process]::Start($rpsi)
+        $null = $TokenRegistryProcess.StandardOutput.ReadToEndAsync(); $null = $TokenRegistryProcess.StandardError.ReadToEndAsync()
+        $script:TokenRegistry = "127.0.0.1:$port"
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ($true) {
+            try { $null = Invoke-WebRequest "http://$TokenRegistry/v2/" -SkipHttpErrorCheck -TimeoutSec 2; break }
+            catch { if ([DateTime]::UtcNow -gt $deadline) { throw "docker-registry did not start on $TokenRegistry" }; Start-Sleep -Milliseconds 100 }
+        }
+        function script:Set-TokenServer([hashtable] $Settings) {
+            $null = Invoke-RestMethod -Method Post $TokenControl -Body ($Settings | ConvertTo-Json) -ContentType 'application/json'
+        }
+
+        # A model of two layers (weights, then a licence), published while tokens live long: the download fetches the
+        # second blob after the first, so its requests come after a 2 s token has died. Published by another process,
+        # so that this one holds no token for the registry that was issued before a test set the token server up.
+        $dir = Join-Path $TokenRoot 'model'
+        New-Item -ItemType Directory $dir | Out-Null
+        Copy-Item (Join-Path $Fixtures 'gguf/stories260K.gguf') (Join-Path $dir 'stories.gguf')
+        Set-Content (Join-Path $dir 'LICENSE') 'MIT'
+        $publisher = Invoke-ChildPwsh -Environment @{ REG = $TokenRegistry; MODEL = (Join-Path $dir 'stories.gguf'); LIB = (Join-Path $TokenRoot 'publisher'); PASS = $Password } -Script @'
+New-Item -ItemType Directory $env:LIB | Out-Null
+Set-ModelLibraryConfiguration -ModelsDirectory $env:LIB
+$credential = [pscredential]::new('fleet', (ConvertTo-SecureString $env:PASS -AsPlainText -Force))
+Register-ModelSource -Name tokens -Type Oci -Uri "http://$env:REG" -Credential $credential | Out-Null
+Import-LibraryModel -Path $env:MODEL -Id token-stories | Out-Null
+(Publish-LibraryModel token-stories -Destination "$env:REG/team/stories:v1" -ErrorAction Stop).Reference
+'@
+        if ($publisher.ExitCode -ne 0) { throw "Publishing failed: $($publisher.Error)" }
+        # A second layer through the spec's plain HTTP with a bearer token: the licence joins the manifest.
+        $token = (Invoke-RestMethod "$Realm`?service=modellibrary-test-registry&scope=repository:team/stories:pull,push" -Headers $BasicHeader).token
+        $bearer = @{ Authorization = "Bearer $token" }
+        $accept = @{ Accept = 'application/vnd.oci.image.manifest.v1+json' } + $bearer
+        $manifest = Invoke-RestMethod "http://$TokenRegistry/v2/team/stories/manifests/v1" -Headers $accept
+        $licence = [IO.File]::ReadAllBytes((Join-Path $dir 'LICENSE'))
+        $start = Invoke-WebRequest -Method Post "http://$TokenRegistry/v2/team/stories/blobs/uploads/" -Headers $bearer
+        $location = [uri]::new([uri]"http://$TokenRegistry/", [string]$start.Headers.Location[0])
+        $digest = 'sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($licence)).ToLowerInvariant()
+        $null = Invoke-WebRequest -Method Put "$location&digest=$digest" -Headers $bearer -Body $licence -ContentType 'application/octet-stream'
+        $manifest.layers += [pscustomobject]@{ mediaType = 'application/vnd.cncf.model.doc.v1.raw'; digest = $digest; size = $licence.Length; annotations = @{ 'org.cncf.model.filepath' = 'LICENSE' } }
+        $null = Invoke-WebRequest -Method Put "http://$TokenRegistry/v2/team/stories/manifests/v2" -Headers $bearer -Body ($manifest | ConvertTo-Json -Depth 8 -Compress) -ContentType 'application/vnd.oci.image.manifest.v1+json'
+        $script:TwoLayers = "$TokenRegistry/team/stories:v2"
+        $script:Expected = Sha256 (Join-Path $dir 'stories.gguf')
+    }
+    AfterAll {
+        if ($TokenRegistryProcess -and -not $TokenRegistryProcess.HasExited) { $TokenRegistryProcess.Kill($true); $TokenRegistryProcess.WaitForExit(10000) }
+        if ($TokenServer) { try { $TokenServer.StandardInput.Close() } catch { }; if (-not $TokenServer.WaitForExit(5000)) { $TokenServer.Kill($true) } }
+        Remove-Item $TokenRoot -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    AfterEach { Set-TokenServer @{ validFor = $null; grantNothing = $false } }
+
+    It 'logs in again once and finishes the download' {
+        $null = New-TestLibrary
+        # Before registering: Register-ModelSource lists the registry, and so holds tokens from then on.
+        Set-TokenServer @{ validFor = 2; resetStats = $true }
+        Register-ModelSource -Name tokens -Type Oci -Uri "http://$TokenRegistry" -Credential $Credential | Out-Null
+        # ~1.2 MB at 300 KB/s: the licence's requests come some 4 s after the token was issued.
+        $task = Start-ModelDownload $TwoLayers -MaxBytesPerSecond 300KB
+        $task.Status | Should -Be 'Completed'
+        $m = Get-LibraryModel $TwoLayers
+        $m.Status | Should -Be 'Local'
+        Sha256 $m.LocalPath | Should -Be $Expected
+        Get-Content (Join-Path (Split-Path $m.LocalPath) 'LICENSE') | Should -Be 'MIT'
+        (Invoke-RestMethod "http://$($Realm.Authority)/_stats/token").issued | Should -BeGreaterThan 1
+    }
+
+    It 'says AuthenticationRequired naming the registry when the fresh login is refused too' {
+        $null = New-TestLibrary
+        Set-TokenServer @{ validFor = 2 }
+        Register-ModelSource -Name tokens -Type Oci -Uri "http://$TokenRegistry" -Credential $Credential | Out-Null
+        $job = Start-ModelDownload $TwoLayers -MaxBytesPerSecond 300KB -AsJob
+        try {
+            # Once the weights are on their way, the token service stops granting access (a licence revoked).
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (Get-ModelDownload -ModelId $TwoLayers | Where-Object DownloadedSize -gt 0) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Set-TokenServer @{ grantNothing = $true }
+            $null = $job | Wait-Job -Timeout 90
+            $job.State | Should -Not -Be 'Running'
+            $err = $null
+            $job | Receive-Job -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        }
+        finally { $job | Remove-Job -Force }
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AuthenticationRequired*'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape($TokenRegistry))
+        (Get-ModelDownload -ModelId $TwoLayers).Status | Should -Be 'Failed'
+    }
+}

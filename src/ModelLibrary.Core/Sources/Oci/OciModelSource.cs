@@ -70,7 +70,29 @@ public sealed class OciRegistries : IModelSource
     /// The download engine's Authorization for a URL: for a blob of a registry (<c>/v2/&lt;repository&gt;/blobs/sha256:...</c>
     /// on a registry's own origin), that registry's pull login; null for anything else.
     /// </summary>
-    public async ValueTask<AuthenticationHeaderValue?> AuthorizationForAsync(Uri url, CancellationToken cancellationToken)
+    public async ValueTask<AuthenticationHeaderValue?> AuthorizationForAsync(Uri url, CancellationToken cancellationToken) =>
+        BlobOf(url) is var (client, repository) ? await client.BlobAuthorizationAsync(repository, cancellationToken).ConfigureAwait(false) : null;
+
+    /// <summary>
+    /// The download engine's answer to a registry refusing one of its blob requests (<see cref="Downloads.DownloadOptions.Reauthorize"/>):
+    /// a 401 (a token that expired or was revoked mid-download) gets a fresh login from the realm, once; a refusal after
+    /// that, or a 403, is AuthenticationRequired naming the registry. Null for anything that is not a registry's own answer
+    /// (storage a blob was redirected to says what it says).
+    /// </summary>
+    public async ValueTask<AuthenticationHeaderValue?> ReauthorizeAsync(Uri url, HttpResponseMessage response, bool final, CancellationToken cancellationToken)
+    {
+        var answered = response.RequestMessage?.RequestUri ?? url;
+        if (BlobOf(url) is not var (client, repository)
+            || !string.Equals(answered.GetLeftPart(UriPartial.Authority), url.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return await client.BlobReauthorizationAsync(repository, response, final, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The registry client and repository of a blob URL (<c>/v2/&lt;repository&gt;/blobs/sha256:...</c> on a registry's own origin), or null.</summary>
+    (OciRegistryClient Client, string Repository)? BlobOf(Uri url)
     {
         var path = url.AbsolutePath;
         var blobs = path.IndexOf("/blobs/sha256:", StringComparison.Ordinal);
@@ -79,15 +101,13 @@ public sealed class OciRegistries : IModelSource
             return null;
         }
 
-        var registry = url.Authority;
-        var repository = path[4..blobs];
-        var client = ClientFor(registry);
+        var client = ClientFor(url.Authority);
         if (!string.Equals(client.BaseUri.GetLeftPart(UriPartial.Authority), url.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
         {
             return null; // same host and port, another scheme: not the registry this login is for
         }
 
-        return await client.BlobAuthorizationAsync(repository, cancellationToken).ConfigureAwait(false);
+        return (client, path[4..blobs]);
     }
 
     /// <summary>
