@@ -27,6 +27,10 @@ public static class Errors
         new[] { "Run Get-ModelDownload to list the download tasks." },
         taskId ?? modelId);
 
+    /// <summary>A reference a source answers for but has nothing under (a registry's missing tag or blob): <paramref name="message"/> says what is missing.</summary>
+    public static ModelLibraryException ModelNotFound(string id, string message, IReadOnlyDictionary<string, object?> details, IReadOnlyList<string> steps) => new(
+        ErrorIds.ModelNotFound, message, details, steps, id);
+
     /// <summary>Checked before the first byte; also when the disk fills during a download.</summary>
     public static DiskSpaceException InsufficientDiskSpace(string modelId, long requiredSpace, long availableSpace, string path) =>
         new(modelId, requiredSpace, availableSpace, path);
@@ -167,6 +171,10 @@ public static class Errors
         Details(("source", name)),
         new[] { "Give -Uri as an https:// URL or the path of a catalog JSON file." }, name);
 
+    /// <summary>A source reference that is not valid where it is given (a registry reference for -Destination, say).</summary>
+    public static ModelLibraryException InvalidModelSource(string reference, string message, IReadOnlyDictionary<string, object?> details, IReadOnlyList<string> steps) => new(
+        ErrorIds.InvalidModelSource, message, details, steps, reference);
+
     /// <summary>The built-in catalog is part of the module.</summary>
     public static ModelLibraryException BuiltInCatalogFixed(string name, string builtInName) => new(
         ErrorIds.InvalidModelSource, $"The built-in catalog '{builtInName}' is part of the module and cannot be unregistered.",
@@ -188,10 +196,11 @@ public static class Errors
         new[] { "Check the catalog entry's download_url.", "Refresh the model source with Get-ModelSource." },
         model.Id);
 
-    public static ModelLibraryException ModelSourceUnavailable(string name, string? uri, string why, Exception? inner = null) => new(
-        ErrorIds.ModelSourceUnavailable, $"Model source '{name}' is unavailable: {why}.",
-        Details(("source", name), ("uri", uri)),
-        new[] { "Check the source's URI and the network.", $"Remove the source with Unregister-ModelSource -Name {name}." },
+    /// <summary>A source that cannot be read now; <paramref name="steps"/> (the cause's own advice) replace the default.</summary>
+    public static ModelLibraryException ModelSourceUnavailable(string name, string? uri, string why, Exception? inner = null, IReadOnlyList<string>? steps = null) => new(
+        ErrorIds.ModelSourceUnavailable, $"Model source '{name}' is unavailable: {why.TrimEnd('.')}.",
+        Details(("source", name), ("uri", uri), ("cause", (inner as ModelLibraryException)?.ErrorId)),
+        steps ?? new[] { "Check the source's URI and the network.", $"Remove the source with Unregister-ModelSource -Name {name}." },
         name, inner);
 
     /// <summary>A provider definition that is not valid, or a change a provider does not allow (<paramref name="steps"/>).</summary>

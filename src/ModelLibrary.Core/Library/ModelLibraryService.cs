@@ -54,6 +54,8 @@ public sealed partial class ModelLibraryService
             // The Hub token for the Hub's own host, a registry's login for its blobs; read at each request (never saved
             // with a download).
             Authorize = async (url, ct) => HubAuthorization(url) ?? await Registries.AuthorizationForAsync(url, ct).ConfigureAwait(false),
+            // A registry token that dies mid-download: one fresh login, then AuthenticationRequired naming the registry.
+            Reauthorize = Registries.ReauthorizeAsync,
         }));
         // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
         providerRegistry = new(() => new ProviderRegistry(Providers));
