@@ -40,9 +40,10 @@ public sealed partial class ModelLibraryService
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
         // The catalog opens the source types above it (registries, other tools' stores) through what is handed here.
+        // Registries needs the catalog and is set right after it; the catalog opens a source only later, on use.
         var stores = ModelLibrary.Sources.Stores.StoreSources.Types;
         Catalog = new ModelCatalog(Sources, http, new SourceTypes(
-            info => info.Type == ModelCatalog.OciType ? new ModelLibrary.Sources.Oci.OciCatalogSource(info, Registries) : stores.Open(info),
+            info => info.Type == ModelCatalog.OciType ? new ModelLibrary.Sources.Oci.OciCatalogSource(info, Registries!) : stores.Open(info),
             stores.DefaultFolder));
         Registries = new ModelLibrary.Sources.Oci.OciRegistries(Catalog);
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
