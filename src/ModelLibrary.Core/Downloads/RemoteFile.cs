@@ -11,20 +11,19 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
     /// </summary>
     public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken,
-        Func<Uri, CancellationToken, ValueTask<System.Net.Http.Headers.AuthenticationHeaderValue?>>? authorize = null)
+        RequestLogin? login = null)
     {
         var url = download.Url;
         var modelId = download.ModelId;
         return await pipeline.ExecuteAsync(async token =>
         {
             // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler).
-            using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp));
             HttpResponseMessage response;
             try
             {
                 // Inside the try: logging in may itself need the network (a registry token), and fail as transiently.
-                request.Headers.Authorization = authorize is null ? null : await authorize(url, token);
-                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+                response = await (login ?? new RequestLogin(null, null)).SendAsync(http,
+                    () => new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp)), url, token);
             }
             catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)
             {
