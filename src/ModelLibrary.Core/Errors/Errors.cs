@@ -19,13 +19,6 @@ public static class Errors
         new[] { "Run Get-LibraryModel to list the known model ids.", "Check the spelling of the id, or register the source that provides it with Register-ModelSource." },
         id);
 
-    /// <summary>
-    /// ModelNotFound for a reference whose source lacks what it names (a Hub repository, revision, file or
-    /// quantization): <paramref name="message"/> says which, <paramref name="steps"/> what to try instead.
-    /// </summary>
-    public static ModelLibraryException ModelNotFound(string reference, string message, IReadOnlyDictionary<string, object?> details, IReadOnlyList<string> steps) => new(
-        ErrorIds.ModelNotFound, message, details, steps, reference);
-
     /// <summary>No task has the id <paramref name="taskId"/>; or, given <paramref name="modelId"/> only, the model has no unfinished task.</summary>
     public static ModelLibraryException DownloadTaskNotFound(string? taskId, string? modelId = null) => new(
         ErrorIds.DownloadTaskNotFound,
@@ -34,7 +27,10 @@ public static class Errors
         new[] { "Run Get-ModelDownload to list the download tasks." },
         taskId ?? modelId);
 
-    /// <summary>A reference a source answers for but has nothing under (a registry's missing tag or blob): <paramref name="message"/> says what is missing.</summary>
+    /// <summary>
+    /// A reference a source answers for but has nothing under (a registry's missing tag or blob; a Hub repository,
+    /// revision, file or quantization): <paramref name="message"/> says what is missing, <paramref name="steps"/> what to try.
+    /// </summary>
     public static ModelLibraryException ModelNotFound(string id, string message, IReadOnlyDictionary<string, object?> details, IReadOnlyList<string> steps) => new(
         ErrorIds.ModelNotFound, message, details, steps, id);
 
