@@ -126,6 +126,68 @@ public sealed class AdaptiveTransferTests
         Assert.Contains(messages, m => m.Contains("dropped", StringComparison.Ordinal) && m.Contains("404", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The request's own URL is dead from the start (its HEAD fails): the HEAD goes on to the mirror, which then serves
+    /// every byte; the dead URL is asked nothing more, and the file still verifies against its checksum.
+    /// </summary>
+    [Theory]
+    [InlineData("status=404")]
+    [InlineData("status=500")]
+    [InlineData("refused")]
+    public async Task A_dead_main_url_is_dropped_at_the_probe_and_a_mirror_serves_the_file(string fault)
+    {
+        await using var lib = await CreateAsync(connections: 16);
+        await using var mirror = await TestServer.LoopbackServer.StartAsync();
+        var model = lib.GenModel("dead-main", 3 * MiB, query: fault == "refused" ? null : fault);
+        if (fault == "refused")
+        {
+            model.DownloadUrl = new UriBuilder(model.DownloadUrl!) { Port = ClosedPort() }.Uri.ToString();
+        }
+
+        model.Mirrors = new[] { mirror.GenUrl(3 * MiB, "dead-main", "rate=1048576").ToString() };
+        var messages = Collect(lib.NewManager(Capped), out var manager);
+
+        var task = await manager.DownloadAsync(model);
+
+        Assert.Equal(DownloadStatus.Completed, task.Status);
+        Assert.Equal(model.Checksum, Sha256Of(task.LocalPath!));
+        Assert.Equal(3 * MiB, mirror.Stats.BytesServed);
+        Assert.Contains(messages, m => m.Contains("dropped", StringComparison.Ordinal) && m.Contains("Asking", StringComparison.Ordinal));
+        if (fault == "status=404")
+        {
+            // One HEAD (a 404 is final), then nothing: no range was asked of the dead URL.
+            Assert.Equal(1, lib.PathStats(model).Requests);
+        }
+    }
+
+    [Fact]
+    public async Task A_file_missing_from_every_source_fails_with_the_main_url_s_error()
+    {
+        await using var lib = await CreateAsync(connections: 16);
+        var model = lib.GenModel("missing-everywhere", MiB, query: "status=404");
+        model.Mirrors = new[] { lib.Server.GenUrl(MiB, "missing-everywhere", "status=404&mirror=1").ToString() };
+        var messages = Collect(lib.NewManager(Capped), out var manager);
+
+        var error = await Assert.ThrowsAsync<NetworkException>(() => manager.DownloadAsync(model));
+
+        Assert.Equal(ErrorIds.NetworkFailure, error.ErrorId);
+        Assert.Equal(404, error.HttpStatus);
+        Assert.DoesNotContain("mirror=1", error.Message);
+        Assert.Equal(2, lib.PathStats(model).Requests);
+        Assert.Equal(DownloadStatus.Failed, Assert.Single(await manager.GetTasksAsync(model.Id)).Status);
+        Assert.False(File.Exists(lib.TargetPath(model)));
+    }
+
+    /// <summary>A loopback port nothing listens on (connections to it are refused).</summary>
+    static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     [Fact]
     public async Task A_mirror_that_serves_wrong_bytes_is_found_dropped_and_its_ranges_fetched_again()
     {
