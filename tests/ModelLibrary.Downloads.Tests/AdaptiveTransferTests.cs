@@ -90,6 +90,66 @@ public sealed class AdaptiveTransferTests
         Assert.InRange(lib.Server.Stats.MaxConcurrent, 1, 3);
     }
 
+    /// <summary>
+    /// Another process of the library holds two of the host's four connections (its slot files
+    /// <c>downloads/hosts/&lt;host&gt;_&lt;port&gt;/&lt;n&gt;.lock</c> locked; a lock is per open file, so this process's own
+    /// handles stand in for the other process): a download that would grow to four takes only the two left.
+    /// </summary>
+    [Fact]
+    public async Task The_host_budget_counts_the_connections_other_processes_of_the_library_hold()
+    {
+        await using var lib = await CreateAsync(connections: 4);
+        var model = lib.GenModel("slots-shared", 3 * MiB, query: "rate=524288");
+        var manager = lib.NewManager(Capped);
+        using var other = HoldSlots(lib, 0, 1);
+
+        var task = await manager.DownloadAsync(model);
+
+        Assert.Equal(model.Checksum, Sha256Of(task.LocalPath!));
+        Assert.InRange(lib.Server.Stats.MaxConcurrent, 1, 2);
+    }
+
+    [Fact]
+    public async Task A_download_waits_while_other_processes_hold_every_connection_to_the_host_and_then_finishes()
+    {
+        await using var lib = await CreateAsync(connections: 2);
+        var model = lib.GenModel("slots-wait", MiB);
+        var manager = lib.NewManager(Capped);
+        var other = HoldSlots(lib, 0, 1);
+        DownloadTask started;
+        try
+        {
+            started = await manager.StartAsync(model);
+            await Task.Delay(1000);
+            // HEAD is not a connection of the transfer; no body was asked for while the slots were taken.
+            Assert.Equal(0, lib.PathStats(model).BytesServed);
+            Assert.Equal(DownloadStatus.Downloading, (await manager.GetTaskAsync(started.TaskId)).Status);
+        }
+        finally
+        {
+            other.Dispose();
+        }
+
+        var finished = await manager.WaitAsync(started.TaskId);
+
+        Assert.Equal(DownloadStatus.Completed, finished.Status);
+        Assert.Equal(model.Checksum, Sha256Of(finished.LocalPath!));
+    }
+
+    /// <summary>Locks slot files of the test server's host as another process of the library would.</summary>
+    static IDisposable HoldSlots(TestLibrary lib, params int[] slots)
+    {
+        var directory = Path.Combine(lib.Configuration.DownloadsDirectory, "hosts", $"127.0.0.1_{lib.Server.BaseUri.Port}");
+        Directory.CreateDirectory(directory);
+        var held = slots.Select(n => new FileStream(Path.Combine(directory, n + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)).ToList();
+        return new Held(held);
+    }
+
+    sealed class Held(List<FileStream> files) : IDisposable
+    {
+        public void Dispose() => files.ForEach(f => f.Dispose());
+    }
+
     [Fact]
     public async Task A_bandwidth_limit_holds_within_ten_percent()
     {

@@ -57,8 +57,8 @@ internal sealed partial class DownloadRun
     // The URLs of the file being fetched (current): its URL and, for a model of one file, the catalog's mirrors.
     DownloadSources sources;
 
-    /// <summary>Mirrors only where the final checksum will prove their bytes.</summary>
-    DownloadSources SourcesOf(DownloadRequest file) => new(validate ? file : file with { Mirrors = null });
+    /// <summary>Mirrors only where the final checksum will prove their bytes; the host budget shared with the library's other processes.</summary>
+    DownloadSources SourcesOf(DownloadRequest file) => new(validate ? file : file with { Mirrors = null }, Path.Combine(paths.DownloadsDirectory, "hosts"));
 
     /// <summary>This download's bandwidth limit, if it has one (<see cref="DownloadRequest.MaxBytesPerSecond"/>, <c>DownloadMaxBytesPerSecond</c>).</summary>
     internal RateLimiter? Limiter { get; }
