@@ -13,8 +13,8 @@
     Bench   builds and runs the download benchmark against nginx (bench/), writing docs/benchmarks.md.
     Package builds and writes out/ModelLibrary.<version>.nupkg with PSResourceGet (Publish-PSResource to a local
             repository), holding the module with native SQLite for linux-x64, linux-arm64 (and their musl builds),
-            osx-x64, osx-arm64, win-x64 and win-arm64, and no debug symbols; and zips the companion module
-            out/ModelLibrary.Inference (embedded llama.cpp for Measure-LibraryModel) on its own.
+            osx-x64, osx-arm64, win-x64 and win-arm64, and no debug symbols; and the companion module
+            out/ModelLibrary.Inference.<version>.nupkg (embedded llama.cpp for Measure-LibraryModel) on its own.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
@@ -140,9 +140,10 @@ function Invoke-Test {
 
     # Pester: in a fresh pwsh so the module is loaded the way users load it, against the built module.
     Build-TestServer
-    # The package test installs what ./build.ps1 Package writes; packing takes a few seconds, so only when it runs.
+    # The package test installs what ./build.ps1 Package writes; packing takes half a minute, so only when it runs.
     if (-not $PesterTag -or $PesterTag -contains 'Package') {
         $env:MODELLIBRARY_TEST_PACKAGE = New-ModulePackage
+        $env:MODELLIBRARY_TEST_INFERENCE_PACKAGE = New-ModulePackage -Name 'ModelLibrary.Inference' -ModuleFolder $inferenceOut
     }
     $pester = Get-PesterPath
     $summary = Join-Path $results 'pester-summary.json'
@@ -184,25 +185,23 @@ $PackageRuntimes = 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm
 function Invoke-Package {
     Invoke-Build
     New-ModulePackage | Out-Null
-    # The companion module with the embedded llama.cpp ships on its own (about 100 MB of native libraries).
-    $inferenceVersion = (Import-PowerShellDataFile (Join-Path $inferenceOut 'ModelLibrary.Inference.psd1')).ModuleVersion
-    $inferenceZip = Join-Path $out "ModelLibrary.Inference-$inferenceVersion.zip"
-    if (Test-Path $inferenceZip) { Remove-Item $inferenceZip }
-    Compress-Archive -Path $inferenceOut -DestinationPath $inferenceZip
-    Write-Host "Packaged $inferenceZip"
+    # The companion module with the embedded llama.cpp is a package of its own (about 150 MB of native libraries for
+    # every platform): Install-PSResource ModelLibrary.Inference puts it where Measure-LibraryModel looks for it.
+    New-ModulePackage -Name 'ModelLibrary.Inference' -ModuleFolder $inferenceOut | Out-Null
 }
 
 function New-ModulePackage {
-    <# Packs the built out/ModelLibrary into out/ModelLibrary.<version>.nupkg and returns its path. #>
+    <# Packs a built module (out/ModelLibrary unless told) into out/<Name>.<version>.nupkg and returns its path. #>
+    param([string] $Name = 'ModelLibrary', [string] $ModuleFolder = $moduleOut)
     $version = Get-ModuleVersion
     $staging = Join-Path $out 'package'
     if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
     # Publish-PSResource takes the module from a folder named as the module.
-    $stagedModule = Join-Path $staging 'ModelLibrary'
-    Copy-Item $moduleOut $stagedModule -Recurse
+    $stagedModule = Join-Path $staging $Name
+    Copy-Item $ModuleFolder $stagedModule -Recurse
     Get-ChildItem $stagedModule -Recurse -Filter '*.pdb' | Remove-Item -Force
-    Get-ChildItem (Join-Path $stagedModule 'runtimes') -Directory | Where-Object Name -notin $PackageRuntimes | Remove-Item -Recurse -Force
-    $manifest = Test-ModuleManifest (Join-Path $stagedModule 'ModelLibrary.psd1') -ErrorAction Stop
+    Get-ChildItem (Join-Path $stagedModule 'runtimes') -Directory -ErrorAction SilentlyContinue | Where-Object Name -notin $PackageRuntimes | Remove-Item -Recurse -Force
+    $manifest = Test-ModuleManifest (Join-Path $stagedModule "$Name.psd1") -ErrorAction Stop
     if ($manifest.Version -ne [version]$version) { throw "The staged manifest says $($manifest.Version), the source $version." }
 
     # A repository of this run only, removed again: the user's own repository list keeps nothing of it. (Where the
@@ -224,7 +223,7 @@ function New-ModulePackage {
 
     $published = Get-ChildItem $repositoryPath -Filter '*.nupkg' | Select-Object -First 1
     if (-not $published) { throw "Publish-PSResource wrote no package to $repositoryPath." }
-    $nupkg = Join-Path $out "ModelLibrary.$version.nupkg"
+    $nupkg = Join-Path $out "$Name.$version.nupkg"
     Move-Item $published.FullName $nupkg -Force
     Remove-Item $staging -Recurse -Force
     Write-Host "Packaged $nupkg"

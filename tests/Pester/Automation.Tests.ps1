@@ -461,11 +461,11 @@ Describe 'Package' -Tag Package {
         $exported | Sort-Object | Should -Be ($data.CmdletsToExport | Sort-Object)
     }
 
-    It 'installs from a local PSResourceGet repository and imports by name in a fresh pwsh' {
+    It 'installs with its inference companion from a local PSResourceGet repository, imports by name and measures a model in a fresh pwsh' {
         $sandbox = Join-Path ([IO.Path]::GetTempPath()) ("ml-psrg-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
         $repo = Join-Path $sandbox 'repo'
         New-Item -ItemType Directory $repo | Out-Null
-        Copy-Item $Package $repo
+        Copy-Item $Package, $env:MODELLIBRARY_TEST_INFERENCE_PACKAGE $repo
         # The user's repository list and module folders stay untouched: the child's home is the sandbox, where
         # PSResourceGet keeps its repositories and installs CurrentUser modules, and pwsh looks for them.
         # (.NET gives no LocalApplicationData for a folder that does not exist yet, and PSResourceGet then writes its
@@ -475,19 +475,24 @@ Describe 'Package' -Tag Package {
         $isolated = @{ HOME = $sandbox; USERPROFILE = $sandbox; XDG_DATA_HOME = $data; LOCALAPPDATA = $data; MODELS_DIR = (Join-Path $sandbox 'models') }
         $install = Invoke-ChildPwsh -NoImport -Environment $isolated -Script @"
 Register-PSResourceRepository -Name ModelLibraryTest -Uri '$repo' -Trusted
-Install-PSResource -Name ModelLibrary -Repository ModelLibraryTest -Scope CurrentUser -TrustRepository -ErrorAction Stop
+Install-PSResource -Name ModelLibrary, ModelLibrary.Inference -Repository ModelLibraryTest -Scope CurrentUser -TrustRepository -ErrorAction Stop
 (Get-InstalledPSResource ModelLibrary).Version.ToString()
+(Get-InstalledPSResource ModelLibrary.Inference).Version.ToString()
 "@
         $install.ExitCode | Should -Be 0 -Because $install.Error
-        $install.Output.Trim() | Should -Be $Version
+        ($install.Output.Trim() -split '\r?\n') | Should -Be @($Version, $Version)
 
-        $use = Invoke-ChildPwsh -NoImport -Environment $isolated -Script @'
+        $stories = Join-Path (Get-FixturesDirectory) 'gguf/stories260K.gguf'
+        $use = Invoke-ChildPwsh -NoImport -Environment $isolated -Script (@'
 Import-Module ModelLibrary -ErrorAction Stop
 "base=$((Get-Module ModelLibrary).ModuleBase)"
 "models=$(@(Get-LibraryModel).Count)"
 "dsc=$(Test-Path (Join-Path (Get-Module ModelLibrary).ModuleBase 'ModelLibrary.dsc.resource.json'))"
-'@
+"tokens=$((Measure-LibraryModel -Path 'STORIES' -MaxTokens 4 -ContextLength 64 -ErrorAction Stop).TokensGenerated)"
+'@ -replace 'STORIES', $stories)
         $use.ExitCode | Should -Be 0 -Because $use.Error
+        # Measure-LibraryModel found the companion where Install-PSResource put it, not beside the built module.
+        $use.Output | Should -Match 'tokens=4'
         $use.Output | Should -Match ([regex]::Escape("base=$(Join-Path $data 'powershell/Modules/ModelLibrary')"))
         [int]([regex]::Match($use.Output, 'models=(\d+)').Groups[1].Value) | Should -BeGreaterThan 0
         $use.Output | Should -Match 'dsc=True'

@@ -146,7 +146,7 @@ public static class Errors
         Details(("path", folder)),
         new[]
         {
-            $"Build it with ./build.ps1 Build (it lands in out/{Inference.InferenceEngineLoader.ModuleName} beside out/ModelLibrary), or install the {Inference.InferenceEngineLoader.ModuleName} module beside ModelLibrary.",
+            $"Install it: Install-PSResource {Inference.InferenceEngineLoader.ModuleName} (from the repository ModelLibrary came from; ./build.ps1 Package writes out/{Inference.InferenceEngineLoader.ModuleName}.<version>.nupkg), or build it with ./build.ps1 Build (out/{Inference.InferenceEngineLoader.ModuleName} beside out/ModelLibrary).",
             "Measuring is optional: Test-ProviderCompatibility and Get-ProviderModelSuggestion estimate speed without it.",
         },
         folder, inner);

@@ -75,7 +75,7 @@ public sealed class TestModelLibraryIntegrationCommand : ModelLibraryCmdlet
         // Discover, a compatibility check and a health check per provider, directories, registry.
         var total = 3 + 2 * Service.ProviderRegistry.List().Count;
         var done = 0;
-        var report = Run(ct => selfTest.RunAsync(Refresh, new StepProgress(step => Post(() => Report(step, ++done, total))), ct));
+        var report = Run(ct => selfTest.RunAsync(Refresh, new InlineProgress<IntegrationTestStep>(step => Post(() => Report(step, ++done, total))), ct));
         WriteProgress(new ProgressRecord(ProgressId, "Testing the model library integration", "Done") { RecordType = ProgressRecordType.Completed });
         WriteVerbose($"{report.Passed} of {report.Steps.Length} steps passed in {report.Duration.TotalSeconds:0.0} s; the library is {(report.Success ? "" : "not ")}usable.");
         if (Quiet)
@@ -101,15 +101,5 @@ public sealed class TestModelLibraryIntegrationCommand : ModelLibraryCmdlet
             WriteLibraryError(Errors.IntegrationStepFailed(step.Name, step.Message, step.Duration.TotalSeconds,
                 step.ResolutionSteps, step, step.Data as Exception), step);
         }
-    }
-
-    /// <summary>Reports synchronously on the worker thread; Progress&lt;T&gt; would post to a context the pipeline does not have.</summary>
-    sealed class StepProgress : IProgress<IntegrationTestStep>
-    {
-        readonly Action<IntegrationTestStep> report;
-
-        public StepProgress(Action<IntegrationTestStep> report) => this.report = report;
-
-        public void Report(IntegrationTestStep value) => report(value);
     }
 }
