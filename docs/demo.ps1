@@ -56,6 +56,33 @@ try {
         Show { Test-ProviderCompatibility stories260k -Provider llama-cpp | Format-List }
     }
 
+    # Models other tools already have, used where they lie. A small Ollama store, laid out as `ollama pull` leaves it
+    # (ollama/ollama manifest/paths.go: blobs/sha256-<hex>, manifests/<host>/<namespace>/<model>/<tag>).
+    $ollama = Join-Path $work 'ollama-models'
+    function Add-Blob([byte[]] $Bytes) {
+        $hex = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($Bytes)).ToLowerInvariant()
+        New-Item -ItemType Directory (Join-Path $ollama 'blobs') -Force | Out-Null
+        [IO.File]::WriteAllBytes((Join-Path $ollama "blobs/sha256-$hex"), $Bytes)
+        [ordered]@{ digest = "sha256:$hex"; size = $Bytes.Length }
+    }
+    $weights = Add-Blob ([IO.File]::ReadAllBytes((Join-Path $PSScriptRoot '../tests/fixtures/gguf/ggml-vocab-phi-3.gguf')))
+    $config = Add-Blob ([Text.Encoding]::UTF8.GetBytes('{"model_format":"gguf","model_family":"phi3","file_type":"F16"}'))
+    $manifest = [ordered]@{ schemaVersion = 2; mediaType = 'application/vnd.docker.distribution.manifest.v2+json'
+        config = [ordered]@{ mediaType = 'application/vnd.docker.container.image.v1+json' } + $config
+        layers = @([ordered]@{ mediaType = 'application/vnd.ollama.image.model' } + $weights) }
+    New-Item -ItemType Directory (Join-Path $ollama 'manifests/registry.ollama.ai/library/phi-vocab') -Force | Out-Null
+    Set-Content (Join-Path $ollama 'manifests/registry.ollama.ai/library/phi-vocab/latest') ($manifest | ConvertTo-Json -Depth 4 -Compress)
+    Show { Register-ModelSource -Name ollama -Type OllamaStore -Uri $ollama }
+    Show { Get-LibraryModel -Source ollama | Format-List Id, Status, ExternalStore, LocalPath, Checksum }
+    Show { Get-ModelMetadata phi-vocab:latest | Format-List ModelId, Format, Architecture, TensorCount }
+    if (Test-Path $fixture) {
+        # The library's own model handed to Ollama: its blob is a hard link of the library's file, and a manifest names it.
+        Show { Export-LibraryModel stories260k -To Ollama -Path $ollama -Name stories:demo | Format-List ModelId, To, Name, Path, Linked }
+        Show { (Get-LibraryModel -Source ollama).Id }
+    }
+    Show { Remove-LibraryModel phi-vocab:latest -Confirm:$false -ErrorAction Continue 2>&1 | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" } }
+    Show { Unregister-ModelSource -Name ollama }
+
     Show { $job = Start-ModelDownload demo-256mb -AsJob; $job }
     Start-Sleep -Seconds 2
     Show { Get-ModelDownload -ModelId demo-256mb }

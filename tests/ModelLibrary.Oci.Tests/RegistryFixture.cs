@@ -9,6 +9,7 @@ using ModelLibrary.Configuration;
 using ModelLibrary.Downloads;
 using ModelLibrary.Library;
 using ModelLibrary.Sources.Oci;
+using ModelLibrary.TestServer;
 using ModelLibrary.Validation;
 
 namespace ModelLibrary.Oci.Tests;
@@ -32,7 +33,7 @@ public sealed class RegistryFixture : IAsyncLifetime
     public RegistryProcess Basic { get; private set; } = null!;
     public RegistryProcess Token { get; private set; } = null!;
     public RegistryProcess Anonymous { get; private set; } = null!;
-    public TokenServer TokenServer { get; private set; } = null!;
+    public RegistryTokenServer TokenServer { get; private set; } = null!;
     public string DockerConfig { get; } = Path.Combine(Path.GetTempPath(), "ml-docker-" + Guid.NewGuid().ToString("N")[..8]);
 
     public async Task InitializeAsync()
@@ -42,9 +43,9 @@ public sealed class RegistryFixture : IAsyncLifetime
         var htpasswd = Run("htpasswd", "-Bbn", User, Password).Trim();
         Basic = await RegistryProcess.StartAsync("  htpasswd:\n    realm: basic-realm\n    path: {root}/htpasswd".Replace("{root}", "ROOT"), root =>
             File.WriteAllText(Path.Combine(root, "htpasswd"), htpasswd + "\n"));
-        TokenServer = await TokenServer.StartAsync(User, Password);
+        TokenServer = await RegistryTokenServer.StartAsync(User, Password);
         Token = await RegistryProcess.StartAsync(
-            $"  token:\n    realm: {TokenServer.Realm}\n    service: {TokenServer.Service}\n    issuer: {TokenServer.Issuer}\n    rootcertbundle: ROOT/token.pem",
+            $"  token:\n    realm: {TokenServer.Realm}\n    service: {RegistryTokenServer.Service}\n    issuer: {RegistryTokenServer.Issuer}\n    rootcertbundle: ROOT/token.pem",
             root => File.WriteAllText(Path.Combine(root, "token.pem"), TokenServer.CertificatePem));
         Anonymous = await RegistryProcess.StartAsync();
     }

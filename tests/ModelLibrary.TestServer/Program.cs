@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using ModelLibrary.TestServer;
 
-// dotnet ModelLibrary.TestServer.dll [--root <dir>] [--hub <dir>] [--port N] [--no-stdin]
+// dotnet ModelLibrary.TestServer.dll [--root <dir>] [--hub <dir>] [--token <user:password> <pem>] [--port N] [--no-stdin]
+// --token starts a registry token server on 127.0.0.2 (RegistryTokenServer) for that login, writes its signing
+// certificate to <pem> (the registry's auth.token.rootcertbundle) and adds "token <realm>" to the first line.
 // Prints "Listening on <url>" as the first line of stdout, then serves until stdin closes (so a parent that
 // dies takes the server with it), or until Ctrl+C / SIGTERM. --no-stdin ignores stdin (for `&` in a shell,
 // where stdin is /dev/null and would end the server at once).
@@ -11,6 +13,8 @@ using ModelLibrary.TestServer;
 
 string? root = null;
 string? hubRoot = null;
+string? tokenLogin = null;
+string? tokenPem = null;
 var port = 0;
 var watchStdin = true;
 for (var i = 0; i < args.Length; i++)
@@ -25,6 +29,10 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--hub" when i + 1 < args.Length:
             hubRoot = args[++i];
+            break;
+        case "--token" when i + 2 < args.Length:
+            tokenLogin = args[++i];
+            tokenPem = args[++i];
             break;
         case "--no-stdin":
             watchStdin = false;
@@ -49,7 +57,15 @@ if (root is not null && !Directory.Exists(root))
 // --hub <dir>: a loopback Hugging Face Hub (127.0.0.1) and its CDN (127.0.0.2) serving <dir> (see HubServer).
 await using var hub = hubRoot is null ? null : await HubServer.StartAsync(hubRoot);
 await using var server = await LoopbackServer.StartAsync(root, port);
-Console.WriteLine(hub is null ? $"Listening on {server.BaseUri}" : $"Listening on {server.BaseUri} hub {hub.HubUri} cdn {hub.CdnUri}");
+await using var token = tokenLogin is null ? null
+    : await RegistryTokenServer.StartAsync(tokenLogin[..tokenLogin.IndexOf(':', StringComparison.Ordinal)], tokenLogin[(tokenLogin.IndexOf(':', StringComparison.Ordinal) + 1)..]);
+if (token is not null)
+{
+    await File.WriteAllTextAsync(tokenPem!, token.CertificatePem);
+}
+
+Console.WriteLine((hub is null ? $"Listening on {server.BaseUri}" : $"Listening on {server.BaseUri} hub {hub.HubUri} cdn {hub.CdnUri}")
+    + (token is null ? "" : $" token {token.Realm}"));
 Console.Out.Flush();
 
 var stop = new TaskCompletionSource();

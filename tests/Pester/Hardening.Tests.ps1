@@ -202,6 +202,36 @@ Describe 'A full disk under registry.db' -Tag State {
     }
 }
 
+Describe 'A full disk under a download of unknown size' -Tag State {
+    It 'fails with InsufficientDiskSpace and gives the space back at once: a stream of unknown size cannot be resumed' -Skip:(-not $CanFreeze) {
+        # A 72 MiB tmpfs holds the library (the preflight keeps a 64 MiB margin free); the server streams 128 MiB
+        # chunked, with no length and no ranges, so no preflight can refuse it and the disk fills in the middle of the body.
+        $mount = Join-Path ([IO.Path]::GetTempPath()) ("ml-full-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        New-Item -ItemType Directory $mount | Out-Null
+        & mount -t tmpfs -o size=72m tmpfs $mount 2>$null
+        if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because 'tmpfs cannot be mounted here'; return }
+        try {
+            Set-ModelLibraryConfiguration -ModelsDirectory $mount
+            $path = Join-Path $mount 'catalog.json'
+            @{ models = @(@{ id = 'stream'; name = 'stream'; provider = 'llama-cpp'; filename = 'stream.gguf'
+                        download_url = "$($Server.Url)/gen/128m/5?noLength=1&noRanges=1" }) } | ConvertTo-Json -Depth 6 | Set-Content $path
+            Register-ModelSource -Name full -Uri $path | Out-Null
+            Start-ModelDownload stream -ErrorVariable e -ErrorAction SilentlyContinue | Out-Null
+            $e | Should -Not -BeNullOrEmpty
+            $e[0].FullyQualifiedErrorId | Should -BeLike 'InsufficientDiskSpace,*'
+            $e[0].Exception.AvailableSpace | Should -BeLessThan 8MB -Because 'the disk filled during the transfer (the preflight saw 72 MiB free)'
+            # Nothing of the stream is left behind: the files on the disk are the library's own few kilobytes.
+            $held = (Get-ChildItem $mount -Recurse -File -Force | Measure-Object Length -Sum).Sum
+            $held | Should -BeLessThan 512KB
+            (Get-LibraryModel stream).Status | Should -Not -Be 'Local'
+        }
+        finally {
+            Set-ModelLibraryConfiguration -ModelsDirectory (New-TestLibrary)
+            & umount $mount 2>$null
+        }
+    }
+}
+
 Describe 'Files that are not what they seem' -Tag State {
     BeforeEach {
         $script:lib = New-TestLibrary

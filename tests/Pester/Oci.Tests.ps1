@@ -53,6 +53,36 @@ auth:
     New-Item -ItemType Directory $env:DOCKER_CONFIG | Out-Null
 
     function script:Sha256([string] $Path) { 'sha256:' + (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+    # Plain HTTP pushes written from the distribution spec (docs/spec/api.md: POST .../blobs/uploads/, PUT <location>
+    # ?digest=, PUT .../manifests/<tag>), without the module: an independent writer of the artifacts the module pulls.
+    $script:BasicHeader = @{ Authorization = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${User}:$Password")) }
+    function script:Send-Blob([string] $Repository, [byte[]] $Bytes) {
+        $start = Invoke-WebRequest -Method Post "http://$Registry/v2/$Repository/blobs/uploads/" -Headers $BasicHeader
+        $location = [uri]::new([uri]"http://$Registry/", [string]$start.Headers.Location[0])
+        $digest = 'sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($Bytes)).ToLowerInvariant()
+        $separator = if ($location.Query) { '&' } else { '?' }
+        $null = Invoke-WebRequest -Method Put "$location${separator}digest=$digest" -Headers $BasicHeader -Body $Bytes -ContentType 'application/octet-stream'
+        [pscustomobject]@{ digest = $digest; size = $Bytes.Length }
+    }
+    function script:Send-ModelPack([string] $Repository, [string] $Tag, [object[]] $Layers) {
+        # Layers: @{ MediaType; Bytes; Path (org.cncf.model.filepath, optional) }. Config as modelpack/model-spec docs/config.md.
+        $config = [Text.Encoding]::UTF8.GetBytes('{"descriptor":{"name":"packed"},"config":{"format":"gguf","architecture":"llama","paramSize":"260K"},"modelfs":{"type":"layers","diff_ids":[]}}')
+        $c = Send-Blob $Repository $config
+        $descriptors = foreach ($l in $Layers) {
+            $b = Send-Blob $Repository $l.Bytes
+            $d = [ordered]@{ mediaType = $l.MediaType; digest = $b.digest; size = $b.size }
+            if ($l.Path) { $d.annotations = @{ 'org.cncf.model.filepath' = $l.Path } }
+            $d
+        }
+        $manifest = [ordered]@{
+            schemaVersion = 2; mediaType = 'application/vnd.oci.image.manifest.v1+json'
+            artifactType = 'application/vnd.cncf.model.manifest.v1+json'
+            config = [ordered]@{ mediaType = 'application/vnd.cncf.model.config.v1+json'; digest = $c.digest; size = $c.size }
+            layers = @($descriptors)
+        } | ConvertTo-Json -Depth 6 -Compress
+        $null = Invoke-WebRequest -Method Put "http://$Registry/v2/$Repository/manifests/$Tag" -Headers $BasicHeader -Body $manifest -ContentType 'application/vnd.oci.image.manifest.v1+json'
+        "$Registry/${Repository}:$Tag"
+    }
     function script:Get-Tags([string] $Repository) {
         $basic = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${User}:$Password"))
         Invoke-WebRequest "http://$Registry/v2/$Repository/tags/list" -Headers @{ Authorization = "Basic $basic" } -SkipHttpErrorCheck
@@ -195,5 +225,208 @@ $check = Test-LibraryModel $env:FLEET_REFERENCE
             $r.Sha | Should -Be $model.Checksum
             $r.Revision | Should -Be $published.Digest
         }
+    }
+}
+
+# CNCF ModelPack archive layers (modelpack/model-spec docs/spec.md, "layers"): application/vnd.cncf.model.weight.v1.tar
+# is "a tar archive that contains the model weights file", .tar+gzip the same compressed with gzip, .tar+zstd with zstd;
+# docs/annotations.md: org.cncf.model.filepath "specifies the file path of the layer" (for an archive: the file it holds,
+# under its path in the model's folder; the spec's own example has archive layers without it). The archives here are
+# written by GNU tar, an independent writer; the library reads them as Python's tarfile does (TarLayout).
+Describe 'ModelPack archive layers' -Tag Oci, OciTar {
+    BeforeAll {
+        $script:Packed = Join-Path ([IO.Path]::GetTempPath()) ("ml-packed-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        New-Item -ItemType Directory (Join-Path $Packed 'model') | Out-Null
+        Copy-Item (Join-Path $Fixtures 'gguf/stories260K.gguf') (Join-Path $Packed 'model/stories.gguf')
+        & tar -cf (Join-Path $Packed 'w.tar') -C (Join-Path $Packed 'model') stories.gguf
+        & tar -czf (Join-Path $Packed 'w.tar.gz') -C (Join-Path $Packed 'model') ./stories.gguf
+        $script:Expected = Sha256 (Join-Path $Packed 'model/stories.gguf')
+        function script:Assert-NothingPlaced([string] $Root) {
+            # No model folder, no staging folder, no stray file anywhere in the library.
+            @(Get-ChildItem -Recurse -File $Root | Where-Object { $_.Name -notin 'registry.db', 'registry.db-wal', 'registry.db-shm' -and $_.Extension -ne '.lock' }) |
+                ForEach-Object FullName | Should -BeNullOrEmpty
+            Get-ChildItem -Recurse -Force $Root -Filter 'x' | Should -BeNullOrEmpty
+        }
+    }
+    AfterAll { Remove-Item $Packed -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'pulls weights packed as tar (with the filepath annotation) and as tar+gzip (without), each a verified folder' {
+        $tar = Send-ModelPack 'packed/stories' 'tar' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'w.tar')); Path = 'stories.gguf' })
+        $tgz = Send-ModelPack 'packed/stories' 'tgz' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar+gzip'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'w.tar.gz')) })
+        $null = New-TestLibrary
+        Register-ModelSource -Name fleet -Type Oci -Uri "http://$Registry" -Credential $Credential | Out-Null
+
+        (Start-ModelDownload $tar).Status | Should -Be 'Completed'
+        $m = Get-LibraryModel $tar
+        $m.Status | Should -Be 'Local'
+        Split-Path $m.LocalPath -Leaf | Should -Be 'stories.gguf'
+        Sha256 $m.LocalPath | Should -Be $Expected
+        (Test-LibraryModel $tar).Passed | Should -BeTrue
+        (Get-ChildItem -File (Split-Path $m.LocalPath)).Name | Should -Be @('stories.gguf')   # the archive itself is not kept
+
+        (Start-ModelDownload $tgz).Status | Should -Be 'Completed'
+        $g = Get-LibraryModel $tgz
+        $g.Status | Should -Be 'Local'
+        Sha256 (Join-Path $g.LocalPath 'stories.gguf') | Should -Be $Expected
+        (Test-LibraryModel $tgz).Passed | Should -BeTrue
+    }
+
+    It 'refuses tar+zstd naming the media type, and a hostile tar (../x, a link to /etc) with nothing written' {
+        $zstd = Send-ModelPack 'packed/hostile' 'zstd' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar+zstd'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'w.tar')); Path = 'stories.gguf' })
+        # GNU tar keeps "../x" as written with -P; a symbolic link is stored as a link.
+        New-Item -ItemType Directory (Join-Path $Packed 'evil/in') -Force | Out-Null
+        Set-Content (Join-Path $Packed 'evil/x') 'escaped'
+        & tar -cf (Join-Path $Packed 'dotdot.tar') -C (Join-Path $Packed 'evil/in') -P ../x 2>$null
+        (& tar -tf (Join-Path $Packed 'dotdot.tar') 2>$null) | Should -Be '../x'
+        New-Item -ItemType SymbolicLink -Path (Join-Path $Packed 'model/etc') -Target '/etc' | Out-Null
+        & tar -cf (Join-Path $Packed 'link.tar') -C (Join-Path $Packed 'model') stories.gguf etc
+        $dotdot = Send-ModelPack 'packed/hostile' 'dotdot' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'dotdot.tar')) })
+        $link = Send-ModelPack 'packed/hostile' 'link' @(@{ MediaType = 'application/vnd.cncf.model.weight.v1.tar'; Bytes = [IO.File]::ReadAllBytes((Join-Path $Packed 'link.tar')) })
+        $root = New-TestLibrary
+        Register-ModelSource -Name fleet -Type Oci -Uri "http://$Registry" -Credential $Credential | Out-Null
+
+        $err = $null
+        Start-ModelDownload $zstd -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidModelFile,*'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape('application/vnd.cncf.model.weight.v1.tar+zstd'))
+
+        foreach ($hostile in $dotdot, $link) {
+            $err = $null
+            Start-ModelDownload $hostile -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'UnsafeModelContent,*' -Because $hostile
+            (Get-LibraryModel $hostile).Status | Should -Not -Be 'Local'
+        }
+        $err[0].Exception.Message | Should -Match "'etc'"
+        Assert-NothingPlaced $root
+        Get-Content (Join-Path $Packed 'evil/x') | Should -Be 'escaped'
+    }
+}
+
+# A bearer token that dies in the middle of a download (distribution/distribution docs/spec/auth/token.md: the registry
+# answers 401 with a new Bearer challenge; a client fetches a fresh token from the realm and carries on, as docker's
+# registry client does when a token it holds is refused). The token server (tests/ModelLibrary.TestServer
+# RegistryTokenServer, realm on 127.0.0.2) issues tokens that expires_in says last 300 s but that the registry refuses
+# after 2 s (validFor), i.e. revoked or signed by a clock that runs ahead; the client cannot know until it is refused.
+Describe 'A registry token that expires mid-download' -Tag Oci, OciToken {
+    BeforeAll {
+        $script:TokenRoot = Join-Path ([IO.Path]::GetTempPath()) ("ml-token-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        New-Item -ItemType Directory $TokenRoot | Out-Null
+        $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in @($env:MODELLIBRARY_TEST_SERVER, '--token', "${User}:$Password", (Join-Path $TokenRoot 'token.pem'))) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
+        $script:TokenServer = [Diagnostics.Process]::Start($psi)
+        $line = $TokenServer.StandardOutput.ReadLine()
+        if ($line -notmatch 'token (\S+)') { $TokenServer.Kill(); throw "The token server did not start: '$line'." }
+        $script:Realm = [uri]$Matches[1]
+        $script:TokenControl = "http://$($Realm.Authority)/_control/token"
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+        # auth.token as distribution's docs/configuration.md describes it; issuer and service as RegistryTokenServer signs.
+        @"
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $TokenRoot/data
+http:
+  addr: 127.0.0.1:$port
+  secret: pester-secret
+auth:
+  token:
+    realm: $Realm
+    service: modellibrary-test-registry
+    issuer: modellibrary-test-issuer
+    rootcertbundle: $TokenRoot/token.pem
+"@ | Set-Content (Join-Path $TokenRoot 'config.yml')
+        $rpsi = [Diagnostics.ProcessStartInfo]::new('docker-registry')
+        $rpsi.ArgumentList.Add('serve'); $rpsi.ArgumentList.Add((Join-Path $TokenRoot 'config.yml'))
+        $rpsi.UseShellExecute = $false; $rpsi.RedirectStandardError = $true; $rpsi.RedirectStandardOutput = $true
+        $script:TokenRegistryProcess = [Diagnostics.Process]::Start($rpsi)
+        $null = $TokenRegistryProcess.StandardOutput.ReadToEndAsync(); $null = $TokenRegistryProcess.StandardError.ReadToEndAsync()
+        $script:TokenRegistry = "127.0.0.1:$port"
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ($true) {
+            try { $null = Invoke-WebRequest "http://$TokenRegistry/v2/" -SkipHttpErrorCheck -TimeoutSec 2; break }
+            catch { if ([DateTime]::UtcNow -gt $deadline) { throw "docker-registry did not start on $TokenRegistry" }; Start-Sleep -Milliseconds 100 }
+        }
+        function script:Set-TokenServer([hashtable] $Settings) {
+            $null = Invoke-RestMethod -Method Post $TokenControl -Body ($Settings | ConvertTo-Json) -ContentType 'application/json'
+        }
+
+        # A model of two layers (weights, then a licence), published while tokens live long: the download fetches the
+        # second blob after the first, so its requests come after a 2 s token has died. Published by another process,
+        # so that this one holds no token for the registry that was issued before a test set the token server up.
+        $dir = Join-Path $TokenRoot 'model'
+        New-Item -ItemType Directory $dir | Out-Null
+        Copy-Item (Join-Path $Fixtures 'gguf/stories260K.gguf') (Join-Path $dir 'stories.gguf')
+        Set-Content (Join-Path $dir 'LICENSE') 'MIT'
+        $publisher = Invoke-ChildPwsh -Environment @{ REG = $TokenRegistry; MODEL = (Join-Path $dir 'stories.gguf'); LIB = (Join-Path $TokenRoot 'publisher'); PASS = $Password } -Script @'
+New-Item -ItemType Directory $env:LIB | Out-Null
+Set-ModelLibraryConfiguration -ModelsDirectory $env:LIB
+$credential = [pscredential]::new('fleet', (ConvertTo-SecureString $env:PASS -AsPlainText -Force))
+Register-ModelSource -Name tokens -Type Oci -Uri "http://$env:REG" -Credential $credential | Out-Null
+Import-LibraryModel -Path $env:MODEL -Id token-stories | Out-Null
+(Publish-LibraryModel token-stories -Destination "$env:REG/team/stories:v1" -ErrorAction Stop).Reference
+'@
+        if ($publisher.ExitCode -ne 0) { throw "Publishing failed: $($publisher.Error)" }
+        # A second layer through the spec's plain HTTP with a bearer token: the licence joins the manifest.
+        $token = (Invoke-RestMethod "$Realm`?service=modellibrary-test-registry&scope=repository:team/stories:pull,push" -Headers $BasicHeader).token
+        $bearer = @{ Authorization = "Bearer $token" }
+        $accept = @{ Accept = 'application/vnd.oci.image.manifest.v1+json' } + $bearer
+        $manifest = Invoke-RestMethod "http://$TokenRegistry/v2/team/stories/manifests/v1" -Headers $accept
+        $licence = [IO.File]::ReadAllBytes((Join-Path $dir 'LICENSE'))
+        $start = Invoke-WebRequest -Method Post "http://$TokenRegistry/v2/team/stories/blobs/uploads/" -Headers $bearer
+        $location = [uri]::new([uri]"http://$TokenRegistry/", [string]$start.Headers.Location[0])
+        $digest = 'sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($licence)).ToLowerInvariant()
+        $null = Invoke-WebRequest -Method Put "$location&digest=$digest" -Headers $bearer -Body $licence -ContentType 'application/octet-stream'
+        $manifest.layers += [pscustomobject]@{ mediaType = 'application/vnd.cncf.model.doc.v1.raw'; digest = $digest; size = $licence.Length; annotations = @{ 'org.cncf.model.filepath' = 'LICENSE' } }
+        $null = Invoke-WebRequest -Method Put "http://$TokenRegistry/v2/team/stories/manifests/v2" -Headers $bearer -Body ($manifest | ConvertTo-Json -Depth 8 -Compress) -ContentType 'application/vnd.oci.image.manifest.v1+json'
+        $script:TwoLayers = "$TokenRegistry/team/stories:v2"
+        $script:Expected = Sha256 (Join-Path $dir 'stories.gguf')
+    }
+    AfterAll {
+        if ($TokenRegistryProcess -and -not $TokenRegistryProcess.HasExited) { $TokenRegistryProcess.Kill($true); $TokenRegistryProcess.WaitForExit(10000) }
+        if ($TokenServer) { try { $TokenServer.StandardInput.Close() } catch { }; if (-not $TokenServer.WaitForExit(5000)) { $TokenServer.Kill($true) } }
+        Remove-Item $TokenRoot -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    AfterEach { Set-TokenServer @{ validFor = $null; grantNothing = $false } }
+
+    It 'logs in again once and finishes the download' {
+        $null = New-TestLibrary
+        # Before registering: Register-ModelSource lists the registry, and so holds tokens from then on.
+        Set-TokenServer @{ validFor = 2; resetStats = $true }
+        Register-ModelSource -Name tokens -Type Oci -Uri "http://$TokenRegistry" -Credential $Credential | Out-Null
+        # ~1.2 MB at 300 KB/s: the licence's requests come some 4 s after the token was issued.
+        $task = Start-ModelDownload $TwoLayers -MaxBytesPerSecond 300KB
+        $task.Status | Should -Be 'Completed'
+        $m = Get-LibraryModel $TwoLayers
+        $m.Status | Should -Be 'Local'
+        Sha256 $m.LocalPath | Should -Be $Expected
+        Get-Content (Join-Path (Split-Path $m.LocalPath) 'LICENSE') | Should -Be 'MIT'
+        (Invoke-RestMethod "http://$($Realm.Authority)/_stats/token").issued | Should -BeGreaterThan 1
+    }
+
+    It 'says AuthenticationRequired naming the registry when the fresh login is refused too' {
+        $null = New-TestLibrary
+        Set-TokenServer @{ validFor = 2 }
+        Register-ModelSource -Name tokens -Type Oci -Uri "http://$TokenRegistry" -Credential $Credential | Out-Null
+        $job = Start-ModelDownload $TwoLayers -MaxBytesPerSecond 300KB -AsJob
+        try {
+            # Once the weights are on their way, the token service stops granting access (a licence revoked).
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (Get-ModelDownload -ModelId $TwoLayers | Where-Object DownloadedSize -gt 0) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Set-TokenServer @{ grantNothing = $true }
+            $null = $job | Wait-Job -Timeout 90
+            $job.State | Should -Not -Be 'Running'
+            $err = $null
+            $job | Receive-Job -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        }
+        finally { $job | Remove-Job -Force }
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AuthenticationRequired*'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape($TokenRegistry))
+        (Get-ModelDownload -ModelId $TwoLayers).Status | Should -Be 'Failed'
     }
 }

@@ -26,6 +26,13 @@ BeforeAll {
         $dir
     }
 
+    function script:Invoke-OllamaCheck([string] $Root, [string] $Name) {
+        <# Ollama's own reading of a model in its store (ollama_store_check.py); skips the test where python3 is missing. #>
+        $python = Get-Command python3 -ErrorAction SilentlyContinue
+        if (-not $python) { Set-ItResult -Skipped -Because 'python3 is needed for the Ollama store check' }
+        & $python.Source (Join-Path $PSScriptRoot 'ollama_store_check.py') $Root $Name | ConvertFrom-Json
+    }
+
     function script:Sha256Hex([byte[]] $Bytes) { [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($Bytes)).ToLowerInvariant() }
 
     function script:Add-OllamaBlob([string] $Root, [byte[]] $Bytes) {
@@ -298,6 +305,59 @@ Describe 'LM Studio and plain folders in place' -Tag Stores {
     }
 }
 
+Describe 'LM Studio''s own models folder' -Tag Stores {
+    # Where LM Studio keeps models, as lmstudio-ai/lmstudio-js packages/lms-common-server/src/findLMStudioHome.ts finds
+    # its home ($LMSTUDIO_HOME, the path in ~/.lmstudio-home-pointer, ~/.cache/lm-studio when it exists, ~/.lmstudio) and
+    # the app keeps a chosen "Models Directory" as downloadsFolder in settings.json (the home's, or in older versions the
+    # app's own under ~/.config/LM Studio; lmstudio-ai/lmstudio-bug-tracker#1601). Each case is a user home laid out here.
+    BeforeEach {
+        $script:lib = New-TestLibrary
+        $script:userHome = New-Folder
+        $script:saved = @{ HOME = $env:HOME; LMSTUDIO_HOME = $env:LMSTUDIO_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME }
+        $env:HOME = $userHome; $env:LMSTUDIO_HOME = $null; $env:XDG_CONFIG_HOME = $null
+        function script:Add-LMStudioModel([string] $Models) {
+            New-Item -ItemType Directory "$Models/lmstudio-community/Tiny-GGUF" -Force | Out-Null
+            Copy-Item $Stories "$Models/lmstudio-community/Tiny-GGUF/tiny-Q4_K_M.gguf"
+        }
+    }
+    AfterEach {
+        foreach ($k in $saved.Keys) { Set-Item "env:$k" $saved[$k] -ErrorAction SilentlyContinue }
+        Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'follows ~/.lmstudio-home-pointer to the home and its settings.json downloadsFolder to a custom models folder' {
+        $homeDir = Join-Path $userHome 'elsewhere/lmstudio'
+        $custom = Join-Path $userHome 'big-disk/llms'
+        New-Item -ItemType Directory "$homeDir/models", $custom -Force | Out-Null
+        Set-Content (Join-Path $userHome '.lmstudio-home-pointer') $homeDir -NoNewline
+        Set-Content "$homeDir/settings.json" (@{ downloadsFolder = $custom; someOtherSetting = 1 } | ConvertTo-Json)
+        Add-LMStudioModel $custom
+        (Register-ModelSource -Name lms -Type LMStudio).Uri | Should -Be $custom
+        (Get-LibraryModel -Source lms).Id | Should -Be 'lmstudio-community/Tiny-GGUF/tiny-Q4_K_M.gguf'
+    }
+
+    It 'uses the home''s models folder without a choice, ~/.cache/lm-studio as the home where it exists, and $LMSTUDIO_HOME first' {
+        New-Item -ItemType Directory "$userHome/.lmstudio/models", "$userHome/.cache/lm-studio/models" -Force | Out-Null
+        (Register-ModelSource -Name a -Type LMStudio).Uri | Should -Be (Join-Path $userHome '.cache/lm-studio/models')
+        Remove-Item "$userHome/.cache" -Recurse -Force
+        (Register-ModelSource -Name b -Type LMStudio).Uri | Should -Be (Join-Path $userHome '.lmstudio/models')
+        $env:LMSTUDIO_HOME = Join-Path $userHome 'env-home'
+        New-Item -ItemType Directory "$env:LMSTUDIO_HOME/models" | Out-Null
+        (Register-ModelSource -Name c -Type LMStudio).Uri | Should -Be (Join-Path $userHome 'env-home/models')
+    }
+
+    It 'reads the models folder an older LM Studio kept in its app settings, and names a chosen folder that is gone' {
+        $custom = Join-Path $userHome 'old-models'
+        New-Item -ItemType Directory "$userHome/.lmstudio", "$userHome/.config/LM Studio", $custom -Force | Out-Null
+        Set-Content "$userHome/.config/LM Studio/settings.json" (@{ downloadsFolder = $custom } | ConvertTo-Json)
+        Add-LMStudioModel $custom
+        (Register-ModelSource -Name lms -Type LMStudio).Uri | Should -Be $custom
+        (Get-LibraryModel -Source lms).Id | Should -Be 'lmstudio-community/Tiny-GGUF/tiny-Q4_K_M.gguf'
+        Remove-Item $custom -Recurse
+        { Register-ModelSource -Name gone -Type LMStudio -ErrorAction Stop } | Should -Throw "*$custom*"
+    }
+}
+
 Describe 'Export-LibraryModel' -Tag Stores {
     BeforeEach {
         $script:lib = New-TestLibrary
@@ -333,6 +393,14 @@ Describe 'Export-LibraryModel' -Tag Stores {
         # stories260K has no chat template: no template layer (a Jinja text there would not load in Ollama).
         $manifest.layers.mediaType | Should -Not -Contain 'application/vnd.ollama.image.template'
         Get-ChildItem (Join-Path $target 'blobs') -Filter '.modellibrary-*' | Should -BeNullOrEmpty
+        # Read back as Ollama's own code reads it (ollama_store_check.py follows server/images.go GetModel step by step).
+        $check = Invoke-OllamaCheck $target 'stories-lib:q'
+        $check.ok | Should -BeTrue
+        $check.model_path | Should -Be $blob
+        $check.model_layers | Should -Be 1
+        $check.config.model_format | Should -Be 'gguf'
+        $check.capabilities | Should -Be @('completion')
+        $check.projector_paths | Should -BeNullOrEmpty
         Register-ModelSource -Name back -Type OllamaStore -Uri $target | Out-Null
         (Get-LibraryModel 'stories-lib:q').Checksum | Should -Be "sha256:$StoriesHex"
         (Export-LibraryModel stories260k -To Ollama -Path $target -Name 'stories-lib:q').Linked | Should -BeTrue
@@ -358,14 +426,134 @@ Describe 'Export-LibraryModel' -Tag Stores {
         (Get-LibraryModel 'hf.co/modellibrary/stories260k').Checksum | Should -Be "sha256:$StoriesHex"
     }
 
+    It 'exports a sharded transformers folder to the Hub cache: every file, small ones named by git blob SHA-1, weights by SHA-256' {
+        # A transformers model as `hf download` leaves it: config, tokenizer and generation files, weight shards and their index.
+        $folder = Join-Path $src 'Tiny-Llama'
+        New-Item -ItemType Directory $folder | Out-Null
+        Copy-Item (Join-Path $Fixtures 'safetensors/model.safetensors') "$folder/model-00001-of-00002.safetensors"
+        Copy-Item (Join-Path $Fixtures 'safetensors/mixed.safetensors') "$folder/model-00002-of-00002.safetensors"
+        $map = [ordered]@{ 'fc1.bias' = 'model-00001-of-00002.safetensors'; 'fc1.weight' = 'model-00001-of-00002.safetensors'; 'fc2.bias' = 'model-00001-of-00002.safetensors'; 'fc2.weight' = 'model-00001-of-00002.safetensors'
+            attention = 'model-00002-of-00002.safetensors'; embedding = 'model-00002-of-00002.safetensors'; zeros = 'model-00002-of-00002.safetensors' }
+        $total = (Get-Item "$folder/model-00001-of-00002.safetensors").Length + (Get-Item "$folder/model-00002-of-00002.safetensors").Length
+        Set-Content "$folder/model.safetensors.index.json" ([ordered]@{ metadata = @{ total_size = $total }; weight_map = $map } | ConvertTo-Json) -NoNewline
+        Set-Content "$folder/config.json" '{"architectures":["LlamaForCausalLM"],"model_type":"llama","hidden_size":20}' -NoNewline
+        Set-Content "$folder/generation_config.json" '{"bos_token_id":1,"eos_token_id":2}' -NoNewline
+        Set-Content "$folder/tokenizer.json" '{"version":"1.0","model":{"type":"BPE","vocab":{"a":0,"b":1}}}' -NoNewline
+        Set-Content "$folder/tokenizer_config.json" '{"bos_token":"<s>","eos_token":"</s>"}' -NoNewline
+        Set-Content "$folder/special_tokens_map.json" '{"bos_token":"<s>"}' -NoNewline
+        Import-LibraryModel -Path $folder -Id tiny-llama | Out-Null
+        $files = Get-ChildItem $folder -File | ForEach-Object Name | Sort-Object
+
+        $r = Export-LibraryModel tiny-llama -To HuggingFaceCache -Path $target -Name 'Org/Tiny-Llama'
+        $r.Name | Should -Be 'Org/Tiny-Llama'
+        $r.Linked | Should -BeTrue
+        $python = Get-Command python3 -ErrorAction SilentlyContinue
+        if (-not $python) { Set-ItResult -Skipped -Because 'python3 is needed for the cache check'; return }
+        $check = & $python.Source (Join-Path $PSScriptRoot 'hf_cache_check.py') $target 'Org/Tiny-Llama' @files | ConvertFrom-Json
+        $check.ok | Should -BeTrue
+        $check.nb_files | Should -Be $files.Count
+        $snapshot = $check.revisions[0]
+        $snapshot.commit | Should -Be $r.Revision
+        ($snapshot.files.name | Sort-Object) | Should -Be $files
+        foreach ($f in $snapshot.files) {
+            # huggingface_hub names a blob by the ETag the Hub sends: the SHA-256 for LFS files (weights), the git blob SHA-1 otherwise.
+            $f.etag_kind | Should -Be $(if ($f.name -like '*.safetensors') { 'sha256' } else { 'git-sha1' }) -Because $f.name
+            $f.link | Should -Be "../../blobs/$($f.blob)"
+        }
+        # transformers' offline lookup finds every file, with the library's bytes.
+        foreach ($name in $files) { (Get-FileHash $check.offline.$name).Hash | Should -Be (Get-FileHash "$folder/$name").Hash -Because $name }
+        Register-ModelSource -Name cache -Type HuggingFaceCache -Uri $target | Out-Null
+        $m = Get-LibraryModel 'hf.co/Org/Tiny-Llama'
+        $m.Format | Should -Be 'safetensors'
+        $m.Status | Should -Be 'Local'
+    }
+
     It 'refuses a model that is not Local, a non-GGUF to Ollama and a bad name, writing nothing; -WhatIf writes nothing' {
         Export-LibraryModel stories260k -To Ollama -Path $target -WhatIf | Should -BeNullOrEmpty
         Get-ChildItem $target -Recurse | Should -BeNullOrEmpty
         { Export-LibraryModel stories260k -To Ollama -Path $target -Name 'bad name!' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidModelId,*'
         Copy-Item (Join-Path $Fixtures 'safetensors/model.safetensors') "$src/model.safetensors"
         Import-LibraryModel -Path "$src/model.safetensors" -Id tiny-st | Out-Null
-        { Export-LibraryModel tiny-st -To Ollama -Path $target -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidModelFile,*'
+        Export-LibraryModel tiny-st -To Ollama -Path $target -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'InvalidModelFile,ModelLibrary.PowerShell.Models.ExportLibraryModelCommand'
+        $e[0].Exception.Message | Should -Match 'Ollama runs GGUF models; .tiny-st. is a safetensors model.*Nothing was exported'
+        $e[0].ErrorDetails.RecommendedAction | Should -Match "ollama create <name> -f Modelfile"
+        $e[0].ErrorDetails.RecommendedAction | Should -Match "-To HuggingFaceCache"
         Get-ChildItem $target -Recurse -File | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Export-LibraryModel of Hub models with a projector or split parts' -Tag Stores {
+    BeforeAll {
+        # Real library models, downloaded from the loopback Hub (tests/ModelLibrary.TestServer/HubServer.cs): a vision
+        # model (its mmproj lands beside it) and a GGUF split in two parts.
+        $script:HubRoot = Join-Path ([IO.Path]::GetTempPath()) ("ml-hub-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        $script:VisionCommits = New-TestHubRepo -Root $HubRoot -Repo 'Vis/Vision-GGUF' -Commits @{ main = @{ 'vision-Q4_K_M.gguf' = $Stories; 'mmproj-vision-F16.gguf' = $Phi } }
+        New-TestHubRepo -Root $HubRoot -Repo 'Split/Big-GGUF' -Commits @{ main = @{ 'big-Q4_K_M-00001-of-00002.gguf' = $Stories; 'big-Q4_K_M-00002-of-00002.gguf' = $Phi } } | Out-Null
+        $script:Hub = Start-TestHub -Root $HubRoot
+        $script:SavedEndpoint = $env:HF_ENDPOINT
+        $env:HF_ENDPOINT = $Hub.Url
+        $script:lib = New-TestLibrary
+        Start-ModelDownload hf.co/Vis/Vision-GGUF:Q4_K_M | Out-Null
+        Start-ModelDownload hf.co/Split/Big-GGUF:Q4_K_M | Out-Null
+        $script:PhiHex = (Get-FileHash $Phi).Hash.ToLowerInvariant()
+    }
+    AfterAll {
+        $Hub | Stop-TestServer
+        $env:HF_ENDPOINT = $SavedEndpoint
+        Remove-Item $HubRoot -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    BeforeEach { $script:target = New-Folder }
+    AfterEach { Remove-Item $target -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'hands a vision model to Ollama with its mmproj as a projector layer, which gives it vision' {
+        (Get-LibraryModel hf.co/Vis/Vision-GGUF:Q4_K_M).Status | Should -Be 'Local'
+        $r = Export-LibraryModel hf.co/Vis/Vision-GGUF:Q4_K_M -To Ollama -Path $target
+        $r.Name | Should -Be 'hf.co/Vis/Vision-GGUF:Q4_K_M'
+        $r.Linked | Should -BeTrue
+        $manifest = Get-Content $r.Path -Raw | ConvertFrom-Json
+        $manifest.layers.mediaType | Should -Be @('application/vnd.ollama.image.model', 'application/vnd.ollama.image.projector')
+        $manifest.layers[1].digest | Should -Be "sha256:$PhiHex"
+        $manifest.layers[1].size | Should -Be (Get-Item $Phi).Length
+        $check = Invoke-OllamaCheck $target 'hf.co/Vis/Vision-GGUF:Q4_K_M'
+        $check.ok | Should -BeTrue
+        $check.model_path | Should -Be (Join-Path $target "blobs/sha256-$StoriesHex")
+        $check.projector_paths | Should -Be @((Join-Path $target "blobs/sha256-$PhiHex"))
+        $check.capabilities | Should -Be @('completion', 'vision')
+        # The projector blob is the library's own file, hard-linked.
+        $libProjector = Join-Path $lib 'llama-cpp/hf.co--Vis--Vision-GGUF--Q4_K_M/mmproj-vision-F16.gguf'
+        (& stat -c '%i' $check.projector_paths[0]) | Should -Be (& stat -c '%i' $libProjector)
+        # Listed back through an OllamaStore, the projector is there too.
+        Register-ModelSource -Name back -Type OllamaStore -Uri $target | Out-Null
+        (Get-LibraryModel 'hf.co/Vis/Vision-GGUF:Q4_K_M' -Source back).AdditionalProperties['projector'] | Should -Be $check.projector_paths[0]
+        Unregister-ModelSource -Name back
+    }
+
+    It 'files a Hub model in the Hugging Face cache under its real repository and commit, projector included' {
+        $r = Export-LibraryModel hf.co/Vis/Vision-GGUF:Q4_K_M -To HuggingFaceCache -Path $target -WarningVariable w
+        $w | Should -BeNullOrEmpty
+        $r.Name | Should -Be 'Vis/Vision-GGUF'
+        $r.Revision | Should -Be $VisionCommits.main
+        $python = Get-Command python3 -ErrorAction SilentlyContinue
+        if (-not $python) { Set-ItResult -Skipped -Because 'python3 is needed for the cache check'; return }
+        $check = & $python.Source (Join-Path $PSScriptRoot 'hf_cache_check.py') $target 'Vis/Vision-GGUF' 'vision-Q4_K_M.gguf' 'mmproj-vision-F16.gguf' | ConvertFrom-Json
+        $check.ok | Should -BeTrue
+        ($check.revisions[0].files | Sort-Object name).blob | Should -Be @($PhiHex, $StoriesHex)
+        $check.revisions[0].files.etag_kind | Should -Be @('sha256', 'sha256')
+    }
+
+    It 'refuses a split GGUF for Ollama with InvalidModelFile saying how to merge it, writing nothing' {
+        (Get-LibraryModel hf.co/Split/Big-GGUF:Q4_K_M).Status | Should -Be 'Local'
+        Export-LibraryModel hf.co/Split/Big-GGUF:Q4_K_M -To Ollama -Path $target -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'InvalidModelFile,ModelLibrary.PowerShell.Models.ExportLibraryModelCommand'
+        $e[0].Exception.Message | Should -Match 'split into 2 files; Ollama loads one GGUF file per model'
+        $e[0].ErrorDetails.RecommendedAction | Should -Match "FROM .*big-Q4_K_M-00001-of-00002\.gguf' and run 'ollama create"
+        $e[0].ErrorDetails.RecommendedAction | Should -Match 'llama-gguf-split --merge'
+        Get-ChildItem $target -Recurse | Should -BeNullOrEmpty
+        # The Hub cache takes every part.
+        $r = Export-LibraryModel hf.co/Split/Big-GGUF:Q4_K_M -To HuggingFaceCache -Path $target
+        (Get-ChildItem (Join-Path $r.Path "snapshots/$($r.Revision)")).Name | Sort-Object | Should -Be @('big-Q4_K_M-00001-of-00002.gguf', 'big-Q4_K_M-00002-of-00002.gguf')
     }
 }
 

@@ -30,7 +30,9 @@ function Invoke-ChildPwsh {
     param(
         [Parameter(Mandatory)] [string] $Script,
         [hashtable] $Environment = @{},
-        [switch] $NoImport
+        [switch] $NoImport,
+        # A child that hangs fails its test instead of the whole run: killed with its children after this long.
+        [int] $TimeoutSeconds = 600
     )
     $prefix = "`$PSStyle.OutputRendering = 'PlainText'`n"
     if (-not $NoImport) { $prefix += "Import-Module '$($env:MODELLIBRARY_TEST_MODULE)' -ErrorAction Stop`n" }
@@ -45,6 +47,12 @@ function Invoke-ChildPwsh {
     $p = [Diagnostics.Process]::Start($psi)
     $stdout = $p.StandardOutput.ReadToEndAsync()
     $stderr = $p.StandardError.ReadToEndAsync()
+    if (-not $p.WaitForExit($TimeoutSeconds * 1000)) {
+        $p.Kill($true)
+        $p.WaitForExit()
+        Remove-Item $file -ErrorAction SilentlyContinue
+        throw "The child pwsh did not end within $TimeoutSeconds s; killed. Its output so far: $($stdout.Result) $($stderr.Result)"
+    }
     $p.WaitForExit()
     Remove-Item $file -ErrorAction SilentlyContinue
     [pscustomobject]@{

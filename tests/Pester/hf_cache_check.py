@@ -9,6 +9,7 @@ ee0a4510f4bc15e26cb722be2efc2bdb01383ca0:
   then snapshots/<commit>/<filename> is the file returned, as from_pretrained finds it with HF_HUB_OFFLINE=1.
 Usage: python3 hf_cache_check.py <cache_dir> <repo_id> <filename>...   Prints JSON; exit 1 with the reason when corrupt.
 """
+import hashlib
 import json
 import os
 import sys
@@ -20,6 +21,17 @@ FILES_TO_IGNORE = [".DS_Store", "Thumbs.db", "desktop.ini"]
 def fail(message):
     print(json.dumps({"ok": False, "error": message}))
     sys.exit(1)
+
+
+def etag_kind(blob_path):
+    """Which ETag the blob is named by (file_download.py get_hf_file_metadata: X-Linked-Etag, the SHA-256, for LFS files,
+    else the ETag, the git blob SHA-1; hf_hub_download stores the file at blobs/<etag>): 'sha256', 'git-sha1' or 'mismatch'."""
+    data = blob_path.read_bytes()
+    if hashlib.sha256(data).hexdigest() == blob_path.name:
+        return "sha256"
+    if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() == blob_path.name:
+        return "git-sha1"
+    return "mismatch"
 
 
 def scan_repo(repo_path):
@@ -63,7 +75,7 @@ def scan_repo(repo_path):
             blobs.add(blob_path)
             files.append({"name": str(file_path.relative_to(revision_path)), "blob": blob_path.name,
                           "link": os.readlink(file_path) if file_path.is_symlink() else None,
-                          "size": blob_path.stat().st_size})
+                          "size": blob_path.stat().st_size, "etag_kind": etag_kind(blob_path)})
         revisions.append({"commit": revision_path.name, "refs": sorted(refs_by_hash.pop(revision_path.name, set())), "files": files})
     if refs_by_hash:
         fail(f"Reference(s) refer to missing commit hashes: {refs_by_hash}")

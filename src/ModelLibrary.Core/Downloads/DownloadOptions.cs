@@ -18,6 +18,14 @@ public sealed record DownloadOptions
     /// <remarks>Asynchronous: a registry's bearer token may need fetching again when it expires during a long download.</remarks>
     public Func<Uri, CancellationToken, ValueTask<System.Net.Http.Headers.AuthenticationHeaderValue?>>? Authorize { get; init; }
 
+    /// <summary>
+    /// Asked when a request that carried <see cref="Authorize"/>'s login is refused. With <c>final</c> false (a 401: a
+    /// registry token that expired or was revoked mid-download): a fresh login to send the request once more with, or
+    /// null. With <c>final</c> true (the fresh login refused too, or a 403): the last word, where the hook may throw a
+    /// clearer error than the engine's NetworkFailure (AuthenticationRequired naming the registry); its answer is ignored.
+    /// </summary>
+    public Func<Uri, System.Net.Http.HttpResponseMessage, bool, CancellationToken, ValueTask<System.Net.Http.Headers.AuthenticationHeaderValue?>>? Reauthorize { get; init; }
+
     /// <summary>Retries per request after the first try, for failures that made no progress.</summary>
     public int MaxRetryAttempts { get; init; } = 8;
 

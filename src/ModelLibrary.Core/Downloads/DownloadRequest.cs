@@ -63,7 +63,7 @@ public sealed record DownloadRequest
             ModelReference.CheckRelativePath(file.RelativePath, model.Id);
         }
 
-        if (resolved.Files.Count == 1 && !resolved.Files[0].RelativePath.Contains('/'))
+        if (resolved.Files.Count == 1 && !resolved.Files[0].RelativePath.Contains('/') && resolved.Files[0].Unpack is null)
         {
             var only = resolved.Files[0];
             return new DownloadRequest
@@ -93,7 +93,7 @@ public sealed record DownloadRequest
             Name = model.Name,
             AllowInsecureHttp = resolved.AllowInsecureHttp,
             Revision = model.Revision,
-            Files = resolved.Files.Select(f => new DownloadFile(f.RelativePath, f.Url, f.Size, f.Checksum, f.GitBlobSha1)).ToList(),
+            Files = resolved.Files.Select(f => new DownloadFile(f.RelativePath, f.Url, f.Size, f.Checksum, f.GitBlobSha1, f.Unpack)).ToList(),
         };
     }
 
@@ -149,7 +149,8 @@ public sealed record DownloadRequest
 /// <summary>One file of a folder model: where it goes inside the folder, where it comes from, and what it must hash to.</summary>
 /// <param name="Checksum"><c>sha256:&lt;hex&gt;</c>, verified as the bytes arrive.</param>
 /// <param name="GitBlobSha1">For a small file kept in git: its blob SHA-1 (hex), verified when no SHA-256 is known.</param>
-public sealed record DownloadFile(string RelativePath, Uri Url, long? Size, string? Checksum, string? GitBlobSha1);
+/// <param name="Unpack">An archive (<c>tar</c>, <c>tar+gzip</c>) unpacked at the folder's root once verified, instead of placed.</param>
+public sealed record DownloadFile(string RelativePath, Uri Url, long? Size, string? Checksum, string? GitBlobSha1, string? Unpack = null);
 
 /// <summary>Writes a URL masked (<see cref="Net.SafeUrl"/>), so the resume state file never holds a password.</summary>
 internal sealed class MaskedUriConverter : System.Text.Json.Serialization.JsonConverter<Uri>

@@ -33,7 +33,14 @@ internal sealed partial class DownloadRun
         {
             var file = files[i];
             var target = targets[i];
-            if (File.Exists(target) && (file.Size is null || new FileInfo(target).Length == file.Size))
+            var unpacked = Path.Combine(folder, PartsFolder, i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".unpacked");
+            if (file.Unpack is not null && File.Exists(unpacked))
+            {
+                bytesBefore += file.Size ?? 0; // unpacked in an earlier run
+                continue;
+            }
+
+            if (file.Unpack is null && File.Exists(target) && (file.Size is null || new FileInfo(target).Length == file.Size))
             {
                 // Renamed here only after its hash matched: done in an earlier run.
                 bytesBefore += new FileInfo(target).Length;
@@ -53,6 +60,15 @@ internal sealed partial class DownloadRun
             Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
             var (digest, length) = await FetchFileAsync(lastFile: i == files.Count - 1, cancellationToken);
             VerifyFile(file, digest, length);
+            if (file.Unpack is not null)
+            {
+                await UnpackAsync(file, i, folder, cancellationToken);
+                File.WriteAllBytes(unpacked, Array.Empty<byte>());
+                DeleteFilePartial();
+                bytesBefore += length;
+                continue;
+            }
+
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Move(partialPath, target, overwrite: true);
             File.Delete(statePath);
@@ -75,10 +91,49 @@ internal sealed partial class DownloadRun
         return full;
     }
 
-    /// <summary>SHA-256 when the source stated it (LFS); else the git blob SHA-1 of a small file kept in git.</summary>
+    /// <summary>
+    /// An archive, verified by its digest, unpacked (<see cref="ArchiveUnpacker"/>) into a scratch folder and its files
+    /// moved to their places in the staging folder: refused whole, with the staging folder deleted, when any member
+    /// would leave the folder or collide with a file of another layer.
+    /// </summary>
+    async Task UnpackAsync(DownloadFile file, int index, string folder, CancellationToken cancellationToken)
+    {
+        var scratch = Path.Combine(folder, PartsFolder, index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".d");
+        if (Directory.Exists(scratch))
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+
+        try
+        {
+            var placed = request.Files!.Where(f => f.Unpack is null).Select(f => f.RelativePath).ToHashSet(StringComparer.Ordinal);
+            var written = await ArchiveUnpacker.UnpackAsync(partialPath, file.Unpack!, scratch, request.ModelId, file.RelativePath, cancellationToken);
+            var targets = written.Select(relative => placed.Contains(relative)
+                ? throw Errors.InvalidModelFile($"The archive '{file.RelativePath}' of '{request.ModelId}' holds '{relative}', which another of its files is too. Nothing of it was placed.", request.ModelId,
+                    new Dictionary<string, object?> { ["model_id"] = request.ModelId, ["layer"] = file.RelativePath, ["member"] = relative })
+                : (From: Path.Combine(scratch, relative), To: StagedPath(folder, relative))).ToList();
+            foreach (var (from, to) in targets)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Move(from, to, overwrite: true);
+            }
+
+            Directory.Delete(scratch, recursive: true);
+        }
+        catch (ModelLibraryException)
+        {
+            paths.Staging.DeletePartial();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// SHA-256 when the source stated it (LFS); else the git blob SHA-1 of a small file kept in git. An archive is
+    /// verified even when validation is off: its members are placed on the strength of its digest.
+    /// </summary>
     void VerifyFile(DownloadFile file, byte[] digest, long length)
     {
-        if (!validate)
+        if (!validate && file.Unpack is null)
         {
             return;
         }
@@ -161,9 +216,14 @@ internal sealed partial class DownloadRun
         }
 
         string? entryChecksum = null;
-        if (request.FileName.Length > 0 && request.Files!.FirstOrDefault(f => f.RelativePath == request.FileName) is { Checksum: { } known })
+        if (request.FileName.Length > 0 && request.Files!.FirstOrDefault(f => f.RelativePath == request.FileName && f.Unpack is null) is { Checksum: { } known })
         {
             entryChecksum = known;
+        }
+        else if (request.FileName.Length > 0 && request.Files!.Any(f => f.Unpack is not null) && File.Exists(entry))
+        {
+            // A file out of an archive: the archive's digest is not the file's, so record the file's own.
+            entryChecksum = await Validation.ModelValidator.ComputeSha256Async(entry, cancellationToken);
         }
 
         // From here on the files are good: finish even if asked to stop, so they never sit verified but unregistered.

@@ -191,7 +191,7 @@ internal sealed partial class DownloadRun
         {
             try
             {
-                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken, options.Authorize, source.Url);
+                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken, RequestLogin.From(options), source.Url);
                 return (source.Url == request.Url ? remote : remote with { ETag = null, LastModified = null }, source);
             }
             catch (Exception e) when (e is TransientDownloadException or ModelLibraryException && !cancellationToken.IsCancellationRequested)
@@ -309,7 +309,7 @@ internal sealed partial class DownloadRun
             {
                 try
                 {
-                    var fetcher = new PartFetcher(http, state, handle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, hasher, options.Authorize, Limiter);
+                    var fetcher = new PartFetcher(http, state, handle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, hasher, RequestLogin.From(options), Limiter);
                     var pool = new Connections(parts, sources, fetcher, options, pipeline, connections, text => lifecycle.Report(active, text));
                     LastConnections = pool;
                     await pool.RunAsync(mayGrow: !state.SingleStream, cancellationToken);
@@ -390,7 +390,7 @@ internal sealed partial class DownloadRun
             lifecycle.Report(active, $"The file's SHA-256 is wrong; fetching the {ByteSize.Format(ranges.Sum(r => r.End - r.Start))} that {suspect.Host} served again from {other.Host}.");
             using (var file = new FileStream(partialPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None))
             {
-                var fetcher = new PartFetcher(http, state, file.SafeFileHandle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, null, options.Authorize, Limiter);
+                var fetcher = new PartFetcher(http, state, file.SafeFileHandle, partialPath, stallTimeout, options.BufferSize, options.WriteSize, null, RequestLogin.From(options), Limiter);
                 foreach (var (start, end) in ranges)
                 {
                     var part = new Part(-1, start, end - start, 0);

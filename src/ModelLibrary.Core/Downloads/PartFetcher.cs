@@ -23,12 +23,12 @@ internal sealed class PartFetcher
     readonly int writeSize;
     readonly PrefixHasher? hasher;
     readonly RateLimiter? limiter;
-    readonly Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize;
+    readonly RequestLogin login;
 
     public PartFetcher(HttpClient http, ResumeState state, SafeFileHandle file, string partialPath, TimeSpan stallTimeout, int bufferSize, int writeSize, PrefixHasher? hasher,
-        Func<Uri, CancellationToken, ValueTask<AuthenticationHeaderValue?>>? authorize = null, RateLimiter? limiter = null)
+        RequestLogin? login = null, RateLimiter? limiter = null)
     {
-        this.authorize = authorize;
+        this.login = login ?? new RequestLogin(null, null);
         this.limiter = limiter;
         this.http = http;
         this.state = state;
@@ -67,23 +67,27 @@ internal sealed class PartFetcher
         var from = part.Position;
         // A part of a split file always asks for its exact range; a single stream only when resuming.
         var ranged = !state.SingleStream || from > 0;
-        using var request = new HttpRequestMessage(HttpMethod.Get, url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
-        if (ranged)
+        HttpRequestMessage Create()
         {
-            request.Headers.Range = new RangeHeaderValue(from, part.Length is { } length ? part.Start + length - 1 : null);
-            if (IsPrimary(url))
+            var request = new HttpRequestMessage(HttpMethod.Get, url).With(Net.HttpPolicy.ForDownload(ModelId, state.Request.AllowInsecureHttp));
+            if (ranged)
             {
-                // A mirror's validators are its own; its bytes are proven by the file's checksum instead.
-                DownloadHttp.AddIfRange(request, state.ETag, state.LastModified);
+                request.Headers.Range = new RangeHeaderValue(from, part.Length is { } length ? part.Start + length - 1 : null);
+                if (IsPrimary(url))
+                {
+                    // A mirror's validators are its own; its bytes are proven by the file's checksum instead.
+                    DownloadHttp.AddIfRange(request, state.ETag, state.LastModified);
+                }
             }
+
+            return request;
         }
 
         HttpResponseMessage response;
         try
         {
             // Inside the try: logging in may itself need the network (a registry token), and fail as transiently.
-            request.Headers.Authorization = authorize is null ? null : await authorize(url, token);
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+            response = await login.SendAsync(http, Create, url, token);
         }
         catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)
         {

@@ -12,20 +12,19 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// <paramref name="source"/>: the URL to ask (a mirror of the file), else the request's own.
     /// </summary>
     public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken,
-        Func<Uri, CancellationToken, ValueTask<System.Net.Http.Headers.AuthenticationHeaderValue?>>? authorize = null, Uri? source = null)
+        RequestLogin? login = null, Uri? source = null)
     {
         var url = source ?? download.Url;
         var modelId = download.ModelId;
         return await pipeline.ExecuteAsync(async token =>
         {
             // Every redirect hop is checked against the source's plain-http rule (Net.RedirectHandler).
-            using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp));
             HttpResponseMessage response;
             try
             {
                 // Inside the try: logging in may itself need the network (a registry token), and fail as transiently.
-                request.Headers.Authorization = authorize is null ? null : await authorize(url, token);
-                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+                response = await (login ?? new RequestLogin(null, null)).SendAsync(http,
+                    () => new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, download.AllowInsecureHttp)), url, token);
             }
             catch (Exception e) when (DownloadHttp.IsTransientNetworkError(e) && !token.IsCancellationRequested)
             {

@@ -21,8 +21,8 @@ public sealed class LibraryOptimizer
     /// <summary>One replacement: <see cref="Replace"/> becomes a hard link of <see cref="Keep"/>; <see cref="Saves"/> bytes when it was its file's last name.</summary>
     public sealed record LinkPlan(string Keep, string Replace, long Size, long Saves);
 
-    /// <summary>True where files can be told apart by device and inode (Linux); elsewhere nothing is planned.</summary>
-    public static bool Supported => FileLinks.IdentityOf(Path.GetTempPath()) is not null;
+    /// <summary>True where files can be told apart by device and inode (Linux, macOS; Windows: volume and file index); elsewhere nothing is planned.</summary>
+    public static bool Supported => FileLinks.CanTellIdentity;
 
     /// <summary>The folders looked at: the provider folders, then each registered store's folder (files of stores are kept in preference).</summary>
     public IReadOnlyList<(string Root, bool External)> Roots()

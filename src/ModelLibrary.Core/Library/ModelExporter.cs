@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ModelLibrary.Files;
 using ModelLibrary.Sources.Stores;
+using ModelLibrary.Validation;
 
 namespace ModelLibrary.Library;
 
@@ -34,25 +36,21 @@ public sealed partial class ModelExporter
     {
         var model = await library.GetAsync(id, cancellationToken).ConfigureAwait(false);
         var local = LibraryModelTester.LocalFileOf(model);
-        var files = Directory.Exists(local)
-            ? Directory.EnumerateFiles(local, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
-                .Select(f => (Path.GetRelativePath(local, f).Replace(Path.DirectorySeparatorChar, '/'), f)).ToList()
-            : new List<(string, string)> { (Path.GetFileName(local), local) };
+        var files = FilesOf(model, local, cancellationToken);
         if (string.Equals(to, Ollama, StringComparison.OrdinalIgnoreCase))
         {
-            if (files.Count != 1 || Formats.ModelFileInspector.DetectFormat(local) != Formats.ModelFileFormat.Gguf || SplitPart().IsMatch(Path.GetFileName(local)))
-            {
-                throw Errors.InvalidModelFile(
-                    $"Ollama runs a model of one GGUF file; '{model.Id}' is {(files.Count != 1 || SplitPart().IsMatch(Path.GetFileName(local)) ? "made of several files" : $"a {model.Format ?? "non-GGUF"} model")}.",
-                    model.Id, new Dictionary<string, object?> { ["model_id"] = model.Id, ["path"] = local },
-                    "Export a single-file GGUF model to Ollama, or -To HuggingFaceCache for transformers models.");
-            }
-
+            var (gguf, projector) = OllamaFiles(model, local, files);
             var ollamaRoot = Path.GetFullPath(root ?? OllamaStore.DefaultRoot());
             var parts = ParseOllamaName(name ?? DefaultOllamaName(model), model.Id);
             var display = OllamaStore.DisplayName(parts.Host, parts.Namespace, parts.Model, parts.Tag);
+            var handed = new List<(string Relative, string Source)> { (Path.GetFileName(gguf), gguf) };
+            if (projector is not null)
+            {
+                handed.Add((Path.GetFileName(projector), projector));
+            }
+
             return new ExportPlan(model, Ollama, ollamaRoot, display,
-                $"Add '{display}' to Ollama's store '{ollamaRoot}' (blob hard-linked to '{local}' where the file system allows, else copied)", files, null);
+                $"Add '{display}' to Ollama's store '{ollamaRoot}' ({(projector is null ? "model blob" : "model and projector blobs")} hard-linked to '{gguf}' where the file system allows, else copied)", handed, null);
         }
 
         var cacheRoot = Path.GetFullPath(root ?? HuggingFaceCacheStore.DefaultRoot());
@@ -74,6 +72,107 @@ public sealed partial class ModelExporter
 
         return new ExportPlan(model, HuggingFaceCache, cacheRoot, repoId,
             $"Add '{repoId}' to the Hugging Face cache '{cacheRoot}' ({files.Count} file(s), hard-linked where the file system allows, else copied)", files, note);
+    }
+
+    /// <summary>
+    /// The model's files, relative to the folder they come from. A folder model (LocalPath a folder, or a file in the
+    /// model's own library folder, which a download or an import fills with that model's files only) hands on every file
+    /// of its folder but hidden ones: config, tokenizer and generation files, shards and their index, a projector. A file
+    /// elsewhere (registered in place, another tool's store) hands on its parts (split GGUF parts, safetensors shards and
+    /// index) and the mmproj projector that goes with it.
+    /// </summary>
+    IReadOnlyList<(string Relative, string Source)> FilesOf(ModelInfo model, string local, CancellationToken cancellationToken)
+    {
+        var folder = Directory.Exists(local) ? local
+            : model.ExternalStore is null && string.Equals(Path.GetDirectoryName(Path.GetFullPath(local)), Path.GetFullPath(library.ModelDirectory(model)), StringComparison.Ordinal)
+                ? Path.GetDirectoryName(Path.GetFullPath(local))!
+                : null;
+        if (folder is not null)
+        {
+            var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden };
+            return Directory.EnumerateFiles(folder, "*", options)
+                .Select(f => (Relative: Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'), Source: f))
+                .Where(f => !f.Relative.Split('/').Any(part => part.StartsWith('.')))
+                .OrderBy(f => f.Relative, StringComparer.Ordinal).ToList();
+        }
+
+        Formats.ModelFileInfo? header = null;
+        try
+        {
+            header = Formats.ModelFileInspector.Inspect(local, cancellationToken);
+        }
+        catch (Exception e) when (e is ModelLibraryException or IOException or InvalidDataException)
+        {
+            // Unreadable header: the parts found by name stand (Test-LibraryModel says what is wrong with it).
+        }
+
+        var paths = ModelFiles.Parts(local, header).ToList();
+        if (ProjectorOf(model, local) is { } projector && !paths.Contains(projector, StringComparer.Ordinal))
+        {
+            paths.Add(projector);
+        }
+
+        var from = Path.GetDirectoryName(Path.GetFullPath(local))!;
+        return paths.Select(p => (Path.GetRelativePath(from, p).Replace(Path.DirectorySeparatorChar, '/'), p)).ToList();
+    }
+
+    /// <summary>
+    /// The projector (mmproj GGUF) that goes with a model: the blob an Ollama store names, the file a Hub download, the Hub
+    /// cache or LM Studio recorded beside the model, else an mmproj GGUF in the model's own folder; null when it has none.
+    /// </summary>
+    static string? ProjectorOf(ModelInfo model, string local)
+    {
+        if (model.AdditionalProperties.TryGetValue("projector", out var blob) && blob?.ToString() is { Length: > 0 } path && File.Exists(path))
+        {
+            return Path.GetFullPath(path);
+        }
+
+        if (model.AdditionalProperties.TryGetValue("mmproj", out var name) && name?.ToString() is { Length: > 0 } file
+            && Path.GetDirectoryName(Path.GetFullPath(local)) is { } folder && Path.Combine(folder, file) is var beside && File.Exists(beside)
+            && Files.PathContainment.IsInsideAsWritten(beside, folder))
+        {
+            return Path.GetFullPath(beside);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The one GGUF and the projector Ollama takes from a manifest, or an error that says what to do instead. Ollama's
+    /// server/images.go GetModel keeps one model path (a second application/vnd.ollama.image.model layer replaces the
+    /// first), so a split set cannot be handed over as layers: `ollama create` merges its parts (server/create.go
+    /// mergeSplitGGUFLayers). A safetensors model needs `ollama create` to convert it (convertFromSafetensors).
+    /// </summary>
+    static (string Gguf, string? Projector) OllamaFiles(ModelInfo model, string local, IReadOnlyList<(string Relative, string Source)> files)
+    {
+        var ggufs = files.Where(f => f.Relative.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).Select(f => f.Source).ToList();
+        var projector = ProjectorOf(model, local) ?? ggufs.FirstOrDefault(f => Path.GetFileName(f).Contains("mmproj", StringComparison.OrdinalIgnoreCase));
+        var weights = ggufs.Where(f => !string.Equals(f, projector, StringComparison.Ordinal)).ToList();
+        var entry = File.Exists(local) && local.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? Path.GetFullPath(local) : weights.FirstOrDefault();
+        if (entry is null || Formats.ModelFileInspector.DetectFormat(entry) != Formats.ModelFileFormat.Gguf)
+        {
+            throw Errors.NotExportable(model, Ollama,
+                $"Ollama runs GGUF models; '{model.Id}' is a {model.Format ?? "non-GGUF"} model, which Ollama must convert itself.",
+                $"Convert it with Ollama: write a Modelfile with the line 'FROM {(Directory.Exists(local) ? local : Path.GetDirectoryName(local))}' and run 'ollama create <name> -f Modelfile'.",
+                $"Or export it to the Hugging Face cache instead: Export-LibraryModel {model.Id} -To HuggingFaceCache.");
+        }
+
+        if (SplitPart().IsMatch(Path.GetFileName(entry)) || weights.Count > 1)
+        {
+            throw Errors.NotExportable(model, Ollama,
+                $"'{model.Id}' is a GGUF split into {Math.Max(weights.Count, 2)} files; Ollama loads one GGUF file per model from its store, so the parts cannot be handed over as they are.",
+                $"Let Ollama merge them: write a Modelfile with the line 'FROM {entry}' and run 'ollama create <name> -f Modelfile'.",
+                "Or merge the parts into one file with llama.cpp's 'llama-gguf-split --merge', import that file with Import-LibraryModel, and export it.");
+        }
+
+        if (projector is not null && Formats.ModelFileInspector.DetectFormat(projector) != Formats.ModelFileFormat.Gguf)
+        {
+            throw Errors.NotExportable(model, Ollama,
+                $"The projector of '{model.Id}' ('{projector}') is not a GGUF file, which Ollama needs for a projector layer.",
+                "Download the model's mmproj GGUF again (Start-ModelDownload -Force), then export it.");
+        }
+
+        return (entry, projector);
     }
 
     public Task<ExportResult> ExportAsync(ExportPlan plan, bool force, CancellationToken cancellationToken) =>
@@ -105,7 +204,17 @@ public sealed partial class ModelExporter
             ["os"] = OperatingSystem.IsWindows() ? "windows" : OperatingSystem.IsMacOS() ? "darwin" : "linux",
         };
         var configLayer = WriteSmallBlob(plan.Root, JsonSerializer.SerializeToUtf8Bytes(config), "application/vnd.docker.container.image.v1+json");
-        var layers = new List<Dictionary<string, object>> { Layer("application/vnd.ollama.image.model", "sha256:" + sha, new FileInfo(source).Length) };
+        var layers = new List<Dictionary<string, object>> { Layer(OllamaStore.ModelMediaType, "sha256:" + sha, new FileInfo(source).Length) };
+        if (plan.Files.Count > 1)
+        {
+            // server/create.go puts a projector GGUF in its own layer after the model's; images.go GetModel adds each
+            // projector layer to ProjectorPaths, which gives the model its vision capability.
+            var projector = plan.Files[1].Source;
+            var projectorSha = await FileLinks.Sha256HexAsync(projector, cancellationToken).ConfigureAwait(false);
+            linked &= await PlaceAsync(projector, OllamaStore.BlobPath(plan.Root, "sha256:" + projectorSha)!, projectorSha, cancellationToken).ConfigureAwait(false);
+            layers.Add(Layer(OllamaStore.ProjectorMediaType, "sha256:" + projectorSha, new FileInfo(projector).Length));
+        }
+
         if (OllamaTemplates.ForChatTemplate(gguf.GetString("tokenizer.chat_template")) is { } template)
         {
             layers.Add(WriteSmallBlob(plan.Root, Encoding.UTF8.GetBytes(template.Template), "application/vnd.ollama.image.template"));
@@ -123,10 +232,7 @@ public sealed partial class ModelExporter
         var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest) + "\n");
         if (File.Exists(manifestPath) && !force && !File.ReadAllBytes(manifestPath).AsSpan().SequenceEqual(bytes))
         {
-            throw new ModelLibraryException(ErrorIds.ModelExists, ErrorKind.ResourceExists,
-                $"Ollama already has a model named '{plan.Name}' ('{manifestPath}'); it was left as it is.",
-                new Dictionary<string, object?> { ["name"] = plan.Name, ["path"] = manifestPath },
-                new[] { "Give another -Name, or -Force to replace it." }, model.Id);
+            throw Errors.ModelExists(model.Id, "Ollama", plan.Name, manifestPath);
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(manifestPath)!);
@@ -149,7 +255,7 @@ public sealed partial class ModelExporter
         foreach (var (relative, source) in plan.Files)
         {
             ModelReference.CheckRelativePath(relative, model.Id);
-            var sha = plan.Files.Count == 1 ? await VerifiedSha256Async(model, source, cancellationToken).ConfigureAwait(false) : await FileLinks.Sha256HexAsync(source, cancellationToken).ConfigureAwait(false);
+            var sha = plan.Files.Count == 1 ? await VerifiedSha256Async(model, source, cancellationToken).ConfigureAwait(false) : await VerifiedFileSha256Async(model, relative, source, cancellationToken).ConfigureAwait(false);
             var etag = IsLfs(relative, new FileInfo(source).Length) ? sha : GitBlobSha1(source);
             linked &= await PlaceAsync(source, Path.Combine(blobs, etag), sha, cancellationToken).ConfigureAwait(false);
             entries.Add((relative, etag));
@@ -185,6 +291,19 @@ public sealed partial class ModelExporter
             throw Errors.ChecksumMismatch(
                 $"'{model.Id}' does not match its checksum (expected {expected}, its file '{path}' hashes to sha256:{sha}); it was not exported.",
                 model.Id, new Dictionary<string, object?> { ["model_id"] = model.Id, ["expected"] = expected, ["actual"] = "sha256:" + sha });
+        }
+
+        return sha;
+    }
+
+    /// <summary>One file of a multi-file model, checked against the checksum recorded for it at import, when there is one.</summary>
+    static async Task<string> VerifiedFileSha256Async(ModelInfo model, string relative, string path, CancellationToken cancellationToken)
+    {
+        var sha = await FileLinks.Sha256HexAsync(path, cancellationToken).ConfigureAwait(false);
+        if (ModelValidator.FileChecksums(model) is { } recorded && recorded.TryGetValue(Path.GetFileName(relative), out var known)
+            && Sha256Checksum.Normalize(known) is { } expected && !string.Equals(expected, "sha256:" + sha, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Errors.ChecksumMismatch(path, expected, "sha256:" + sha, model.Id, "The model was not exported.");
         }
 
         return sha;
@@ -288,9 +407,7 @@ public sealed partial class ModelExporter
         };
         if (slash.Length > 3 || !HostPart().IsMatch(host) || !NamePart().IsMatch(ns) || !NamePart().IsMatch(model) || !TagPart().IsMatch(tag))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidModelId, ErrorKind.InvalidArgument,
-                $"'{name}' is not a name Ollama takes ([host/][namespace/]model[:tag]; letters, digits, '.', '_', '-').",
-                new Dictionary<string, object?> { ["name"] = name }, new[] { "Give -Name as e.g. mymodel:latest or alice/mymodel:q4." }, modelId);
+            throw Errors.InvalidModelId(name, modelId, "a name Ollama takes ([host/][namespace/]model[:tag]; letters, digits, '.', '_', '-')", "Give -Name as e.g. mymodel:latest or alice/mymodel:q4.");
         }
 
         return (host, ns, model, tag);
@@ -302,9 +419,7 @@ public sealed partial class ModelExporter
         var parts = repo.Split('/');
         if (parts.Length != 2 || !NamePart().IsMatch(parts[0]) || !NamePart().IsMatch(parts[1]) || repo.Contains("--", StringComparison.Ordinal))
         {
-            throw new ModelLibraryException(ErrorIds.InvalidModelId, ErrorKind.InvalidArgument,
-                $"'{name}' is not a Hub repository id (<owner>/<repo>; letters, digits, '.', '_', '-', no '--').",
-                new Dictionary<string, object?> { ["name"] = name }, new[] { "Give -Name as <owner>/<repo>." }, modelId);
+            throw Errors.InvalidModelId(name, modelId, "a Hub repository id (<owner>/<repo>; letters, digits, '.', '_', '-', no '--')", "Give -Name as <owner>/<repo>.");
         }
 
         return repo;

@@ -40,9 +40,10 @@ public sealed partial class ModelLibraryService
         Sources = new SourceStore(Database);
         Providers = new ProviderStore(Database);
         // The catalog opens the source types above it (registries, other tools' stores) through what is handed here.
+        // Registries needs the catalog and is set right after it; the catalog opens a source only later, on use.
         var stores = ModelLibrary.Sources.Stores.StoreSources.Types;
         Catalog = new ModelCatalog(Sources, http, new SourceTypes(
-            info => info.Type == ModelCatalog.OciType ? new ModelLibrary.Sources.Oci.OciCatalogSource(info, Registries) : stores.Open(info),
+            info => info.Type == ModelCatalog.OciType ? new ModelLibrary.Sources.Oci.OciCatalogSource(info, Registries!) : stores.Open(info),
             stores.DefaultFolder));
         Registries = new ModelLibrary.Sources.Oci.OciRegistries(Catalog);
         DownloadStore = new RegistryDownloadStore(Tasks, Models);
@@ -54,6 +55,8 @@ public sealed partial class ModelLibraryService
             // The Hub token for the Hub's own host, a registry's login for its blobs; read at each request (never saved
             // with a download).
             Authorize = async (url, ct) => HubAuthorization(url) ?? await Registries.AuthorizationForAsync(url, ct).ConfigureAwait(false),
+            // A registry token that dies mid-download: one fresh login, then AuthenticationRequired naming the registry.
+            Reauthorize = Registries.ReauthorizeAsync,
         }));
         // Built on first use: most cmdlets never score a model, and the health cache should live as long as this service.
         providerRegistry = new(() => new ProviderRegistry(Providers));
@@ -111,7 +114,7 @@ public sealed partial class ModelLibraryService
         _ => Task.FromResult(RegistryHealth.Describe(Database)));
 
     /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
-    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), DownloadPaths.FolderName(model.Id));
+    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), ModelNames.FolderName(model.Id));
 
     public void InvalidateCatalog()
     {
@@ -297,7 +300,7 @@ public sealed partial class ModelLibraryService
         paths.Add(staging.State);
         // Quarantine keeps a model under quarantine/<id>/; the exact folder, not a prefix match that would take
         // 'tinyllama-1.1b-chat-q4' along with 'tinyllama'.
-        paths.Add(Path.Combine(Configuration.QuarantineDirectory, model.Id));
+        paths.Add(Path.Combine(Configuration.QuarantineDirectory, ModelNames.FolderName(model.Id)));
 
         var existing = paths.Where(p => File.Exists(p) || Directory.Exists(p) || new FileInfo(p).LinkTarget is not null)
             .Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();

@@ -40,9 +40,9 @@ public sealed class OciPublisher
         var reference = OciReference.Parse(destination);
         if (reference.Digest is not null)
         {
-            throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
+            throw Errors.InvalidModelSource(destination,
                 $"A model is published to a tag, not to a digest ('{destination}').", new Dictionary<string, object?> { ["destination"] = destination },
-                new[] { "Give -Destination as <registry>/<repository>[:<tag>]." }, destination);
+                new[] { "Give -Destination as <registry>/<repository>[:<tag>]." });
         }
 
         var model = await library.GetAsync(id, cancellationToken).ConfigureAwait(false);
@@ -50,10 +50,16 @@ public sealed class OciPublisher
         var validation = await ModelValidator.ValidateFileAsync(path, model, library.Configuration, verifyChecksum: true, cancellationToken).ConfigureAwait(false);
         if (validation.Checks.FirstOrDefault(c => c.Outcome == ValidationOutcome.Failed) is { } failed)
         {
-            throw new ValidationException(failed.ErrorId ?? ErrorIds.InvalidModelFile,
-                $"'{model.Id}' is not published: its {failed.Name} check failed ({failed.Message}). Nothing was sent.", model.Id,
-                new Dictionary<string, object?> { ["model_id"] = model.Id, ["check"] = failed.Name },
-                new[] { $"Run Test-LibraryModel -Id {model.Id} for the details.", "Download or import the model again." });
+            // The failed check's own id, with its own exception type (a security finding is a SecurityError).
+            var message = $"'{model.Id}' is not published: its {failed.Name} check failed ({failed.Message}). Nothing was sent.";
+            var details = new Dictionary<string, object?> { ["model_id"] = model.Id, ["check"] = failed.Name };
+            var step = $"Run Test-LibraryModel -Id {model.Id} for the details; download or import the model again.";
+            throw failed.ErrorId switch
+            {
+                ErrorIds.ChecksumMismatch => Errors.ChecksumMismatch(message, model.Id, details, step),
+                ErrorIds.UnsafeModelContent => Errors.UnsafeModelContent(message, model.Id, details, step),
+                _ => (ModelLibraryException)Errors.InvalidModelFile(message, model.Id, details, step),
+            };
         }
 
         var files = Directory.Exists(path)
@@ -177,11 +183,11 @@ public sealed class OciPublisher
         };
     }
 
-    static ModelLibraryException NotInFormat(ModelInfo model, OciModelFormat format, string relative) => new(
-        ErrorIds.InvalidModelFile, ErrorKind.InvalidArgument,
+    static ModelLibraryException NotInFormat(ModelInfo model, OciModelFormat format, string relative) => Errors.InvalidModelFile(
         $"'{model.Id}' cannot be published as {format}: its file '{relative}' is not {(format == OciModelFormat.Ollama ? "GGUF" : "GGUF or safetensors")}.",
+        model.Id,
         new Dictionary<string, object?> { ["model_id"] = model.Id, ["format"] = format.ToString(), ["file"] = relative },
-        new[] { "Publish it with -Format ModelPack, which carries any model file." }, model.Id);
+        "Publish it with -Format ModelPack, which carries any model file.");
 
     static string ConfigType(OciModelFormat format) => format switch
     {

@@ -14,6 +14,11 @@ public sealed record RemoteModelFile
     public string? Checksum { get; init; }
     /// <summary>The git blob SHA-1 (hex) of a small file kept in git rather than LFS; verified when no SHA-256 is known.</summary>
     public string? GitBlobSha1 { get; init; }
+    /// <summary>
+    /// An archive to unpack at the model folder's root instead of a file to place (<c>tar</c>, <c>tar+gzip</c>; see
+    /// <see cref="Files.ArchiveUnpacker"/>); <see cref="RelativePath"/> then only names the archive in messages.
+    /// </summary>
+    public string? Unpack { get; init; }
 }
 
 /// <summary>
@@ -26,7 +31,7 @@ public sealed record ResolvedModel(ModelInfo Model, IReadOnlyList<RemoteModelFil
     public bool AllowInsecureHttp { get; init; }
 
     /// <summary>True when the model is a folder of several files (a transformers repository, a split GGUF set, a model with its mmproj).</summary>
-    public bool IsFolder => Files.Count > 1;
+    public bool IsFolder => Files.Count > 1 || Files.Any(f => f.Unpack is not null);
 
     /// <summary>The files of a catalog-style model: its one download URL.</summary>
     public static ResolvedModel SingleFile(ModelInfo model, bool allowInsecureHttp)

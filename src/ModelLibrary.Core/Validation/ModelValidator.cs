@@ -152,7 +152,7 @@ public static class ModelValidator
     }
 
     /// <summary>
-    /// Moves a model's files into <c>quarantine/&lt;id&gt;/</c> (or <c>quarantine/&lt;id&gt;/&lt;n&gt;/</c> when an
+    /// Moves a model's files into <c>quarantine/&lt;id&gt;/</c> (the id as <see cref="ModelNames.FolderName"/> writes it) (or <c>quarantine/&lt;id&gt;/&lt;n&gt;/</c> when an
     /// earlier quarantine holds the same names), never overwriting, and returns where <paramref name="entry"/> went.
     /// Both ends are checked to lie inside the library; nothing outside it is ever moved.
     /// </summary>
@@ -161,7 +161,9 @@ public static class ModelValidator
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(configuration);
-        if (!ModelNames.IsValidId(modelId))
+        // A reference (hf.co/owner/repo:Q4_K_M, registry/ns/repo:tag) is a folder name as its model folder is.
+        var folderName = ModelNames.FolderName(modelId);
+        if (!ModelNames.IsValidId(folderName))
         {
             throw Errors.InvalidModelId(modelId);
         }
@@ -177,7 +179,7 @@ public static class ModelValidator
             PathContainment.EnsureInside(source, configuration.WritableRoots);
         }
 
-        var baseFolder = Path.Combine(configuration.QuarantineDirectory, modelId);
+        var baseFolder = Path.Combine(configuration.QuarantineDirectory, folderName);
         var folder = baseFolder;
         for (var n = 2; sources.Any(s => File.Exists(Path.Combine(folder, Path.GetFileName(s)))); n++)
         {

@@ -41,7 +41,7 @@ public sealed class ExportLibraryModelCommand : ModelLibraryCmdlet
         var root = Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path);
         if (Name is not null && Id.Length > 1)
         {
-            WriteLibraryError(new ModelLibraryException(ErrorIds.InvalidModelId, ErrorKind.InvalidArgument, "-Name names one model: export one -Id at a time with it.", target: Id));
+            WriteLibraryError(Errors.InvalidModelId(Name, Id, "a name for several models: -Name names one model", "Export one -Id at a time with -Name, or leave -Name out to name each model from its id."));
             return;
         }
 
@@ -81,7 +81,7 @@ public sealed class OptimizeModelLibraryCommand : ModelLibraryCmdlet
     {
         if (!LibraryOptimizer.Supported)
         {
-            WriteWarning("Optimize-ModelLibrary tells identical files apart by device and inode, which this version reads on Linux only; nothing was changed.");
+            WriteWarning("Optimize-ModelLibrary tells identical files apart by device and inode, which this version reads on Linux, macOS and Windows only; nothing was changed.");
             WriteObject(LibraryOptimizer.Summarize(Array.Empty<LibraryOptimizer.LinkPlan>(), whatIf: true));
             return;
         }

@@ -23,6 +23,12 @@ public static class OciMediaTypes
     public const string ModelPackConfig = "application/vnd.cncf.model.config.v1+json";
     public const string ModelPackWeightRaw = "application/vnd.cncf.model.weight.v1.raw";
     public const string ModelPackWeightTar = "application/vnd.cncf.model.weight.v1.tar";
+    public const string ModelPackWeightTarGzip = "application/vnd.cncf.model.weight.v1.tar+gzip";
+    public const string ModelPackWeightTarZstd = "application/vnd.cncf.model.weight.v1.tar+zstd";
+    /// <summary>Suffixes of ModelPack's archive layers (docs/spec.md "layers"): a tar archive, plain or compressed.</summary>
+    public const string TarSuffix = ".tar";
+    public const string TarGzipSuffix = ".tar+gzip";
+    public const string TarZstdSuffix = ".tar+zstd";
     /// <summary>Prefix of every ModelPack layer type (weights, weight configs, docs, code, datasets).</summary>
     public const string ModelPackLayerPrefix = "application/vnd.cncf.model.";
     public const string FilePathAnnotation = "org.cncf.model.filepath";

@@ -25,8 +25,15 @@ public enum OciFileRole
     Other,
 }
 
-/// <summary>One layer and the path it takes inside the model's folder.</summary>
-public sealed record OciModelFile(OciDescriptor Layer, string RelativePath, OciFileRole Role, bool IsTar = false);
+/// <summary>
+/// One layer and the path it takes inside the model's folder. An archive layer (<see cref="Unpack"/> <c>tar</c> or
+/// <c>tar+gzip</c>) is unpacked at the folder's root; its <see cref="RelativePath"/> is then the file its
+/// <c>org.cncf.model.filepath</c> says it holds, or a name made of its digest when it says none.
+/// </summary>
+public sealed record OciModelFile(OciDescriptor Layer, string RelativePath, OciFileRole Role, string? Unpack = null)
+{
+    public bool IsArchive => Unpack is not null;
+}
 
 /// <summary>A model manifest read as a model: its format, config and files, the main weights first.</summary>
 public sealed record OciModelLayoutResult(OciModelFormat Format, OciDescriptor Config, IReadOnlyList<OciModelFile> Files)
@@ -140,22 +147,42 @@ public static class OciModelLayout
         return new OciModelLayoutResult(format, manifest.Config, files);
     }
 
+    /// <summary>
+    /// A ModelPack layer (modelpack/model-spec docs/spec.md, "layers"): <c>.raw</c> is the file itself at its
+    /// <c>org.cncf.model.filepath</c> (docs/annotations.md: "the file path of the layer"); <c>.tar</c> and
+    /// <c>.tar+gzip</c> are tar archives "that contain the model weights file" (or config, docs, code), unpacked at the
+    /// model folder's root, where the filepath annotation, when present, names the file the archive holds (as modctl
+    /// packs it: the file under its path relative to the model's folder). <c>.tar+zstd</c> is refused: .NET has no zstd.
+    /// </summary>
     static OciModelFile ModelPackFile(OciReference reference, OciDescriptor layer)
     {
         var type = layer.MediaType;
-        var isTar = type.EndsWith(".tar", StringComparison.Ordinal);
-        if (!type.StartsWith(OciMediaTypes.ModelPackLayerPrefix, StringComparison.Ordinal) || !(type.EndsWith(".raw", StringComparison.Ordinal) || isTar))
+        string? unpack = type.EndsWith(OciMediaTypes.TarSuffix, StringComparison.Ordinal) ? Files.ArchiveUnpacker.Tar
+            : type.EndsWith(OciMediaTypes.TarGzipSuffix, StringComparison.Ordinal) ? Files.ArchiveUnpacker.TarGzip
+            : null;
+        if (type.StartsWith(OciMediaTypes.ModelPackLayerPrefix, StringComparison.Ordinal) && type.EndsWith(OciMediaTypes.TarZstdSuffix, StringComparison.Ordinal))
         {
-            throw RegistryErrors.InvalidArtifact(reference, $"the layer {layer.Digest} has the media type '{type}', which is not one this library reads (ModelPack .raw and .tar layers)");
+            throw RegistryErrors.InvalidArtifact(reference, $"the layer {layer.Digest} has the media type '{type}', a zstd-compressed tar archive, which this library cannot unpack (no zstd in .NET); ask for the artifact with '.tar', '.tar+gzip' or '.raw' layers");
+        }
+
+        if (!type.StartsWith(OciMediaTypes.ModelPackLayerPrefix, StringComparison.Ordinal) || !(type.EndsWith(".raw", StringComparison.Ordinal) || unpack is not null))
+        {
+            throw RegistryErrors.InvalidArtifact(reference, $"the layer {layer.Digest} has the media type '{type}', which is not one this library reads (ModelPack .raw, .tar and .tar+gzip layers)");
         }
 
         var kind = type[OciMediaTypes.ModelPackLayerPrefix.Length..];
         var role = kind.StartsWith("weight.v1.", StringComparison.Ordinal) ? OciFileRole.Weights
             : kind.StartsWith("doc.", StringComparison.Ordinal) ? OciFileRole.Documentation
             : OciFileRole.Other;
-        var path = layer.Annotation(OciMediaTypes.FilePathAnnotation) ?? layer.Annotation(OciMediaTypes.TitleAnnotation)
-            ?? throw RegistryErrors.InvalidArtifact(reference, $"the layer {layer.Digest} has no '{OciMediaTypes.FilePathAnnotation}' annotation");
-        return new OciModelFile(layer, SafeRelativePath(reference, path), role, isTar);
+        var path = layer.Annotation(OciMediaTypes.FilePathAnnotation) ?? layer.Annotation(OciMediaTypes.TitleAnnotation);
+        if (path is null && unpack is not null)
+        {
+            // The spec's own example has archive layers without annotations: the archive's members name the files.
+            return new OciModelFile(layer, $"layer-{layer.Digest[7..19]}.{(unpack == Files.ArchiveUnpacker.Tar ? "tar" : "tar.gz")}", role, unpack);
+        }
+
+        path = path ?? throw RegistryErrors.InvalidArtifact(reference, $"the layer {layer.Digest} has no '{OciMediaTypes.FilePathAnnotation}' annotation");
+        return new OciModelFile(layer, SafeRelativePath(reference, path), role, unpack);
     }
 
     static OciModelFile Named(OciReference reference, OciDescriptor layer, Dictionary<string, (OciFileRole Role, string Name)> known, string layout)

@@ -70,7 +70,29 @@ public sealed class OciRegistries : IModelSource
     /// The download engine's Authorization for a URL: for a blob of a registry (<c>/v2/&lt;repository&gt;/blobs/sha256:...</c>
     /// on a registry's own origin), that registry's pull login; null for anything else.
     /// </summary>
-    public async ValueTask<AuthenticationHeaderValue?> AuthorizationForAsync(Uri url, CancellationToken cancellationToken)
+    public async ValueTask<AuthenticationHeaderValue?> AuthorizationForAsync(Uri url, CancellationToken cancellationToken) =>
+        BlobOf(url) is var (client, repository) ? await client.BlobAuthorizationAsync(repository, cancellationToken).ConfigureAwait(false) : null;
+
+    /// <summary>
+    /// The download engine's answer to a registry refusing one of its blob requests (<see cref="Downloads.DownloadOptions.Reauthorize"/>):
+    /// a 401 (a token that expired or was revoked mid-download) gets a fresh login from the realm, once; a refusal after
+    /// that, or a 403, is AuthenticationRequired naming the registry. Null for anything that is not a registry's own answer
+    /// (storage a blob was redirected to says what it says).
+    /// </summary>
+    public async ValueTask<AuthenticationHeaderValue?> ReauthorizeAsync(Uri url, HttpResponseMessage response, bool final, CancellationToken cancellationToken)
+    {
+        var answered = response.RequestMessage?.RequestUri ?? url;
+        if (BlobOf(url) is not var (client, repository)
+            || !string.Equals(answered.GetLeftPart(UriPartial.Authority), url.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return await client.BlobReauthorizationAsync(repository, response, final, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The registry client and repository of a blob URL (<c>/v2/&lt;repository&gt;/blobs/sha256:...</c> on a registry's own origin), or null.</summary>
+    (OciRegistryClient Client, string Repository)? BlobOf(Uri url)
     {
         var path = url.AbsolutePath;
         var blobs = path.IndexOf("/blobs/sha256:", StringComparison.Ordinal);
@@ -79,15 +101,13 @@ public sealed class OciRegistries : IModelSource
             return null;
         }
 
-        var registry = url.Authority;
-        var repository = path[4..blobs];
-        var client = ClientFor(registry);
+        var client = ClientFor(url.Authority);
         if (!string.Equals(client.BaseUri.GetLeftPart(UriPartial.Authority), url.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
         {
             return null; // same host and port, another scheme: not the registry this login is for
         }
 
-        return await client.BlobAuthorizationAsync(repository, cancellationToken).ConfigureAwait(false);
+        return (client, path[4..blobs]);
     }
 
     /// <summary>
@@ -101,24 +121,24 @@ public sealed class OciRegistries : IModelSource
         var client = ClientFor(reference.Registry);
         var manifest = await client.GetModelManifestAsync(reference, cancellationToken).ConfigureAwait(false);
         var layout = OciModelLayout.Interpret(reference, manifest.Manifest);
-        if (layout.Files.FirstOrDefault(f => f.IsTar) is { } tar)
-        {
-            throw RegistryErrors.InvalidArtifact(reference, $"the layer '{tar.RelativePath}' ({tar.Layer.MediaType}) is a tar archive, which this version does not unpack yet");
-        }
-
         var config = await client.GetSmallBlobAsync(reference, layout.Config, cancellationToken).ConfigureAwait(false);
         var primary = layout.Primary;
         var format = ModelFileNames.FormatOf(primary.RelativePath) ?? (layout.Format == OciModelFormat.Ollama ? "gguf" : null);
+        // An archive's digest is the archive's, not the file's: the model is the folder it unpacks into, whose entry
+        // is the file the archive's filepath annotation names (when it names a model file), else the folder itself.
+        var entry = !primary.IsArchive ? primary.RelativePath
+            : layout.Files.Count(f => f.Role == OciFileRole.Weights) == 1 && format is not null && primary.Layer.Annotation(OciMediaTypes.FilePathAnnotation) is not null ? primary.RelativePath
+            : null;
         var model = new ModelInfo
         {
             Id = reference.ToString(),
             Name = reference.Repository.Split('/')[^1],
             Format = format,
             // The main weights: what the validator compares with the file (each layer is verified by its digest).
-            Size = primary.Layer.Size,
-            Checksum = primary.Layer.Digest,
+            Size = primary.IsArchive ? null : primary.Layer.Size,
+            Checksum = primary.IsArchive ? null : primary.Layer.Digest,
             DownloadUrl = client.BlobUri(reference.Repository, primary.Layer.Digest).ToString(),
-            FileName = primary.RelativePath,
+            FileName = entry,
             Revision = manifest.Digest,
             Source = SourceFor(reference.Registry)?.Name ?? reference.Registry,
             Status = ModelStatus.Available,
@@ -134,6 +154,7 @@ public sealed class OciRegistries : IModelSource
             Url = client.BlobUri(reference.Repository, f.Layer.Digest),
             Size = f.Layer.Size,
             Checksum = f.Layer.Digest,
+            Unpack = f.Unpack,
         }).ToList();
         return (reference, model, files, layout);
     }
@@ -217,10 +238,7 @@ internal sealed class OciCatalogSource : IModelSource
         }
         catch (ModelLibraryException e) when (e.ErrorId != ErrorIds.ModelSourceUnavailable)
         {
-            throw new ModelLibraryException(ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable,
-                $"Model source '{Name}' is unavailable: {e.Message}",
-                new Dictionary<string, object?> { ["source"] = Name, ["uri"] = info.Uri, ["cause"] = e.ErrorId },
-                e.ErrorInfo.ResolutionSteps, Name, e);
+            throw Errors.ModelSourceUnavailable(Name, info.Uri, e.Message, e, e.ErrorInfo.ResolutionSteps);
         }
     }
 }

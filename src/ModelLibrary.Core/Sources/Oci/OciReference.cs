@@ -50,10 +50,10 @@ public sealed record OciReference(string Registry, string Repository, string? Ta
         var parsed = ModelReference.Parse(text);
         return parsed.Kind == ModelReferenceKind.Oci
             ? From(parsed)
-            : throw new ModelLibraryException(ErrorIds.InvalidModelSource, ErrorKind.InvalidArgument,
+            : throw Errors.InvalidModelSource(text,
                 $"'{text}' is not a registry reference (<registry>/<repository>[:<tag>], the registry a host with a dot or a port, or localhost).",
                 new Dictionary<string, object?> { ["reference"] = text },
-                new[] { "Write the reference as registry.example.com/models/llama:q4 or 127.0.0.1:5000/models/llama:latest." }, text);
+                new[] { "Write the reference as registry.example.com/models/llama:q4 or 127.0.0.1:5000/models/llama:latest." });
     }
 
     internal static string HostOf(string registry)

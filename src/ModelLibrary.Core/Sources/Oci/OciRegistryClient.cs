@@ -199,6 +199,26 @@ public sealed partial class OciRegistryClient
         }
     }
 
+    /// <summary>
+    /// After the registry refused a blob request of the download engine: for a first 401, a fresh login (the cached
+    /// token dropped, a new one from the realm the 401 names); when <paramref name="final"/> (the fresh login refused
+    /// too, or a 403), AuthenticationRequired naming the registry.
+    /// </summary>
+    public async Task<AuthenticationHeaderValue?> BlobReauthorizationAsync(string repository, HttpResponseMessage refusal, bool final, CancellationToken cancellationToken)
+    {
+        var scopes = new[] { PullScope(repository) };
+        if (final || refusal.StatusCode != HttpStatusCode.Unauthorized
+            || !await auth.AcceptChallengeAsync(refusal, scopes, alreadyRetried: false, cancellationToken).ConfigureAwait(false))
+        {
+            throw RegistryErrors.AuthenticationRequired(Registry, (int)refusal.StatusCode, auth.Login,
+                final && refusal.StatusCode == HttpStatusCode.Unauthorized ? "It refused a blob of the download again after a fresh login." : null);
+        }
+
+        using var probe = new HttpRequestMessage(HttpMethod.Get, BaseUri);
+        await auth.AuthorizeAsync(probe, scopes, cancellationToken).ConfigureAwait(false);
+        return probe.Headers.Authorization;
+    }
+
     /// <summary>Repositories (<c>/v2/_catalog</c>, following <c>Link</c> pages); null when the registry does not allow listing.</summary>
     public async Task<IReadOnlyList<string>?> ListRepositoriesAsync(int max, CancellationToken cancellationToken)
     {

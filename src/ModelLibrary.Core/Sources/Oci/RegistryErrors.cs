@@ -23,25 +23,24 @@ internal static class RegistryErrors
             status, steps);
     }
 
-    public static ModelLibraryException NotFound(OciReference reference, string what) => new(
-        ErrorIds.ModelNotFound, ErrorKind.NotFound, $"The registry '{reference.Registry}' has no {what} for '{reference}'.",
+    public static ModelLibraryException NotFound(OciReference reference, string what) => Errors.ModelNotFound(reference.ToString(),
+        $"The registry '{reference.Registry}' has no {what} for '{reference}'.",
         new Dictionary<string, object?> { ["model_id"] = reference.ToString(), ["registry"] = reference.Registry },
-        new[] { $"List the repository's tags with Get-LibraryModel -Source <the registry's source name>.", "Check the repository name and the tag." },
-        reference.ToString());
+        new[] { $"List the repository's tags with Get-LibraryModel -Source <the registry's source name>.", "Check the repository name and the tag." });
 
     /// <summary>A manifest or config the library will not read: too large, not JSON, not a model, an unknown layer type.</summary>
-    public static ValidationException InvalidArtifact(OciReference reference, string why) => new(
-        ErrorIds.InvalidModelFile, $"'{reference}' is not a model artifact this library can pull: {why}.", reference.ToString(),
+    public static ValidationException InvalidArtifact(OciReference reference, string why) => Errors.InvalidModelFile(
+        $"'{reference}' is not a model artifact this library can pull: {why}.", reference.ToString(),
         new Dictionary<string, object?> { ["model_id"] = reference.ToString(), ["registry"] = reference.Registry },
-        new[] { "Pull a CNCF ModelPack, Docker Model Runner or Ollama model artifact.", "Check what the reference holds with 'skopeo inspect --raw docker://<reference>'." });
+        "Pull a CNCF ModelPack, Docker Model Runner or Ollama model artifact; check what the reference holds with 'skopeo inspect --raw docker://<reference>'.");
 
-    public static ValidationException DigestMismatch(OciReference reference, string expected, string actual) => new(
-        ErrorIds.ChecksumMismatch, $"The registry '{reference.Registry}' sent content for '{reference}' that does not match its digest: expected {expected}, got {actual}.",
+    public static ValidationException DigestMismatch(OciReference reference, string expected, string actual) => Errors.ChecksumMismatch(
+        $"The registry '{reference.Registry}' sent content for '{reference}' that does not match its digest: expected {expected}, got {actual}.",
         reference.ToString(),
         new Dictionary<string, object?> { ["model_id"] = reference.ToString(), ["expected"] = expected, ["actual"] = actual },
-        new[] { "Pull again; if it fails again, the registry's storage holds a damaged blob: push the model again." });
+        "If it fails again, the registry's storage holds a damaged blob: push the model again.");
 
-    public static NetworkException Unreachable(string registry, string why, int? status = null, Exception? inner = null) => new(
+    public static NetworkException Unreachable(string registry, string why, int? status = null, Exception? inner = null) => Errors.NetworkFailure(
         $"The registry '{registry}' cannot be used: {why}.", status, registry, inner,
         new Dictionary<string, object?> { ["registry"] = registry, ["http_status"] = status });
 }

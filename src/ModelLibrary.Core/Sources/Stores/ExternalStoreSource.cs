@@ -97,9 +97,5 @@ public abstract class ExternalStoreSource : IModelSource
         return resolved;
     }
 
-    protected ModelLibraryException Unavailable(string why, Exception? inner = null) => new(
-        ErrorIds.ModelSourceUnavailable, ErrorKind.ResourceUnavailable, $"Model source '{Name}' ({Tool}) is unavailable: {why}.",
-        new Dictionary<string, object?> { ["source"] = Name, ["path"] = Root },
-        new[] { $"Check that '{Root}' exists and can be read by this user.", $"Register the store's folder with Register-ModelSource -Name {Name} -Type <type> -Uri <folder> -Force, or remove it with Unregister-ModelSource -Name {Name}." },
-        Name, inner);
+    protected ModelLibraryException Unavailable(string why, Exception? inner = null) => Errors.StoreUnavailable(Name, Tool, Root, why, inner);
 }

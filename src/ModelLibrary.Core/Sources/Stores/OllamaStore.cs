@@ -15,6 +15,7 @@ public sealed partial class OllamaStore : ExternalStoreSource
     public const string DefaultHost = "registry.ollama.ai";
     public const string DefaultNamespace = "library";
     public const string ModelMediaType = "application/vnd.ollama.image.model";
+    public const string ProjectorMediaType = "application/vnd.ollama.image.projector";
     /// <summary>Small layers read for metadata; anything larger is named, not read.</summary>
     const long MaxTextLayer = 256 * 1024;
 

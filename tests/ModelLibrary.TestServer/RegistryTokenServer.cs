@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace ModelLibrary.Oci.Tests;
+namespace ModelLibrary.TestServer;
 
 /// <summary>
 /// A token server as the registry's <c>auth.token</c> expects one (distribution/distribution docs/spec/auth/token.md
@@ -20,7 +20,16 @@ namespace ModelLibrary.Oci.Tests;
 /// the signing certificate (<c>x5c</c>), which the registry checks against <c>rootcertbundle</c>. Listens on
 /// 127.0.0.2, another host than the registry, as realms on another host are what Ollama refuses.
 /// </summary>
-public sealed class TokenServer : IAsyncDisposable
+/// <remarks>
+/// Tokens that die early: <see cref="ValidFor"/> sets the JWT's <c>exp</c> so that the registry refuses the token that
+/// many seconds after it was issued, while <c>expires_in</c> still says <see cref="ExpiresIn"/> (a token revoked, or a
+/// token server whose clock runs ahead): the client holds a token it believes good. Distribution accepts a token up to
+/// 60 s past its <c>exp</c> (registry/auth/token/token.go, <c>Leeway</c>), so <c>exp</c> is set that much earlier.
+/// <see cref="GrantNothing"/> issues tokens without access, so the registry keeps refusing. Over HTTP (the test server
+/// process, for Pester): <c>POST /_control/token</c> with <c>{"expiresIn":s,"validFor":s,"grantNothing":bool}</c>,
+/// <c>GET /_stats/token</c> counts tokens issued.
+/// </remarks>
+public sealed class RegistryTokenServer : IAsyncDisposable
 {
     public const string Issuer = "modellibrary-test-issuer";
     public const string Service = "modellibrary-test-registry";
@@ -29,7 +38,7 @@ public sealed class TokenServer : IAsyncDisposable
     readonly RSA key;
     readonly X509Certificate2 certificate;
 
-    TokenServer(WebApplication app, RSA key, X509Certificate2 certificate, string user, string password)
+    RegistryTokenServer(WebApplication app, RSA key, X509Certificate2 certificate, string user, string password)
     {
         this.app = app;
         this.key = key;
@@ -44,8 +53,14 @@ public sealed class TokenServer : IAsyncDisposable
     /// <summary>Every token request: the scopes asked for and whether its basic credential was right.</summary>
     public ConcurrentQueue<(string[] Scopes, bool Authenticated)> Requests { get; } = new();
     public int ExpiresIn { get; set; } = 300;
+    /// <summary>Seconds the registry accepts a token for after it is issued; null: <see cref="ExpiresIn"/>.</summary>
+    public int? ValidFor { get; set; }
+    public bool GrantNothing { get; set; }
 
-    public static async Task<TokenServer> StartAsync(string user, string password)
+    /// <summary>How far past <c>exp</c> Distribution still accepts a token (registry/auth/token/token.go).</summary>
+    public const int RegistryLeewaySeconds = 60;
+
+    public static async Task<RegistryTokenServer> StartAsync(string user, string password)
     {
         var key = RSA.Create(2048);
         var request = new CertificateRequest("CN=modellibrary-test-token", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -54,8 +69,10 @@ public sealed class TokenServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Parse("127.0.0.2"), 0));
         var app = builder.Build();
-        var server = new TokenServer(app, key, certificate, user, password);
+        var server = new RegistryTokenServer(app, key, certificate, user, password);
         app.MapGet("/token", server.Issue);
+        app.MapPost("/_control/token", server.ControlAsync);
+        app.MapGet("/_stats/token", () => Results.Json(new { issued = server.Requests.Count(r => r.Authenticated), requests = server.Requests.Count }));
         await app.StartAsync();
         var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()!.Addresses.First() : throw new InvalidOperationException();
         server.Realm = new Uri(new Uri(address.Replace("[::]", "127.0.0.2")), "/token");
@@ -84,21 +101,49 @@ public sealed class TokenServer : IAsyncDisposable
 
         Requests.Enqueue((scopes, authenticated));
         // Anonymous callers get a token without access: the registry then answers 401, as real token servers do.
-        var access = authenticated ? scopes.Select(Access).Where(a => a is not null).ToArray() : Array.Empty<object>();
+        var access = authenticated && !GrantNothing ? scopes.Select(Access).Where(a => a is not null).ToArray() : Array.Empty<object>();
         var now = DateTimeOffset.UtcNow;
+        var exp = ValidFor is { } validFor ? now.AddSeconds(validFor - RegistryLeewaySeconds) : now.AddSeconds(ExpiresIn);
         var claims = new Dictionary<string, object>
         {
             ["iss"] = Issuer,
             ["sub"] = authenticated ? User : "",
             ["aud"] = context.Request.Query["service"].ToString(),
-            ["exp"] = now.AddSeconds(ExpiresIn).ToUnixTimeSeconds(),
-            ["nbf"] = now.AddSeconds(-10).ToUnixTimeSeconds(),
+            ["exp"] = exp.ToUnixTimeSeconds(),
+            ["nbf"] = now.AddSeconds(-RegistryLeewaySeconds - 10).ToUnixTimeSeconds(),
             ["iat"] = now.ToUnixTimeSeconds(),
             ["jti"] = Guid.NewGuid().ToString("N"),
             ["access"] = access,
         };
         var token = Sign(claims);
         return Results.Json(new { token, access_token = token, expires_in = ExpiresIn, issued_at = now.ToString("O") });
+    }
+
+    async Task<IResult> ControlAsync(HttpContext context)
+    {
+        using var json = await JsonDocument.ParseAsync(context.Request.Body);
+        var root = json.RootElement;
+        if (root.TryGetProperty("expiresIn", out var e))
+        {
+            ExpiresIn = e.GetInt32();
+        }
+
+        if (root.TryGetProperty("validFor", out var v))
+        {
+            ValidFor = v.ValueKind == JsonValueKind.Null ? null : v.GetInt32();
+        }
+
+        if (root.TryGetProperty("grantNothing", out var g))
+        {
+            GrantNothing = g.GetBoolean();
+        }
+
+        if (root.TryGetProperty("resetStats", out var r) && r.GetBoolean())
+        {
+            Requests.Clear();
+        }
+
+        return Results.Ok();
     }
 
     static object? Access(string scope)
