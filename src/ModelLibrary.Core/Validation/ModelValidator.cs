@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using ModelLibrary.Configuration;
 using ModelLibrary.Files;
 using ModelLibrary.Formats;
@@ -14,8 +13,6 @@ namespace ModelLibrary.Validation;
 /// </summary>
 public static class ModelValidator
 {
-    const int HashBufferSize = 1 << 20;
-
     /// <summary>
     /// Runs every check on <paramref name="path"/> (a file, or a model folder) against what <paramref name="model"/>
     /// declares (Size, Checksum, Format; any of them may be null). Format and size checks run when
@@ -203,15 +200,6 @@ public static class ModelValidator
         return moved;
     }
 
-    /// <summary>The file's SHA-256 as <c>sha256:&lt;lower-case hex&gt;</c>.</summary>
-    public static async Task<string> ComputeSha256Async(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, HashBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        using var sha = SHA256.Create();
-        var hash = await sha.ComputeHashAsync(stream, cancellationToken).ConfigureAwait(false);
-        return Sha256Checksum.Format(hash);
-    }
-
     static int Severity(string? errorId) => errorId switch
     {
         ErrorIds.UnsafeModelContent => 0,
@@ -337,7 +325,7 @@ public static class ModelValidator
         // A catalog's checksum is the one file it serves; an imported multi-file model records one per file.
         if (Sha256Checksum.Normalize(model?.Checksum) is { } expected)
         {
-            var actual = await ComputeSha256Async(entry, cancellationToken).ConfigureAwait(false);
+            var actual = await Sha256Checksum.OfFileAsync(entry, cancellationToken).ConfigureAwait(false);
             return actual == expected
                 ? new ValidationCheck(name, ValidationOutcome.Passed, $"SHA-256 of '{Path.GetFileName(entry)}' matches {expected}.")
                 : new ValidationCheck(name, ValidationOutcome.Failed, Errors.ChecksumMismatch(entry, expected, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
@@ -352,7 +340,7 @@ public static class ModelValidator
                     continue;
                 }
 
-                var actual = File.Exists(part) ? await ComputeSha256Async(part, cancellationToken).ConfigureAwait(false) : "missing";
+                var actual = File.Exists(part) ? await Sha256Checksum.OfFileAsync(part, cancellationToken).ConfigureAwait(false) : "missing";
                 if (actual != want)
                 {
                     return new ValidationCheck(name, ValidationOutcome.Failed, Errors.ChecksumMismatch(part, want, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
