@@ -32,13 +32,11 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
-Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot 'Bench.psm1') -Force
 $ModulePath = (Resolve-Path $ModulePath).Path
 $nginx = @('nginx', '/usr/sbin/nginx') | Where-Object { Get-Command $_ -ErrorAction SilentlyContinue } | Select-Object -First 1
 if (-not $nginx) { throw 'The benchmark needs nginx: apt-get update && apt-get install -y nginx-light aria2' }
-foreach ($tool in 'aria2c', 'curl', '/usr/bin/time', 'sha256sum') {
-    if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { throw "The benchmark needs $tool (apt-get install -y nginx-light aria2)." }
-}
+Assert-BenchTool 'aria2c', 'curl', '/usr/bin/time', 'sha256sum' -Install '(apt-get install -y nginx-light aria2)'
 
 # nginx's workers run as another user when started by root: every folder on the way must be world-readable.
 $work = Join-Path '/tmp' ("ml-nginx-bench-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
@@ -46,20 +44,9 @@ $served = Join-Path $work 'served'
 New-Item -ItemType Directory $served | Out-Null
 & chmod 755 $work $served
 
-function New-BenchFile([string] $Name, [int] $SizeMB) {
-    $path = Join-Path $served $Name
-    & dd if=/dev/urandom of=$path bs=1M count=$SizeMB status=none
-    # An empty GGUF v3 header in front, so that the library's format check takes it for the model it claims to be.
-    $header = [byte[]]@(0x47, 0x47, 0x55, 0x46, 3, 0, 0, 0) + [byte[]]::new(16)
-    $stream = [IO.File]::OpenWrite($path)
-    try { $stream.Write($header, 0, $header.Length) } finally { $stream.Dispose() }
-    & chmod 644 $path
-    [pscustomobject]@{ Name = $Name; Path = $path; Bytes = (Get-Item $path).Length; Sha = ((& sha256sum $path) -split '\s+')[0] }
-}
-
 Write-Host "Writing $CappedSizeMB MiB and $UncappedSizeMB MiB of random bytes to $served"
-$cappedFile = New-BenchFile 'capped.gguf' $CappedSizeMB
-$openFile = New-BenchFile 'open.gguf' $UncappedSizeMB
+$cappedFile = New-BenchFile (Join-Path $served 'capped.gguf') $CappedSizeMB
+$openFile = New-BenchFile (Join-Path $served 'open.gguf') $UncappedSizeMB
 
 $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
 $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
@@ -89,97 +76,21 @@ if ($LASTEXITCODE -ne 0) { throw "nginx did not start: $(Get-Content (Join-Path 
 $base = "http://127.0.0.1:$port"
 Write-Host "nginx on $base (limit_rate $RateLimit under /capped/)"
 
-function Measure-Tool([string] $Tool, [string[]] $Arguments, [string] $Target) {
-    $timeFile = Join-Path $work 'time.txt'
-    $sw = [Diagnostics.Stopwatch]::StartNew()
-    & /usr/bin/time -f '%M' -o $timeFile $Tool @Arguments
-    if ($LASTEXITCODE -ne 0) { throw "$Tool failed" }
-    $sw.Stop()
-    [pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; PeakMB = [long](Get-Content $timeFile | Select-Object -Last 1) / 1024; Output = $Target }
-}
-
-function Measure-Curl([string] $Url) {
-    $target = Join-Path $work ("curl-" + [guid]::NewGuid().ToString('n').Substring(0, 6) + '.out')
-    Measure-Tool curl @('-sS', '-o', $target, $Url) $target
-}
-
-function Measure-Aria2([string] $Url) {
-    $dir = Join-Path $work ("aria2-" + [guid]::NewGuid().ToString('n').Substring(0, 6))
-    New-Item -ItemType Directory $dir | Out-Null
-    Measure-Tool aria2c @('-x16', '-s16', '-k1M', '-q', '-d', $dir, '-o', 'file.out', $Url) $dir
-}
-
-function Measure-Module([string] $Url, $File) {
-    $lib = Join-Path $work ("lib-" + [guid]::NewGuid().ToString('n').Substring(0, 6))
-    New-Item -ItemType Directory $lib | Out-Null
-    $catalog = Join-Path $lib 'catalog.json'
-    @{ models = @(@{ id = 'bench'; provider = 'llama-cpp'; download_url = $Url; checksum = "sha256:$($File.Sha)"; size = $File.Bytes; filename = 'bench.gguf' }) } |
-        ConvertTo-Json -Depth 4 | Set-Content $catalog
-    $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$ModulePath'
-Register-ModelSource -Name bench -Uri '$catalog' | Out-Null
-`$null = Get-LibraryModel bench
-`$sw = [Diagnostics.Stopwatch]::StartNew()
-`$task = Start-ModelDownload bench -ProgressAction SilentlyContinue
-`$sw.Stop()
-if (`$task.Status -ne 'Completed' -or `$task.Checksum -ne 'sha256:$($File.Sha)') { throw "download not verified: `$(`$task.Status)" }
-`$hwm = (Select-String -Path /proc/`$PID/status -Pattern '^VmHWM:\s+(\d+)').Matches[0].Groups[1].Value
-"RESULT `$(`$sw.Elapsed.TotalSeconds) `$hwm"
-"@
-    $r = Invoke-ChildPwsh -NoImport -Script $script -Environment @{ MODELS_DIR = $lib }
-    if ($r.Output -notmatch 'RESULT (\S+) (\d+)') { throw "module run failed: $($r.Output) $($r.Error)" }
-    [pscustomobject]@{ Seconds = [double]$Matches[1]; PeakMB = [long]$Matches[2] / 1024; Output = $lib }
-}
-
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
-}
-
-function Invoke-Rounds([hashtable[]] $Contenders) {
-    $runs = @{}
-    foreach ($c in $Contenders) { $runs[$c.Name] = @() }
-    $previous = $null
-    foreach ($i in 1..$Repeat) {
-        Write-Host "  round $i of $Repeat"
-        foreach ($k in 0..($Contenders.Count - 1)) {
-            $c = $Contenders[($i + $k) % $Contenders.Count]
-            & sync
-            if ($previous) { Remove-Item $previous -Recurse -Force }
-            $result = & $c.Run
-            Write-Host ("    {0}: {1:0.00} s, {2:0} MB" -f $c.Name, $result.Seconds, $result.PeakMB)
-            $runs[$c.Name] += $result
-            $previous = $result.Output
-        }
-    }
-    if ($previous) { Remove-Item $previous -Recurse -Force }
-    $runs
-}
-
-function Get-Summary($Runs, [string] $Name) {
-    [pscustomobject]@{
-        Seconds = Get-Median ($Runs[$Name].Seconds)
-        PeakMB  = ($Runs[$Name].PeakMB | Measure-Object -Maximum).Maximum
-        All     = ($Runs[$Name].Seconds | ForEach-Object { '{0:0.00}' -f $_ }) -join ', '
-    }
-}
-
 try {
     $cappedUrl = "$base/capped/$($cappedFile.Name)"
     $openUrl = "$base/open/$($openFile.Name)"
     # Warm the page cache so every contender reads the served files from memory.
-    foreach ($u in $openUrl, "$base/open/$($cappedFile.Name)") { Remove-Item (Measure-Curl $u).Output }
+    foreach ($u in $openUrl, "$base/open/$($cappedFile.Name)") { Remove-Item (Measure-Curl $u $work).Output }
     Write-Host "Capped link ($RateLimit per connection), $CappedSizeMB MiB"
-    $capped = Invoke-Rounds @(
-        @{ Name = 'aria2c'; Run = { Measure-Aria2 $cappedUrl } }
-        @{ Name = 'curl'; Run = { Measure-Curl $cappedUrl } }
-        @{ Name = 'module'; Run = { Measure-Module $cappedUrl $cappedFile } }
+    $capped = Invoke-Rounds -Repeat $Repeat @(
+        @{ Name = 'aria2c'; Run = { Measure-Aria2 $cappedUrl $work } }
+        @{ Name = 'curl'; Run = { Measure-Curl $cappedUrl $work } }
+        @{ Name = 'module'; Run = { Measure-Module $cappedUrl $cappedFile $ModulePath $work } }
     )
     Write-Host "Uncapped loopback, $UncappedSizeMB MiB"
-    $open = Invoke-Rounds @(
-        @{ Name = 'curl'; Run = { Measure-Curl $openUrl } }
-        @{ Name = 'module'; Run = { Measure-Module $openUrl $openFile } }
+    $open = Invoke-Rounds -Repeat $Repeat @(
+        @{ Name = 'curl'; Run = { Measure-Curl $openUrl $work } }
+        @{ Name = 'module'; Run = { Measure-Module $openUrl $openFile $ModulePath $work } }
     )
 }
 finally {
@@ -190,11 +101,9 @@ finally {
 
 $ca = Get-Summary $capped 'aria2c'; $cc = Get-Summary $capped 'curl'; $cm = Get-Summary $capped 'module'
 $oc = Get-Summary $open 'curl'; $om = Get-Summary $open 'module'
-$cpu = (Get-Content /proc/cpuinfo | Select-String '^model name' | Select-Object -First 1).Line -replace '^model name\s*:\s*', ''
 $load = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
 $row = { param($label, $s, $bytes, $note) '| {0} | {1:0.00} | {2} | {3:0} MB/s | {4:0} MB{5} |' -f $label, $s.Seconds, $s.All, ($bytes / 1MB / $s.Seconds), $s.PeakMB, $note }
 $ratio = { param($a, $b) $a.Seconds / $b.Seconds }
-$perRound = { param($runs, $a, $b) ((0..($Repeat - 1)) | ForEach-Object { '{0:0.00}' -f ($runs[$a][$_].Seconds / $runs[$b][$_].Seconds) }) -join ', ' }
 $lines = @(
     '# Benchmarks'
     ''
@@ -207,7 +116,7 @@ $lines = @(
     ''
     '    dotnet tool restore && dotnet pwsh ./build.ps1 Bench'
     ''
-    "Last run: $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC, $Repeat rounds (medians), $([Environment]::ProcessorCount) cores ($cpu), $((Get-Content /proc/meminfo -TotalCount 1) -replace '\s+', ' '), load average at the end $($load -join ' ')."
+    "Last run: $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC, $Repeat rounds (medians), $(Get-MachineText), load average at the end $($load -join ' ')."
     $(if ($Conditions) { ''; "Conditions: $Conditions" })
     ''
     "## Capped link: ``limit_rate $RateLimit`` per connection, $([math]::Round($cappedFile.Bytes / 1MB)) MiB"
@@ -218,7 +127,7 @@ $lines = @(
     (& $row 'curl -o' $cc $cappedFile.Bytes '')
     (& $row 'Start-ModelDownload (verified)' $cm $cappedFile.Bytes ' (whole pwsh process)')
     ''
-    ('Ratio Start-ModelDownload / aria2c = **{0:0.00}** (target at most 1.0); per round: {1}.' -f (& $ratio $cm $ca), (& $perRound $capped 'module' 'aria2c'))
+    ('Ratio Start-ModelDownload / aria2c = **{0:0.00}** (target at most 1.0); per round: {1}.' -f (& $ratio $cm $ca), (Get-PerRoundRatio $capped 'module' 'aria2c'))
     ''
     "## Uncapped loopback, $([math]::Round($openFile.Bytes / 1MB)) MiB"
     ''
@@ -227,7 +136,7 @@ $lines = @(
     (& $row 'curl -o' $oc $openFile.Bytes '')
     (& $row 'Start-ModelDownload (verified)' $om $openFile.Bytes ' (whole pwsh process)')
     ''
-    ('Ratio Start-ModelDownload / curl -o = **{0:0.00}** (target at most 1.05); per round: {1}.' -f (& $ratio $om $oc), (& $perRound $open 'module' 'curl'))
+    ('Ratio Start-ModelDownload / curl -o = **{0:0.00}** (target at most 1.05); per round: {1}.' -f (& $ratio $om $oc), (Get-PerRoundRatio $open 'module' 'curl'))
     ''
     ('Peak memory of the pwsh process (runtime included), largest of all runs: {0:0} MB capped, {1:0} MB uncapped (target below 200 MB).' -f $cm.PeakMB, $om.PeakMB)
     ''

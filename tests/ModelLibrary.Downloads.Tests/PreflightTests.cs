@@ -130,7 +130,7 @@ public sealed class PreflightTests
     [InlineData("Model", null)]
     public void Staging_file_names_are_safe_and_distinct(string id, string? expected)
     {
-        var key = DownloadPaths.FileKey(id);
+        var key = ModelNames.FileKey(id);
         if (expected is not null)
         {
             Assert.Equal(expected, key);
@@ -138,7 +138,7 @@ public sealed class PreflightTests
         else
         {
             Assert.DoesNotContain('/', key);
-            Assert.NotEqual(DownloadPaths.FileKey(id.ToLowerInvariant()), key);
+            Assert.NotEqual(ModelNames.FileKey(id.ToLowerInvariant()), key);
         }
     }
 }

@@ -332,6 +332,44 @@ $task = Get-ModelDownload -ModelId killed | Where-Object { -not $_.IsFinished } 
         $served | Should -BeGreaterOrEqual $size
     }
 
+    It 'two pwsh processes of one library hold at most DownloadConnections connections to a host together' {
+        # Each download alone grows to 4 connections on this capped server (256 KB/s per connection); the slot files
+        # under downloads/hosts/ make the two processes share the host's 4. Both start at one signal, so they overlap.
+        $lib = Use-TestCatalog @((Generated 'host-a' '4m' 21 'rate=262144'), (Generated 'host-b' '4m' 22 'rate=262144'))
+        $go = Join-Path $lib 'go'
+        $children = foreach ($id in 'host-a', 'host-b') {
+            $script = Join-Path $lib "$id.ps1"
+            Set-Content $script @"
+Import-Module '$($env:MODELLIBRARY_TEST_MODULE)' -ErrorAction Stop
+New-Item -ItemType File '$lib/$id.ready' | Out-Null
+`$deadline = [DateTime]::UtcNow.AddSeconds(90)
+while (-not (Test-Path '$go') -and [DateTime]::UtcNow -lt `$deadline) { Start-Sleep -Milliseconds 20 }
+`$t = Start-ModelDownload $id
+"status=`$(`$t.Status)"
+"@
+            $psi = New-PwshStartInfo -Arguments @('-NoProfile', '-NonInteractive', '-File', $script)
+            $psi.Environment['MODELS_DIR'] = $lib
+            $psi.Environment['DOWNLOAD_CONNECTIONS'] = '4'
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $p = [Diagnostics.Process]::Start($psi)
+            [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync() }
+        }
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(90)
+            while (-not ((Test-Path "$lib/host-a.ready") -and (Test-Path "$lib/host-b.ready")) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            New-Item -ItemType File $go | Out-Null
+            foreach ($c in $children) { $c.Process.WaitForExit(120000) | Should -BeTrue }
+        }
+        finally {
+            foreach ($c in $children) { if (-not $c.Process.HasExited) { $c.Process.Kill($true) } }
+        }
+        foreach ($c in $children) { "$($c.Out.Result)$($c.Err.Result)" | Should -Match 'status=Completed' }
+        (Get-TestServerStats $Server).maxConcurrent | Should -BeLessOrEqual 4
+        (Get-LibraryModel host-a, host-b).Status | Should -Be @('Local', 'Local')
+        Get-ChildItem (Join-Path $lib 'downloads/hosts') -Directory | Should -HaveCount 1
+    }
+
     It 'a second process downloading the same model is refused with DownloadInProgress' {
         $lib = Use-TestCatalog @(Stories -Query 'rate=150000')
         $job = Start-ModelDownload stories -AsJob

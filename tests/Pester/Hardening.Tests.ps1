@@ -30,6 +30,14 @@ BeforeAll {
            checksum = "sha256:$sha"; filename = 'blob.dat' }
     }
 
+    function script:Mount-SmallDisk([string] $Size) {
+        <# A tmpfs of -Size (mount's size=) in a new temporary folder, standing in for a small disk; $null where it cannot be mounted. #>
+        $mount = Join-Path ([IO.Path]::GetTempPath()) ("ml-full-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        New-Item -ItemType Directory $mount | Out-Null
+        & mount -t tmpfs -o size=$Size tmpfs $mount 2>$null
+        if ($LASTEXITCODE -eq 0) { $mount }
+    }
+
     function script:Start-Victim([string] $Lib, [string] $Command) {
         <# A pwsh of its own running $Command against $Lib, to be killed or interrupted. #>
         $psi = New-PwshStartInfo -Arguments @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$($env:MODELLIBRARY_TEST_MODULE)'; $Command")
@@ -176,10 +184,8 @@ try { Register-ModelSource -Name other -Uri 'http://127.0.0.1:9/c.json' -ErrorAc
 Describe 'A full disk under registry.db' -Tag State {
     It 'is InsufficientDiskSpace with the real free space, never a raw SQLite error' -Skip:(-not $CanFreeze) {
         # A 2 MiB tmpfs stands in for a full disk: the library is created on it, then a filler takes what is left.
-        $mount = Join-Path ([IO.Path]::GetTempPath()) ("ml-full-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        New-Item -ItemType Directory $mount | Out-Null
-        & mount -t tmpfs -o size=2m tmpfs $mount 2>$null
-        if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because 'tmpfs cannot be mounted here'; return }
+        $mount = Mount-SmallDisk 2m
+        if (-not $mount) { Set-ItResult -Skipped -Because 'tmpfs cannot be mounted here'; return }
         try {
             Set-ModelLibraryConfiguration -ModelsDirectory $mount
             Get-ModelSource | Out-Null # creates registry.db
@@ -206,10 +212,8 @@ Describe 'A full disk under a download of unknown size' -Tag State {
     It 'fails with InsufficientDiskSpace and gives the space back at once: a stream of unknown size cannot be resumed' -Skip:(-not $CanFreeze) {
         # A 72 MiB tmpfs holds the library (the preflight keeps a 64 MiB margin free); the server streams 128 MiB
         # chunked, with no length and no ranges, so no preflight can refuse it and the disk fills in the middle of the body.
-        $mount = Join-Path ([IO.Path]::GetTempPath()) ("ml-full-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        New-Item -ItemType Directory $mount | Out-Null
-        & mount -t tmpfs -o size=72m tmpfs $mount 2>$null
-        if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because 'tmpfs cannot be mounted here'; return }
+        $mount = Mount-SmallDisk 72m
+        if (-not $mount) { Set-ItResult -Skipped -Because 'tmpfs cannot be mounted here'; return }
         try {
             Set-ModelLibraryConfiguration -ModelsDirectory $mount
             $path = Join-Path $mount 'catalog.json'

@@ -299,7 +299,8 @@ Describe 'Whole transformers models' -Tag Hub {
         $m.Provider | Should -Be 'transformers'
         $m.Revision | Should -Be $Trans.main
         Sha256 (Join-Path $folder 'model.safetensors') | Should -Be (Sha256 (Join-Path $Fixtures 'safetensors/voices.safetensors'))
-        Get-ChildItem (Join-Path $lib 'downloads') -Force | Where-Object Name -notlike '*.lock' | Should -BeNullOrEmpty
+        # Locks stay behind by design: the model's .lock and the per-host connection slots under hosts/.
+        Get-ChildItem (Join-Path $lib 'downloads') -Force | Where-Object { $_.Name -notlike '*.lock' -and $_.Name -ne 'hosts' } | Should -BeNullOrEmpty
     }
 
     It 'pins a revision: the files of that commit, and the commit recorded' {
@@ -501,5 +502,29 @@ Describe 'Start-ModelDownload -Uri' -Tag Hub {
         Start-ModelDownload hf.co/Qwen/Tiny-GGUF -WhatIf -InformationVariable i 6>&1 | Out-Null
         Get-ModelDownload | Should -BeNullOrEmpty
         Test-Path (Join-Path $lib 'llama-cpp') | Should -BeFalse
+    }
+}
+
+Describe 'Test-LibraryModel on a Hub model' -Tag Hub {
+    It 'quarantines a damaged file under a folder named after the reference, and Remove-LibraryModel deletes it' {
+        $lib = Use-Hub
+        $id = 'hf.co/Qwen/Tiny-GGUF:Q4_K_M'
+        (Start-ModelDownload $id).Status | Should -Be 'Completed'
+        $file = (Get-LibraryModel $id).LocalPath
+        $stream = [IO.File]::OpenWrite($file)
+        try { $stream.Position = 4096; $stream.Write([byte[]]::new(64), 0, 64) } finally { $stream.Dispose() }
+
+        # The reference has '/' and ':', which no folder name may hold: the quarantine folder is the model folder's name.
+        $r = Test-LibraryModel $id -ErrorVariable e -ErrorAction SilentlyContinue
+        $r.Passed | Should -BeFalse
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'ChecksumMismatch,*'
+        $quarantined = Join-Path $lib 'quarantine/hf.co--Qwen--Tiny-GGUF--Q4_K_M' (Split-Path $file -Leaf)
+        $r.QuarantinePath | Should -Be $quarantined
+        Test-Path $quarantined | Should -BeTrue
+        Test-Path $file | Should -BeFalse
+        (Get-LibraryModel $id).Status | Should -Be 'Error'
+
+        Remove-LibraryModel $id -Confirm:$false
+        Test-Path (Join-Path $lib 'quarantine/hf.co--Qwen--Tiny-GGUF--Q4_K_M') | Should -BeFalse
     }
 }

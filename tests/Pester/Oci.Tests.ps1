@@ -16,36 +16,13 @@ BeforeAll {
     $script:RegistryRoot = Join-Path ([IO.Path]::GetTempPath()) ("ml-registry-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
     New-Item -ItemType Directory $RegistryRoot | Out-Null
     (& htpasswd -Bbn $User $Password) | Set-Content (Join-Path $RegistryRoot 'htpasswd')
-    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-    @"
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $RegistryRoot/data
-http:
-  addr: 127.0.0.1:$port
-  secret: pester-secret
-auth:
+    $script:RegistryServer = Start-TestRegistry -Root $RegistryRoot -Auth @"
   htpasswd:
     realm: pester
     path: $RegistryRoot/htpasswd
-"@ | Set-Content (Join-Path $RegistryRoot 'config.yml')
-    $psi = [Diagnostics.ProcessStartInfo]::new('docker-registry')
-    $psi.ArgumentList.Add('serve'); $psi.ArgumentList.Add((Join-Path $RegistryRoot 'config.yml'))
-    $psi.UseShellExecute = $false; $psi.RedirectStandardError = $true; $psi.RedirectStandardOutput = $true
-    $script:RegistryProcess = [Diagnostics.Process]::Start($psi)
-    $null = $RegistryProcess.StandardOutput.ReadToEndAsync(); $null = $RegistryProcess.StandardError.ReadToEndAsync()
-    $script:Registry = "127.0.0.1:$port"
-    $deadline = [DateTime]::UtcNow.AddSeconds(20)
-    while ($true) {
-        try { $null = Invoke-WebRequest "http://$Registry/v2/" -SkipHttpErrorCheck -TimeoutSec 2; break }
-        catch { if ([DateTime]::UtcNow -gt $deadline) { throw "docker-registry did not start on $Registry" }; Start-Sleep -Milliseconds 100 }
-    }
+"@
+    $script:RegistryProcess = $RegistryServer.Process
+    $script:Registry = $RegistryServer.Address
 
     # Docker's config, empty unless a test writes it: the machine's own logins never take part.
     $script:SavedDockerConfig = $env:DOCKER_CONFIG
@@ -348,39 +325,16 @@ Describe 'A registry token that expires mid-download' -Tag Oci, OciToken {
         if ($line -notmatch 'token (\S+)') { $TokenServer.Kill(); throw "The token server did not start: '$line'." }
         $script:Realm = [uri]$Matches[1]
         $script:TokenControl = "http://$($Realm.Authority)/_control/token"
-        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
         # auth.token as distribution's docs/configuration.md describes it; issuer and service as RegistryTokenServer signs.
-        @"
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $TokenRoot/data
-http:
-  addr: 127.0.0.1:$port
-  secret: pester-secret
-auth:
+        $started = Start-TestRegistry -Root $TokenRoot -Auth @"
   token:
     realm: $Realm
     service: modellibrary-test-registry
     issuer: modellibrary-test-issuer
     rootcertbundle: $TokenRoot/token.pem
-"@ | Set-Content (Join-Path $TokenRoot 'config.yml')
-        $rpsi = [Diagnostics.ProcessStartInfo]::new('docker-registry')
-        $rpsi.ArgumentList.Add('serve'); $rpsi.ArgumentList.Add((Join-Path $TokenRoot 'config.yml'))
-        $rpsi.UseShellExecute = $false; $rpsi.RedirectStandardError = $true; $rpsi.RedirectStandardOutput = $true
-        $script:TokenRegistryProcess = [Diagnostics.Process]::Start($rpsi)
-        $null = $TokenRegistryProcess.StandardOutput.ReadToEndAsync(); $null = $TokenRegistryProcess.StandardError.ReadToEndAsync()
-        $script:TokenRegistry = "127.0.0.1:$port"
-        $deadline = [DateTime]::UtcNow.AddSeconds(20)
-        while ($true) {
-            try { $null = Invoke-WebRequest "http://$TokenRegistry/v2/" -SkipHttpErrorCheck -TimeoutSec 2; break }
-            catch { if ([DateTime]::UtcNow -gt $deadline) { throw "docker-registry did not start on $TokenRegistry" }; Start-Sleep -Milliseconds 100 }
-        }
+"@
+        $script:TokenRegistryProcess = $started.Process
+        $script:TokenRegistry = $started.Address
         function script:Set-TokenServer([hashtable] $Settings) {
             $null = Invoke-RestMethod -Method Post $TokenControl -Body ($Settings | ConvertTo-Json) -ContentType 'application/json'
         }

@@ -30,7 +30,9 @@ function Invoke-ChildPwsh {
     param(
         [Parameter(Mandatory)] [string] $Script,
         [hashtable] $Environment = @{},
-        [switch] $NoImport
+        [switch] $NoImport,
+        # A child that hangs fails its test instead of the whole run: killed with its children after this long.
+        [int] $TimeoutSeconds = 600
     )
     $prefix = "`$PSStyle.OutputRendering = 'PlainText'`n"
     if (-not $NoImport) { $prefix += "Import-Module '$($env:MODELLIBRARY_TEST_MODULE)' -ErrorAction Stop`n" }
@@ -45,6 +47,12 @@ function Invoke-ChildPwsh {
     $p = [Diagnostics.Process]::Start($psi)
     $stdout = $p.StandardOutput.ReadToEndAsync()
     $stderr = $p.StandardError.ReadToEndAsync()
+    if (-not $p.WaitForExit($TimeoutSeconds * 1000)) {
+        $p.Kill($true)
+        $p.WaitForExit()
+        Remove-Item $file -ErrorAction SilentlyContinue
+        throw "The child pwsh did not end within $TimeoutSeconds s; killed. Its output so far: $($stdout.Result) $($stderr.Result)"
+    }
     $p.WaitForExit()
     Remove-Item $file -ErrorAction SilentlyContinue
     [pscustomobject]@{
@@ -173,3 +181,44 @@ function Get-TestHubStats {
 }
 
 Export-ModuleMember -Function Start-TestHub, New-TestHubRepo, Set-TestHub, Get-TestHubStats
+
+function Start-TestRegistry {
+    <#
+    Starts Debian's docker-registry (distribution 2.8, `docker-registry serve config.yml`) on a free loopback port
+    with storage under -Root and the `auth:` section given as YAML lines in -Auth (htpasswd or token, as
+    distribution's docs/configuration.md describes them); waits until /v2/ answers. Returns Process and Address.
+    #>
+    param([Parameter(Mandatory)] [string] $Root, [Parameter(Mandatory)] [string] $Auth)
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $config = Join-Path $Root 'config.yml'
+    @"
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $Root/data
+http:
+  addr: 127.0.0.1:$port
+  secret: pester-secret
+auth:
+$Auth
+"@ | Set-Content $config
+    $psi = [Diagnostics.ProcessStartInfo]::new('docker-registry')
+    $psi.ArgumentList.Add('serve'); $psi.ArgumentList.Add($config)
+    $psi.UseShellExecute = $false; $psi.RedirectStandardError = $true; $psi.RedirectStandardOutput = $true
+    $process = [Diagnostics.Process]::Start($psi)
+    $null = $process.StandardOutput.ReadToEndAsync(); $null = $process.StandardError.ReadToEndAsync()
+    $address = "127.0.0.1:$port"
+    $deadline = [DateTime]::UtcNow.AddSeconds(20)
+    while ($true) {
+        try { $null = Invoke-WebRequest "http://$address/v2/" -SkipHttpErrorCheck -TimeoutSec 2; break }
+        catch { if ([DateTime]::UtcNow -gt $deadline) { $process.Kill(); throw "docker-registry did not start on $address" }; Start-Sleep -Milliseconds 100 }
+    }
+    [pscustomobject]@{ Process = $process; Address = $address }
+}
+
+Export-ModuleMember -Function Start-TestRegistry

@@ -203,6 +203,7 @@ internal sealed class Connections
                 }
 
                 part.Source = source.Index;
+                var released = false;
                 try
                 {
                     await FetchPartAsync(part, source, token);
@@ -226,7 +227,11 @@ internal sealed class Connections
                         report($"Source {source.Host} dropped: {Net.SafeUrl.MaskText(e.Message)?.TrimEnd('.')}. Going on from {string.Join(", ", sources.Alive.Select(s => s.Host))}.");
                     }
 
+                    // Released once, here, before the wait for another source: released again after it (in the
+                    // finally), it would be taken from the connection that picked it up meanwhile, and a third one
+                    // could take it too; two connections on one part count its bytes twice (a wrong hash).
                     parts.Release(part);
+                    released = true;
                     sources.Return(source);
                     leased = null;
                     source = await sources.LeaseAsync(cap, token);
@@ -235,7 +240,10 @@ internal sealed class Connections
                 }
                 finally
                 {
-                    parts.Release(part);
+                    if (!released)
+                    {
+                        parts.Release(part);
+                    }
                 }
             }
 

@@ -223,7 +223,7 @@ internal sealed partial class DownloadRun
         else if (request.FileName.Length > 0 && request.Files!.Any(f => f.Unpack is not null) && File.Exists(entry))
         {
             // A file out of an archive: the archive's digest is not the file's, so record the file's own.
-            entryChecksum = await Validation.ModelValidator.ComputeSha256Async(entry, cancellationToken);
+            entryChecksum = await Sha256Checksum.OfFileAsync(entry, cancellationToken);
         }
 
         // From here on the files are good: finish even if asked to stop, so they never sit verified but unregistered.

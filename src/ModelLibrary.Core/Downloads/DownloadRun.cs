@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using ModelLibrary.Files;
 
 namespace ModelLibrary.Downloads;
 
@@ -57,8 +58,8 @@ internal sealed partial class DownloadRun
     // The URLs of the file being fetched (current): its URL and, for a model of one file, the catalog's mirrors.
     DownloadSources sources;
 
-    /// <summary>Mirrors only where the final checksum will prove their bytes.</summary>
-    DownloadSources SourcesOf(DownloadRequest file) => new(validate ? file : file with { Mirrors = null });
+    /// <summary>Mirrors only where the final checksum will prove their bytes; the host budget shared with the library's other processes.</summary>
+    DownloadSources SourcesOf(DownloadRequest file) => new(validate ? file : file with { Mirrors = null }, Path.Combine(paths.DownloadsDirectory, "hosts"));
 
     /// <summary>This download's bandwidth limit, if it has one (<see cref="DownloadRequest.MaxBytesPerSecond"/>, <c>DownloadMaxBytesPerSecond</c>).</summary>
     internal RateLimiter? Limiter { get; }
@@ -112,20 +113,25 @@ internal sealed partial class DownloadRun
     {
         var request = current;
         lifecycle.Report(active, $"Downloading '{request.ModelId}'" + (ReferenceEquals(current, this.request) ? "" : $" ({request.FileName})") + $" from source '{active.Model.Source ?? "(none)"}': {Net.SafeUrl.Masked(request.Url)}");
+        if (!ReferenceEquals(sources.Request, request))
+        {
+            sources = SourcesOf(request);
+        }
+
         var singleStream = false;
         for (var restarts = 0; ; restarts++)
         {
             ResumeState? state = null;
             try
             {
-                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken, RequestLogin.From(options));
+                var (remote, answered) = await ProbeSourcesAsync(request, cancellationToken);
                 if (remote.Length == 0)
                 {
                     // Some servers answer HEAD with a length of 0 for anything; let the body tell.
                     remote = remote with { Length = null, AcceptsRanges = false };
                 }
 
-                ReportProbe(remote);
+                ReportProbe(remote, answered.Url);
                 SizeLimit.CheckStated(request, remote.Length, "its HEAD answer");
                 state = PrepareState(remote, singleStream);
                 ReportPlan(state);
@@ -171,10 +177,45 @@ internal sealed partial class DownloadRun
         }
     }
 
-    void ReportProbe(RemoteFile remote)
+    /// <summary>
+    /// HEAD to the sources in order (the request's URL, then its mirrors); the first that answers describes the file.
+    /// One that fails (unreachable, an error status after the retries, a web page) while another is left is dropped
+    /// for the rest of the download, as its ranges would fail the same way. When every source fails, the request's
+    /// own URL's failure is the one thrown. A mirror's validators (ETag, Last-Modified) are its own and not kept: its
+    /// bytes are proven by the checksum, which every file with mirrors has (<see cref="DownloadSources"/>).
+    /// </summary>
+    async Task<(RemoteFile Remote, DownloadSources.Source Answered)> ProbeSourcesAsync(DownloadRequest request, CancellationToken cancellationToken)
     {
-        var redirected = remote.FinalUrl != current.Url && remote.FinalUrl.IdnHost != current.Url.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
-        lifecycle.Report(active, $"{current.Url.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
+        ExceptionDispatchInfo? first = null;
+        // Never empty: a source is dropped only while another one is alive.
+        foreach (var source in sources.Alive.ToList())
+        {
+            try
+            {
+                var remote = await RemoteFile.ProbeAsync(http, pipeline, request, cancellationToken, RequestLogin.From(options), source.Url);
+                return (source.Url == request.Url ? remote : remote with { ETag = null, LastModified = null }, source);
+            }
+            catch (Exception e) when (e is TransientDownloadException or ModelLibraryException && !cancellationToken.IsCancellationRequested)
+            {
+                first ??= ExceptionDispatchInfo.Capture(e);
+                var next = sources.Alive.FirstOrDefault(s => s.Index > source.Index);
+                if (next is null)
+                {
+                    first.Throw();
+                }
+
+                source.Dropped = true;
+                lifecycle.Report(active, $"Source {source.Host} dropped: {Net.SafeUrl.MaskText(e.Message)?.TrimEnd('.')}. Asking {next.Host} ({Net.SafeUrl.Masked(next.Url)}).");
+            }
+        }
+
+        throw new InvalidOperationException("No source of the file is left to ask.");
+    }
+
+    void ReportProbe(RemoteFile remote, Uri asked)
+    {
+        var redirected = remote.FinalUrl != asked && remote.FinalUrl.IdnHost != asked.IdnHost ? $", redirected to {remote.FinalUrl.Host}" : "";
+        lifecycle.Report(active, $"{asked.Host} answered: {(remote.Length is { } length ? ByteSize.Format(length) : "size unknown")}, {(remote.AcceptsRanges ? "byte ranges accepted" : "no byte ranges")}{redirected}.");
     }
 
     void ReportPlan(ResumeState state)
@@ -248,10 +289,6 @@ internal sealed partial class DownloadRun
     async Task<(byte[] Digest, long Length)> TransferAsync(ResumeState state, bool lastFile, CancellationToken cancellationToken)
     {
         transferState = state;
-        if (!ReferenceEquals(sources.Request, current))
-        {
-            sources = SourcesOf(current);
-        }
 
         Configuration.PrivateFiles.CreateDirectory(paths.DownloadsDirectory);
         Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);

@@ -10,7 +10,9 @@ internal sealed class DownloadSources
     readonly object gate = new();
     readonly List<(long Start, long End, int Source)> served = new();
 
-    public DownloadSources(DownloadRequest request)
+    /// <param name="hostsDirectory">The library's <c>downloads/hosts</c> (<see cref="HostSlots"/>), so the host budget holds
+    /// across its processes; null: within this process only.</param>
+    public DownloadSources(DownloadRequest request, string? hostsDirectory = null)
     {
         Request = request;
         var urls = new List<Uri> { request.Url };
@@ -20,7 +22,7 @@ internal sealed class DownloadSources
             urls.AddRange(mirrors.Where(m => !urls.Contains(m)));
         }
 
-        All = urls.Select((url, i) => new Source(i, url)).ToList();
+        All = urls.Select((url, i) => new Source(i, url, hostsDirectory)).ToList();
     }
 
     /// <summary>The request (the model's one file, or one file of a folder model) these sources serve.</summary>
@@ -81,14 +83,25 @@ internal sealed class DownloadSources
         }
     }
 
-    /// <summary>The alive source with the fewest connections whose host budget has room, taking one connection of it.</summary>
+    /// <summary>
+    /// The alive source with the fewest connections whose host budget has room, taking one connection of it: first in
+    /// this process (<see cref="HostConnections"/>), then a slot among the library's processes (<see cref="HostSlots"/>).
+    /// </summary>
     public Source? TryLease(int cap)
     {
         foreach (var source in Alive.OrderBy(s => s.Connections))
         {
             if (source.Budget.TryAcquire(cap))
             {
-                Interlocked.Increment(ref source.connections);
+                HostSlots.Slot? slot = null;
+                if (source.Slots is { } slots && (slot = slots.TryTake(cap)) is null)
+                {
+                    // Other processes of the library hold the host's connections.
+                    source.Budget.Release();
+                    continue;
+                }
+
+                source.Held(slot);
                 return source;
             }
         }
@@ -96,7 +109,10 @@ internal sealed class DownloadSources
         return null;
     }
 
-    /// <summary>Waits for a connection to the first alive source (the one a download cannot do without).</summary>
+    /// <summary>
+    /// Waits for a connection to the first alive source (the one a download cannot do without). Only a download that
+    /// holds no connection to the host waits here, so two downloads never wait for each other.
+    /// </summary>
     public async Task<Source> LeaseAsync(int cap, CancellationToken cancellationToken)
     {
         if (TryLease(cap) is { } free)
@@ -106,13 +122,24 @@ internal sealed class DownloadSources
 
         var source = Alive.FirstOrDefault() ?? All[0];
         await source.Budget.AcquireAsync(cap, cancellationToken);
-        Interlocked.Increment(ref source.connections);
+        HostSlots.Slot? slot = null;
+        try
+        {
+            slot = source.Slots is null ? null : await source.Slots.TakeAsync(cap, cancellationToken);
+        }
+        catch
+        {
+            source.Budget.Release();
+            throw;
+        }
+
+        source.Held(slot);
         return source;
     }
 
     public void Return(Source source)
     {
-        Interlocked.Decrement(ref source.connections);
+        source.Released();
         source.Budget.Release();
     }
 
@@ -120,17 +147,40 @@ internal sealed class DownloadSources
     internal sealed class Source
     {
         internal int connections;
+        // The slot files this source's connections hold (any one of them goes back when a connection ends).
+        readonly System.Collections.Concurrent.ConcurrentBag<HostSlots.Slot> slots = new();
 
-        public Source(int index, Uri url)
+        public Source(int index, Uri url, string? hostsDirectory)
         {
             Index = index;
             Url = url;
             Budget = HostConnections.For(url);
+            Slots = hostsDirectory is null ? null : HostSlots.For(hostsDirectory, url);
         }
 
         public int Index { get; }
         public Uri Url { get; }
         public HostConnections.Budget Budget { get; }
+        public HostSlots? Slots { get; }
+
+        internal void Held(HostSlots.Slot? slot)
+        {
+            if (slot is not null)
+            {
+                slots.Add(slot);
+            }
+
+            Interlocked.Increment(ref connections);
+        }
+
+        internal void Released()
+        {
+            Interlocked.Decrement(ref connections);
+            if (slots.TryTake(out var slot))
+            {
+                slot.Dispose();
+            }
+        }
         public int Connections => Volatile.Read(ref connections);
         public volatile bool Dropped;
         public string Host => Url.IsDefaultPort ? Url.Host : $"{Url.Host}:{Url.Port}";

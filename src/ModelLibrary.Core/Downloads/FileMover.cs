@@ -1,3 +1,5 @@
+using ModelLibrary.Files;
+
 namespace ModelLibrary.Downloads;
 
 /// <summary>Puts a verified file at its final path so that the path holds either nothing or the whole file.</summary>

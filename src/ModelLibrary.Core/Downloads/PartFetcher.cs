@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Win32.SafeHandles;
 using ModelLibrary.Net;
+using ModelLibrary.Files;
 
 namespace ModelLibrary.Downloads;
 
@@ -264,12 +265,4 @@ internal sealed class PartFetcher
             throw Errors.InsufficientDiskSpace(ModelId, required, Volumes.AvailableFreeSpace(directory) ?? 0, directory);
         }
     }
-}
-
-internal static class DiskErrors
-{
-    /// <summary>ENOSPC on Unix; ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.</summary>
-    public static bool IsDiskFull(IOException e) => OperatingSystem.IsWindows()
-        ? (e.HResult & 0xFFFF) is 112 or 39
-        : e.HResult == 28;
 }

@@ -1,3 +1,5 @@
+using ModelLibrary.Files;
+
 namespace ModelLibrary.Downloads;
 
 /// <summary>Checks made before the first byte is requested.</summary>
@@ -40,49 +42,5 @@ internal static class Preflight
         }
 
         return current;
-    }
-}
-
-/// <summary>Which volume a path is on, and how much room it has.</summary>
-internal static class Volumes
-{
-    /// <summary>Free bytes for this user on the volume holding <paramref name="directory"/>; null if unknown.</summary>
-    public static long? AvailableFreeSpace(string directory)
-    {
-        try
-        {
-            return new DriveInfo(MountPoint(directory)).AvailableFreeSpace;
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    public static bool Same(string a, string b) =>
-        string.Equals(MountPoint(a), MountPoint(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-
-    /// <summary>
-    /// The mount point holding a path: its root on Windows; on Unix the longest mounted directory that contains it.
-    /// </summary>
-    public static string MountPoint(string path)
-    {
-        var full = Path.GetFullPath(path);
-        if (OperatingSystem.IsWindows())
-        {
-            return Path.GetPathRoot(full) ?? full;
-        }
-
-        var best = "/";
-        foreach (var drive in DriveInfo.GetDrives())
-        {
-            var root = drive.RootDirectory.FullName;
-            if (root.Length > best.Length && (full == Path.TrimEndingDirectorySeparator(root) || Files.PathContainment.IsInsideAsWritten(full, root)))
-            {
-                best = root;
-            }
-        }
-
-        return best;
     }
 }

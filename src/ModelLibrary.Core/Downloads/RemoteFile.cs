@@ -9,11 +9,12 @@ internal sealed record RemoteFile(long? Length, bool AcceptsRanges, string? ETag
     /// <summary>
     /// HEAD through the retry pipeline. A server that refuses HEAD (405/501) is not an error: nothing is known
     /// then, and a single stream learns the rest. 404/401/403 fail here, before any body is requested.
+    /// <paramref name="source"/>: the URL to ask (a mirror of the file), else the request's own.
     /// </summary>
     public static async Task<RemoteFile> ProbeAsync(HttpClient http, Polly.ResiliencePipeline pipeline, DownloadRequest download, CancellationToken cancellationToken,
-        RequestLogin? login = null)
+        RequestLogin? login = null, Uri? source = null)
     {
-        var url = download.Url;
+        var url = source ?? download.Url;
         var modelId = download.ModelId;
         return await pipeline.ExecuteAsync(async token =>
         {

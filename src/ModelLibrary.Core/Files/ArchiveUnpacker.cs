@@ -93,7 +93,7 @@ internal static class ArchiveUnpacker
                         left -= read;
                     }
                 }
-                catch (IOException e) when (e is not FileNotFoundException && !Downloads.DiskErrors.IsDiskFull(e))
+                catch (IOException e) when (e is not FileNotFoundException && !DiskErrors.IsDiskFull(e))
                 {
                     // A member whose folder is a file of the archive (or the reverse): nothing sensible to unpack.
                     throw Invalid(modelId, layerName, $"the member '{entry.Name}' cannot be written ({e.Message})");
@@ -214,7 +214,7 @@ internal static class ArchiveUnpacker
 
         // Room for what the archive holds, checked before the first byte is written.
         var parent = Path.GetDirectoryName(Path.GetFullPath(destination))!;
-        if (Downloads.Volumes.AvailableFreeSpace(parent) is { } free && free < total)
+        if (Volumes.AvailableFreeSpace(parent) is { } free && free < total)
         {
             throw Errors.InsufficientDiskSpace(modelId, total, free, parent);
         }
@@ -276,7 +276,7 @@ internal static class ArchiveUnpacker
     static async Task DecompressAsync(string archive, string output, string modelId, string layerName, CancellationToken cancellationToken)
     {
         var limit = new FileInfo(archive).Length * MaxGzipExpansion + GzipAllowance;
-        if (Downloads.Volumes.AvailableFreeSpace(Path.GetDirectoryName(output)!) is { } free && free < limit)
+        if (Volumes.AvailableFreeSpace(Path.GetDirectoryName(output)!) is { } free && free < limit)
         {
             limit = free;
         }

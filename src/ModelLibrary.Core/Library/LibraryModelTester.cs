@@ -68,7 +68,7 @@ public sealed class LibraryModelTester
         }
 
         return CanMove(result)
-            ? $"Move '{result.Path}' to quarantine ('{Path.Combine(library.Configuration.QuarantineDirectory, result.ModelId)}') and mark the model Error"
+            ? $"Move '{result.Path}' to quarantine ('{Path.Combine(library.Configuration.QuarantineDirectory, ModelNames.FolderName(result.ModelId))}') and mark the model Error"
             : $"Mark the model Error (its file '{result.Path}' is left where it is: the library never moves files outside its directories)";
     }
 

@@ -71,7 +71,7 @@ public sealed class LibraryOptimizer
             foreach (var inode in byInode)
             {
                 progress?.Report(inode.First().Path);
-                hashed.Add((await FileLinks.Sha256HexAsync(inode.First().Path, cancellationToken).ConfigureAwait(false), inode.ToList()));
+                hashed.Add((await Sha256Checksum.HexOfFileAsync(inode.First().Path, cancellationToken).ConfigureAwait(false), inode.ToList()));
             }
 
             foreach (var same in hashed.GroupBy(h => h.Hash).Where(g => g.Count() > 1))

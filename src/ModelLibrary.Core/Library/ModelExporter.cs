@@ -210,7 +210,7 @@ public sealed partial class ModelExporter
             // server/create.go puts a projector GGUF in its own layer after the model's; images.go GetModel adds each
             // projector layer to ProjectorPaths, which gives the model its vision capability.
             var projector = plan.Files[1].Source;
-            var projectorSha = await FileLinks.Sha256HexAsync(projector, cancellationToken).ConfigureAwait(false);
+            var projectorSha = await Sha256Checksum.HexOfFileAsync(projector, cancellationToken).ConfigureAwait(false);
             linked &= await PlaceAsync(projector, OllamaStore.BlobPath(plan.Root, "sha256:" + projectorSha)!, projectorSha, cancellationToken).ConfigureAwait(false);
             layers.Add(Layer(OllamaStore.ProjectorMediaType, "sha256:" + projectorSha, new FileInfo(projector).Length));
         }
@@ -285,7 +285,7 @@ public sealed partial class ModelExporter
     /// <summary>The file's SHA-256, checked against the model's checksum when one is known (a damaged file is not handed on).</summary>
     static async Task<string> VerifiedSha256Async(ModelInfo model, string path, CancellationToken cancellationToken)
     {
-        var sha = await FileLinks.Sha256HexAsync(path, cancellationToken).ConfigureAwait(false);
+        var sha = await Sha256Checksum.HexOfFileAsync(path, cancellationToken).ConfigureAwait(false);
         if (Sha256Checksum.Normalize(model.Checksum) is { } expected && !string.Equals(expected, "sha256:" + sha, StringComparison.OrdinalIgnoreCase))
         {
             throw Errors.ChecksumMismatch(
@@ -299,7 +299,7 @@ public sealed partial class ModelExporter
     /// <summary>One file of a multi-file model, checked against the checksum recorded for it at import, when there is one.</summary>
     static async Task<string> VerifiedFileSha256Async(ModelInfo model, string relative, string path, CancellationToken cancellationToken)
     {
-        var sha = await FileLinks.Sha256HexAsync(path, cancellationToken).ConfigureAwait(false);
+        var sha = await Sha256Checksum.HexOfFileAsync(path, cancellationToken).ConfigureAwait(false);
         if (ModelValidator.FileChecksums(model) is { } recorded && recorded.TryGetValue(Path.GetFileName(relative), out var known)
             && Sha256Checksum.Normalize(known) is { } expected && !string.Equals(expected, "sha256:" + sha, StringComparison.OrdinalIgnoreCase))
         {
@@ -315,7 +315,7 @@ public sealed partial class ModelExporter
         if (File.Exists(destination))
         {
             var same = FileLinks.IdentityOf(source) is { } a && FileLinks.IdentityOf(destination) is { } b && a.Device == b.Device && a.Inode == b.Inode;
-            if (same || await FileLinks.Sha256HexAsync(destination, cancellationToken).ConfigureAwait(false) == sha)
+            if (same || await Sha256Checksum.HexOfFileAsync(destination, cancellationToken).ConfigureAwait(false) == sha)
             {
                 return same;
             }

@@ -390,7 +390,7 @@ public sealed class ModelImporter
         var checksums = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in plan.SourceFiles)
         {
-            checksums[file] = await ModelValidator.ComputeSha256Async(file, cancellationToken).ConfigureAwait(false);
+            checksums[file] = await Sha256Checksum.OfFileAsync(file, cancellationToken).ConfigureAwait(false);
         }
 
         VerifyCatalogChecksum(checksums, plan);
@@ -418,7 +418,7 @@ public sealed class ModelImporter
                 {
                     File.Move(source, temporary);
                     staged.Add((source, temporary, destination));
-                    checksums[source] = await ModelValidator.ComputeSha256Async(temporary, cancellationToken).ConfigureAwait(false);
+                    checksums[source] = await Sha256Checksum.OfFileAsync(temporary, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {

@@ -114,7 +114,7 @@ public sealed partial class ModelLibraryService
         _ => Task.FromResult(RegistryHealth.Describe(Database)));
 
     /// <summary>The folder a model's files live in: <c>&lt;provider folder&gt;/&lt;id&gt;</c>, so equal file names never collide.</summary>
-    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), DownloadPaths.FolderName(model.Id));
+    public string ModelDirectory(ModelInfo model) => Path.Combine(Configuration.ProviderDirectory(model.Provider), ModelNames.FolderName(model.Id));
 
     public void InvalidateCatalog()
     {
@@ -300,7 +300,7 @@ public sealed partial class ModelLibraryService
         paths.Add(staging.State);
         // Quarantine keeps a model under quarantine/<id>/; the exact folder, not a prefix match that would take
         // 'tinyllama-1.1b-chat-q4' along with 'tinyllama'.
-        paths.Add(Path.Combine(Configuration.QuarantineDirectory, model.Id));
+        paths.Add(Path.Combine(Configuration.QuarantineDirectory, ModelNames.FolderName(model.Id)));
 
         var existing = paths.Where(p => File.Exists(p) || Directory.Exists(p) || new FileInfo(p).LinkTarget is not null)
             .Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();

@@ -75,7 +75,7 @@ public sealed class OciPublisher
         {
             var digest = files.Count == 1 && Sha256Checksum.Normalize(model.Checksum) is { } known
                 ? known // just verified against the bytes above
-                : await ModelValidator.ComputeSha256Async(full, cancellationToken).ConfigureAwait(false);
+                : await Sha256Checksum.OfFileAsync(full, cancellationToken).ConfigureAwait(false);
             layers.Add((new PublishBlob(digest, new FileInfo(full).Length, LayerType(model, format, relative), full, null), relative));
         }
 

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace ModelLibrary;
@@ -56,6 +58,52 @@ public static partial class ModelNames
 
         return builder.ToString();
     }
+
+    /// <summary>
+    /// The folder a model's files live in, inside its provider folder: the id itself for a catalog id; a reference
+    /// (<c>hf.co/Qwen/Repo:Q4_K_M</c>, <c>registry:5000/ns/repo:tag</c>) with each <c>/</c>, <c>:</c> and <c>@</c> written
+    /// <c>--</c> (as the Hub's own cache writes <c>models--owner--repo</c>; Hub names never contain <c>--</c>), so one
+    /// model is one folder directly under the provider folder. Anything still unsafe gets <see cref="FileKey"/>.
+    /// </summary>
+    public static string FolderName(string modelId)
+    {
+        // An id that is a path out of the folder stays as written, for the containment check to refuse (never renamed into safety).
+        if (IsValidId(modelId) || Path.IsPathRooted(modelId) || modelId.Split('/', '\\').Any(s => s is "." or ".."))
+        {
+            return modelId;
+        }
+
+        var joined = string.Join("--", modelId.Split('/', ':', '@'));
+        return IsValidId(joined) && !joined.Split("--").Any(s => s is "" or "." or "..") ? joined : FileKey(modelId);
+    }
+
+
+    /// <summary>
+    /// A file name for a model id: the id itself when it is plain lower-case, else a cleaned form plus a short
+    /// hash, so different ids never share a file, also on case-insensitive file systems.
+    /// </summary>
+    public static string FileKey(string modelId)
+    {
+        if (PlainId().IsMatch(modelId))
+        {
+            return modelId;
+        }
+
+        var cleaned = UnsafeChars().Replace(modelId.ToLowerInvariant(), "_");
+        if (cleaned.Length > 80)
+        {
+            cleaned = cleaned[..80];
+        }
+
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(modelId)))[..10].ToLowerInvariant();
+        return $"{cleaned}-{hash}";
+    }
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,99}\z")]
+    private static partial Regex PlainId();
+
+    [GeneratedRegex("[^a-z0-9._-]")]
+    private static partial Regex UnsafeChars();
 
     // \z, not $: '$' also matches before a final newline.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\z")]

@@ -24,6 +24,17 @@ public static class Sha256Checksum
     /// <summary>The 64 lower-case hex digits of a checksum, or null when it is not a SHA-256 one.</summary>
     public static string? Hex(string? checksum) => Normalize(checksum)?[Prefix.Length..];
 
+    /// <summary>The SHA-256 of a file's bytes as <c>sha256:&lt;hex&gt;</c>, read once from start to end.</summary>
+    public static async Task<string> OfFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return Format(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The 64 lower-case hex digits of a file's SHA-256.</summary>
+    public static async Task<string> HexOfFileAsync(string path, CancellationToken cancellationToken) =>
+        (await OfFileAsync(path, cancellationToken).ConfigureAwait(false))[Prefix.Length..];
+
     /// <summary>A digest as <c>sha256:&lt;hex&gt;</c>.</summary>
     public static string Format(ReadOnlySpan<byte> digest) => Prefix + Convert.ToHexString(digest).ToLowerInvariant();
 }

@@ -171,7 +171,7 @@ public sealed class RegistryDatabase
         {
             // "database or disk is full": the user's problem is the disk, said with the figures, not SQLite's words.
             var directory = System.IO.Path.GetDirectoryName(Path)!;
-            throw Errors.InsufficientDiskSpace(Path, Downloads.Volumes.AvailableFreeSpace(directory) ?? 0, e);
+            throw Errors.InsufficientDiskSpace(Path, Files.Volumes.AvailableFreeSpace(directory) ?? 0, e);
         }
         catch (SqliteException e) when (IsNotWritable(e))
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using ModelLibrary.Configuration;
 using ModelLibrary.Files;
 using ModelLibrary.Formats;
@@ -14,8 +13,6 @@ namespace ModelLibrary.Validation;
 /// </summary>
 public static class ModelValidator
 {
-    const int HashBufferSize = 1 << 20;
-
     /// <summary>
     /// Runs every check on <paramref name="path"/> (a file, or a model folder) against what <paramref name="model"/>
     /// declares (Size, Checksum, Format; any of them may be null). Format and size checks run when
@@ -152,7 +149,7 @@ public static class ModelValidator
     }
 
     /// <summary>
-    /// Moves a model's files into <c>quarantine/&lt;id&gt;/</c> (or <c>quarantine/&lt;id&gt;/&lt;n&gt;/</c> when an
+    /// Moves a model's files into <c>quarantine/&lt;id&gt;/</c> (the id as <see cref="ModelNames.FolderName"/> writes it) (or <c>quarantine/&lt;id&gt;/&lt;n&gt;/</c> when an
     /// earlier quarantine holds the same names), never overwriting, and returns where <paramref name="entry"/> went.
     /// Both ends are checked to lie inside the library; nothing outside it is ever moved.
     /// </summary>
@@ -161,7 +158,9 @@ public static class ModelValidator
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(configuration);
-        if (!ModelNames.IsValidId(modelId))
+        // A reference (hf.co/owner/repo:Q4_K_M, registry/ns/repo:tag) is a folder name as its model folder is.
+        var folderName = ModelNames.FolderName(modelId);
+        if (!ModelNames.IsValidId(folderName))
         {
             throw Errors.InvalidModelId(modelId);
         }
@@ -177,7 +176,7 @@ public static class ModelValidator
             PathContainment.EnsureInside(source, configuration.WritableRoots);
         }
 
-        var baseFolder = Path.Combine(configuration.QuarantineDirectory, modelId);
+        var baseFolder = Path.Combine(configuration.QuarantineDirectory, folderName);
         var folder = baseFolder;
         for (var n = 2; sources.Any(s => File.Exists(Path.Combine(folder, Path.GetFileName(s)))); n++)
         {
@@ -199,15 +198,6 @@ public static class ModelValidator
         }
 
         return moved;
-    }
-
-    /// <summary>The file's SHA-256 as <c>sha256:&lt;lower-case hex&gt;</c>.</summary>
-    public static async Task<string> ComputeSha256Async(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, HashBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        using var sha = SHA256.Create();
-        var hash = await sha.ComputeHashAsync(stream, cancellationToken).ConfigureAwait(false);
-        return Sha256Checksum.Format(hash);
     }
 
     static int Severity(string? errorId) => errorId switch
@@ -335,7 +325,7 @@ public static class ModelValidator
         // A catalog's checksum is the one file it serves; an imported multi-file model records one per file.
         if (Sha256Checksum.Normalize(model?.Checksum) is { } expected)
         {
-            var actual = await ComputeSha256Async(entry, cancellationToken).ConfigureAwait(false);
+            var actual = await Sha256Checksum.OfFileAsync(entry, cancellationToken).ConfigureAwait(false);
             return actual == expected
                 ? new ValidationCheck(name, ValidationOutcome.Passed, $"SHA-256 of '{Path.GetFileName(entry)}' matches {expected}.")
                 : new ValidationCheck(name, ValidationOutcome.Failed, Errors.ChecksumMismatch(entry, expected, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);
@@ -350,7 +340,7 @@ public static class ModelValidator
                     continue;
                 }
 
-                var actual = File.Exists(part) ? await ComputeSha256Async(part, cancellationToken).ConfigureAwait(false) : "missing";
+                var actual = File.Exists(part) ? await Sha256Checksum.OfFileAsync(part, cancellationToken).ConfigureAwait(false) : "missing";
                 if (actual != want)
                 {
                     return new ValidationCheck(name, ValidationOutcome.Failed, Errors.ChecksumMismatch(part, want, actual, model?.Id).Message, ErrorIds.ChecksumMismatch);

@@ -143,7 +143,7 @@ public class ImportTests
 
         Assert.Equal(ErrorIds.ChecksumMismatch, e.ErrorId);
         Assert.True(File.Exists(first.LocalPath));
-        Assert.Equal(Stories.Checksum, await ModelValidator.ComputeSha256Async(first.LocalPath!, CancellationToken.None));
+        Assert.Equal(Stories.Checksum, await Sha256Checksum.OfFileAsync(first.LocalPath!, CancellationToken.None));
         var row = lib.Service.Models.Get("right")!;
         Assert.Equal(first.LocalPath, row.LocalPath);
         Assert.Equal(ModelStatus.Local, row.Status);

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 
 namespace ModelLibrary.Sources.Stores;
 
@@ -154,7 +153,7 @@ public static partial class FileLinks
                 await from.CopyToAsync(to, cancellationToken).ConfigureAwait(false);
             }
 
-            var actual = await Sha256HexAsync(temp, cancellationToken).ConfigureAwait(false);
+            var actual = await Sha256Checksum.HexOfFileAsync(temp, cancellationToken).ConfigureAwait(false);
             if (!string.Equals(actual, expectedHex, StringComparison.OrdinalIgnoreCase))
             {
                 throw Errors.ChecksumMismatch(
@@ -169,12 +168,6 @@ public static partial class FileLinks
         {
             File.Delete(temp);
         }
-    }
-
-    public static async Task<string> Sha256HexAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        return Convert.ToHexString(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false)).ToLowerInvariant();
     }
 
     /// <summary>A name beside <paramref name="path"/> that no tool takes for a finished file (Ollama's own temporaries start with sha256-; these do not).</summary>
