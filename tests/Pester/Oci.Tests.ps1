@@ -153,6 +153,35 @@ Describe 'Publish-LibraryModel and registry references' -Tag Oci {
         $err[0].Exception.Message | Should -Match ([regex]::Escape($Registry))
     }
 
+    It 'completes -Destination (and registry references of Start-ModelDownload) from what the library knows, without asking a registry' {
+        function Complete([string] $Line) { (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches }
+
+        # A publisher with no source registered: the registry and repositories it published to are known from then on.
+        $null = New-TestLibrary
+        Import-LibraryModel -Path (Join-Path $Fixtures 'gguf/stories260K.gguf') -Id stories | Out-Null
+        (Complete 'Publish-LibraryModel stories -Destination ').CompletionText | Should -Not -Contain "$Registry/"
+        Publish-LibraryModel stories -Destination "$Registry/team/stories:v1" -Credential $Credential | Out-Null
+        Publish-LibraryModel stories -Destination "$Registry/team/stories:v2" -Credential $Credential | Out-Null
+
+        (Complete 'Publish-LibraryModel stories -Destination ').CompletionText | Should -Contain "$Registry/"
+        $repositories = (Complete "Publish-LibraryModel stories -Destination $Registry/te").CompletionText
+        $repositories | Should -Be @("$Registry/team/stories")
+        $tags = Complete "Publish-LibraryModel stories -Destination $Registry/team/stories:"
+        $tags.CompletionText | Should -Be @("$Registry/team/stories:v1", "$Registry/team/stories:v2")
+        $tags[0].ToolTip | Should -Match 'published from stories'
+        # No source lists this registry here: only the publications make the references complete.
+        (Complete "Start-ModelDownload $Registry/team/stories:").CompletionText | Should -Be @("$Registry/team/stories:v1", "$Registry/team/stories:v2")
+
+        # A machine that pulled v2 knows its registered registry and v2; the registry also has v1, but it is not asked.
+        $null = New-TestLibrary
+        Register-ModelSource -Name fleet -Type Oci -Uri "http://$Registry" -Credential $Credential | Out-Null
+        Start-ModelDownload "$Registry/team/stories:v2" | Out-Null
+        $registries = Complete 'Publish-LibraryModel stories -Destination '
+        $registries.CompletionText | Should -Contain "$Registry/"
+        ($registries | Where-Object CompletionText -eq "$Registry/").ToolTip | Should -Match "Oci source 'fleet'"
+        (Complete "Publish-LibraryModel stories -Destination $Registry/team/stories:").CompletionText | Should -Be @("$Registry/team/stories:v2")
+    }
+
     It 'a fleet of six pwsh processes with separate libraries pulls the same published model at once, each ending with the same verified file' {
         $null = New-TestLibrary
         $model = Import-LibraryModel -Path (Join-Path $Fixtures 'gguf/ggml-vocab-falcon.gguf') -Id falcon-vocab

@@ -27,6 +27,11 @@ public sealed class OciPublisher
     /// <summary>Size of one PATCH of a chunked upload.</summary>
     public const long DefaultChunkSize = 16L * 1024 * 1024;
 
+    /// <summary>On a published model's row: the references it was published to (what tab completion of -Destination offers).</summary>
+    public const string PublishedKey = "oci_published";
+
+    const int MaxPublishedNoted = 50;
+
     readonly ModelLibraryService library;
 
     public OciPublisher(ModelLibraryService library) => this.library = library;
@@ -136,6 +141,7 @@ public sealed class OciPublisher
         }
 
         var digest = await client.PutManifestAsync(repository, plan.Destination.Tag ?? "latest", plan.Manifest, plan.MediaType, cancellationToken).ConfigureAwait(false);
+        RecordPublished(plan.Model.Id, plan.Destination.ToString());
         return new PublishResult
         {
             ModelId = plan.Model.Id,
@@ -146,6 +152,34 @@ public sealed class OciPublisher
             BlobsUploaded = uploaded,
             BlobsSkipped = skipped,
         };
+    }
+
+    /// <summary>
+    /// Notes the reference on the model's row, so a later -Destination completes without asking the registry. The push
+    /// has succeeded by then: a model without a row (a file found on disk) or a row that cannot be written only goes
+    /// unnoted; no row is made for it.
+    /// </summary>
+    void RecordPublished(string id, string reference)
+    {
+        try
+        {
+            if (library.Models.Get(id) is null)
+            {
+                return;
+            }
+
+            library.Models.Update(id, () => null, row =>
+            {
+                var references = OciKnownReferences.Published(row).Where(r => !string.Equals(r, reference, StringComparison.OrdinalIgnoreCase)).ToList();
+                references.Add(reference);
+                // The latest ones: a model published to a new tag every night keeps a row of bounded size.
+                row.AdditionalProperties[PublishedKey] = references.TakeLast(MaxPublishedNoted).ToArray();
+            });
+        }
+        catch (Exception e) when (e is ModelLibraryException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            // Only completion would miss it; the model is published.
+        }
     }
 
     /// <summary>Repositories of the same registry the model came from, to mount its blobs from rather than upload them.</summary>

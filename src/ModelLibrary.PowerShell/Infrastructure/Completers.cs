@@ -2,12 +2,19 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using ModelLibrary.Compatibility;
+using ModelLibrary.Library;
 
 namespace ModelLibrary.PowerShell.Infrastructure;
 
-/// <summary>Tab completion of model ids from every source, the registry and the disk.</summary>
+/// <summary>
+/// Tab completion of model ids from every source, the registry and the disk; for the commands that take a registry
+/// reference as well (Start-ModelDownload, Get-LibraryModel), a word that starts like a known registry also completes
+/// as one (<see cref="OciReferenceCompleter"/>).
+/// </summary>
 public sealed class ModelIdCompleter : IArgumentCompleter
 {
+    static readonly string[] TakesReferences = { "Start-ModelDownload", "Get-LibraryModel" };
+
     /// <summary>How long completion waits for any one catalog.</summary>
     static readonly TimeSpan CompletionBudget = TimeSpan.FromSeconds(1.5);
 
@@ -28,7 +35,49 @@ public sealed class ModelIdCompleter : IArgumentCompleter
             return Array.Empty<CompletionResult>();
         }
 
-        return Completion.Matching(models.Select(m => (m.Id, $"{m.Name} [{m.Status}]")), wordToComplete);
+        var ids = Completion.Matching(models.Select(m => (m.Id, $"{m.Name} [{m.Status}]")), wordToComplete).ToList();
+        if (!string.IsNullOrEmpty(wordToComplete) && TakesReferences.Contains(commandName, StringComparer.OrdinalIgnoreCase))
+        {
+            // References published from another machine are not in any listing here, but their registry is known.
+            var listed = new HashSet<string>(ids.Select(r => r.CompletionText), StringComparer.OrdinalIgnoreCase);
+            ids.AddRange(OciReferenceCompleter.Complete(wordToComplete).Where(r => !listed.Contains(r.CompletionText)));
+        }
+
+        return ids;
+    }
+}
+
+/// <summary>
+/// Tab completion of OCI references (<c>&lt;registry&gt;/&lt;repository&gt;[:&lt;tag&gt;]</c>, Publish-LibraryModel
+/// -Destination): the registries of registered Oci sources, then the repositories published to or pulled from, then
+/// a known repository's tags. Only what the library knows: no registry is asked, so a Tab press never waits on the
+/// network (a registry's own listing is Get-LibraryModel -Source).
+/// </summary>
+public sealed class OciReferenceCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) => Complete(wordToComplete);
+
+    internal static IReadOnlyList<CompletionResult> Complete(string? wordToComplete)
+    {
+        IReadOnlyList<OciKnownReference> known;
+        try
+        {
+            known = OciKnownReferences.Read(ModelLibrarySession.Service);
+        }
+        catch (Exception)
+        {
+            // Completion must never throw at the user; no suggestions is the honest answer.
+            return Array.Empty<CompletionResult>();
+        }
+
+        var word = (wordToComplete ?? "").Trim('\'', '"');
+        // A registry completes with its slash (the repository comes next); tags only once the repository is typed out.
+        var candidates = known
+            .Where(k => k.Tag is null || word.StartsWith($"{k.Registry}/{k.Repository}", StringComparison.OrdinalIgnoreCase))
+            .Select(k => (Value: k.Repository is null ? k.Registry + "/" : k.Text, Tooltip: k.Note))
+            .GroupBy(c => c.Value, StringComparer.OrdinalIgnoreCase).Select(g => g.First());
+        return Completion.Matching(candidates, wordToComplete ?? "").ToList();
     }
 }
 

@@ -22,6 +22,7 @@ public sealed class PublishLibraryModelCommand : ModelLibraryCmdlet
 
     /// <summary><c>&lt;registry&gt;/&lt;repository&gt;[:&lt;tag&gt;]</c>.</summary>
     [Parameter(Mandatory = true, Position = 1)]
+    [ArgumentCompleter(typeof(OciReferenceCompleter))]
     public string Destination { get; set; } = "";
 
     [Parameter]
@@ -76,14 +77,5 @@ public sealed class PublishLibraryModelCommand : ModelLibraryCmdlet
         {
             WriteProgress(new ProgressRecord(ProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
-    }
-
-    sealed class InlineProgress<T> : IProgress<T>
-    {
-        readonly Action<T> report;
-
-        public InlineProgress(Action<T> report) => this.report = report;
-
-        public void Report(T value) => report(value);
     }
 }
