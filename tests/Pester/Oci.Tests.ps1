@@ -153,6 +153,27 @@ Describe 'Publish-LibraryModel and registry references' -Tag Oci {
         $err[0].Exception.Message | Should -Match ([regex]::Escape($Registry))
     }
 
+    It 'gives up on a registry that takes the connection and never answers, with a warning naming it (no hang)' {
+        $null = New-TestLibrary
+        # A listener nobody accepts from: the kernel completes the connection, and no byte ever comes back.
+        $silent = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $silent.Start()
+        try {
+            $address = "127.0.0.1:$($silent.LocalEndpoint.Port)"
+            # Registered as any source that is down when it is registered: with a warning saying why.
+            $w = $null
+            Register-ModelSource -Name silent -Type Oci -Uri "http://$address" -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+            "$w" | Should -Match ([regex]::Escape($address))
+            "$w" | Should -Match 'did not answer within 15 seconds'
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $w = $null
+            Get-LibraryModel -Source silent -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 60 -Because 'the answer timeout (15 s) bounds a listing too'
+            "$w" | Should -Match "Model source 'silent' is unavailable"
+        }
+        finally { $silent.Stop() }
+    }
+
     It 'completes -Destination (and registry references of Start-ModelDownload) from what the library knows, without asking a registry' {
         function Complete([string] $Line) { (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches }
 

@@ -46,6 +46,13 @@ public sealed partial class OciRegistryClient
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a request (its login included) may wait for the registry's answer: a registry that accepts the
+    /// connection and never answers would otherwise hang Register-ModelSource or a listing for good. Not retried: a
+    /// registry that is silent this long is not restarting. Chunk uploads are not bound by it (their body takes time).
+    /// </summary>
+    public TimeSpan AnswerTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Entries asked for per page of a listing (<c>?n=</c>); the registry's <c>Link</c> header leads on.</summary>
     public int PageSize { get; init; } = 100;
 
@@ -477,9 +484,15 @@ public sealed partial class OciRegistryClient
         for (var attempt = 0; ; attempt++)
         {
             HttpResponseMessage response;
+            using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            answer.CancelAfter(AnswerTimeout);
             try
             {
-                response = await SendOnceAsync(create, scopes, cancellationToken).ConfigureAwait(false);
+                response = await SendOnceAsync(create, scopes, answer.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw RegistryErrors.Unreachable(Registry, $"it did not answer within {AnswerTimeout.TotalSeconds:0} seconds at {BaseUri}", inner: e);
             }
             catch (Exception e) when (IsTransientFailure(e) && !cancellationToken.IsCancellationRequested)
             {
