@@ -111,6 +111,14 @@ public static class Errors
         Details(("path", path), ("root", root)),
         new[] { "Check the model's registered LocalPath and any symbolic links in the library directory." });
 
+    /// <summary>UnsafeModelContent for a file path inside a model (a reference's or a listing's) that leaves its folder.</summary>
+    public static ModelSecurityException PathLeavesModelFolder(string path, object target) => new(
+        ErrorIds.UnsafeModelContent,
+        $"The file path '{path}' leaves the model's folder (absolute, '..', or an empty segment); refusing it.",
+        target,
+        Details(("path", path)),
+        new[] { "Name a file by its path inside the repository, like hf.co/<owner>/<repo>/<folder>/<file>." });
+
     // ---- Beyond the contract's table ----------------------------------------------------------------------------
 
     /// <summary>A setting's value is not valid; <paramref name="steps"/> replace the default advice.</summary>

@@ -141,7 +141,7 @@ public sealed partial record ModelReference
 
         if (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
         {
-            throw new ModelSecurityException(ErrorIds.InsecureSource,
+            throw Errors.InsecureSource(
                 $"Refusing to download from '{text}': only https (or http to this machine) is supported, not {url.Scheme}://.", text,
                 new Dictionary<string, object?> { ["url"] = text, ["scheme"] = url.Scheme },
                 new[] { "Give an https:// URL.", "For a file already on this machine, use Import-LibraryModel -Path." });
@@ -323,11 +323,7 @@ public sealed partial record ModelReference
             || path.Split('/').Any(s => s.Length == 0 || s == "." || s == "..");
         if (bad)
         {
-            throw new ModelSecurityException(ErrorIds.UnsafeModelContent,
-                $"The file path '{path}' leaves the model's folder (absolute, '..', or an empty segment); refusing it.",
-                target ?? path,
-                new Dictionary<string, object?> { ["path"] = path },
-                new[] { "Name a file by its path inside the repository, like hf.co/<owner>/<repo>/<folder>/<file>." });
+            throw Errors.PathLeavesModelFolder(path, target ?? path);
         }
 
         return path;
