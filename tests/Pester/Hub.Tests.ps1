@@ -699,6 +699,21 @@ Describe 'Source credentials' -Tag Hub {
         # Stored where the documentation says: in registry.db, readable by this user only.
         if (-not $IsWindows) { (Get-Item (Join-Path $lib 'registry.db')).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite') }
     }
+
+    It 'leaves no byte of a token in the library''s files once its source is unregistered' {
+        $lib = Use-Hub
+        $token = 'hf_unregistered_' + [guid]::NewGuid().ToString('n')
+        $credential = [pscredential]::new('token', (ConvertTo-SecureString $token -AsPlainText -Force))
+        Register-ModelSource -Name gone -Type HuggingFace -Uri $Hub.Url -Credential $credential | Out-Null
+        Register-ModelSource -Name kept -Uri "$($Hub.Url)/none.json" -WarningAction SilentlyContinue | Out-Null
+        $files = { Get-ChildItem $lib -Recurse -File | ForEach-Object { [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($_.FullName)) } }
+        (& $files) -join '' | Should -BeLike "*$token*" -Because 'the token is stored while its source is registered'
+
+        Unregister-ModelSource gone -Confirm:$false
+        # SQLite overwrites the deleted row (secure_delete) and the write-ahead log is emptied into the database.
+        (& $files) -join '' | Should -Not -BeLike "*$token*"
+        (Get-ModelSource).Name | Should -Contain 'kept'
+    }
 }
 
 Describe 'Test-LibraryModel on a Hub model' -Tag Hub {

@@ -65,6 +65,8 @@ public sealed class RegistryDatabase
             Configuration.PrivateFiles.CreateFile(Path);
             connection.Open();
             Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000};");
+            // Deleted rows are overwritten, not left in free pages: an unregistered source's credential is gone from the file.
+            Execute(connection, "PRAGMA secure_delete = ON;");
             if (!Migrated.ContainsKey(Path))
             {
                 Migrate(connection);
@@ -139,6 +141,23 @@ public sealed class RegistryDatabase
         catch (SqliteException e)
         {
             throw Unavailable(e);
+        }
+    }
+
+    /// <summary>
+    /// Copies the write-ahead log into the database and empties it, so that what a write removed (with
+    /// secure_delete, overwritten in the database) is in no older page the log still holds. Best effort: a reader in
+    /// another process may keep part of the log for now; the next checkpoint takes it.
+    /// </summary>
+    public void ForgetRemoved()
+    {
+        try
+        {
+            using var connection = Open();
+            Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        catch (SqliteException)
+        {
         }
     }
 

@@ -46,14 +46,28 @@ public sealed class SourceStore
     /// <summary>Adds the source; false when one of that name exists (nothing changes then).</summary>
     public bool Add(SourceRecord source) => database.Write((c, t) => Insert(c, t, source, "ON CONFLICT(name) DO NOTHING"));
 
-    /// <summary>Replaces a source of the same name (Register-ModelSource -Force).</summary>
-    public void Replace(SourceRecord source) => database.Write((c, t) =>
+    /// <summary>Replaces a source of the same name (Register-ModelSource -Force); its old credential is not kept anywhere in the file.</summary>
+    public void Replace(SourceRecord source)
     {
-        Remove(c, t, source.Name);
-        Insert(c, t, source, "");
-    });
+        database.Write((c, t) =>
+        {
+            Remove(c, t, source.Name);
+            Insert(c, t, source, "");
+        });
+        database.ForgetRemoved();
+    }
 
-    public bool Remove(string name) => database.Write((c, t) => Remove(c, t, name));
+    /// <summary>Removes the source; its credential is not kept anywhere in the file (not in free pages, not in the log).</summary>
+    public bool Remove(string name)
+    {
+        var removed = database.Write((c, t) => Remove(c, t, name));
+        if (removed)
+        {
+            database.ForgetRemoved();
+        }
+
+        return removed;
+    }
 
     static bool Insert(SqliteConnection c, SqliteTransaction t, SourceRecord source, string onConflict)
     {
