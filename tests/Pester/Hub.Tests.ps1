@@ -651,6 +651,17 @@ Describe 'Rate limits (429)' -Tag Hub {
         $stats.'rateLimited:resolvers' | Should -Be 1
         $stats.'retryGapMs:resolvers' | Should -BeGreaterOrEqual 2900
     }
+
+    It 'asks -Uri''s probe again after a 429, so the download is still checked against the SHA-256 the Hub states' {
+        $lib = Use-Hub
+        # The first resolve request is the probe (HEAD, redirect not followed) that reads X-Linked-Etag.
+        Set-TestHub $Hub -RateLimitResolve 1 -RetryAfter 1 -RateLimitHeaders retry-after
+        $url = "$($Hub.Url)/Solo/One-GGUF/resolve/main/model.gguf"
+        $verbose = Start-ModelDownload -Uri $url -Id probed -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($verbose.Message -join "`n") | Should -Match ([regex]::Escape("checked against $StoriesSha"))
+        (Get-LibraryModel probed).Status | Should -Be 'Local'
+        (Get-TestHubStats $Hub).'rateLimited:resolvers' | Should -Be 1
+    }
 }
 
 Describe 'Source credentials' -Tag Hub {

@@ -12,15 +12,15 @@ internal static class UrlProbe
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>A rate-limited probe (429) is asked again this many times, waiting as the answer says (at most <see cref="MaxWait"/>).</summary>
+    const int RateLimitRetries = 3;
+    static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
+
     public static async Task<(string? Sha256, long? Size)> StatedAsync(Uri url, string modelId, Func<Uri, AuthenticationHeaderValue?> authorize, CancellationToken cancellationToken)
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(Timeout);
-            using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, allowInsecureHttp: false) with { FollowRedirects = false });
-            request.Headers.Authorization = authorize(url);
-            using var response = await Net.HttpClients.Shared.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            using var response = await HeadAsync(url, modelId, authorize, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode && (int)response.StatusCode is not (>= 300 and < 400))
             {
                 // The download itself reports the failure, with the engine's retries and messages.
@@ -34,6 +34,30 @@ internal static class UrlProbe
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ModelLibraryException && !cancellationToken.IsCancellationRequested)
         {
             return (null, null);
+        }
+    }
+
+    /// <summary>
+    /// HEAD without following the redirect; a 429 waits as RateLimit or Retry-After says and asks again, since what the
+    /// Hub states here (the SHA-256 the download is then checked against) is not asked for anywhere else.
+    /// </summary>
+    static async Task<HttpResponseMessage> HeadAsync(Uri url, string modelId, Func<Uri, AuthenticationHeaderValue?> authorize, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Timeout);
+            using var request = new HttpRequestMessage(HttpMethod.Head, url).With(Net.HttpPolicy.ForDownload(modelId, allowInsecureHttp: false) with { FollowRedirects = false });
+            request.Headers.Authorization = authorize(url);
+            var response = await Net.HttpClients.Shared.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            if (response.StatusCode != System.Net.HttpStatusCode.TooManyRequests || attempt == RateLimitRetries)
+            {
+                return response;
+            }
+
+            var wait = RateLimitHeaders.WaitOf(response) ?? TimeSpan.FromSeconds(1);
+            response.Dispose();
+            await Task.Delay(wait < MaxWait ? wait : MaxWait, cancellationToken).ConfigureAwait(false);
         }
     }
 
